@@ -1,0 +1,128 @@
+"""CORS middleware: the policy is compiled once from the config; each request makes a few lookups.
+
+Only this module writes CORS headers (nginx adds none: two places would produce duplicate
+Access-Control-Allow-Origin headers, which browsers reject).
+"""
+from urllib.parse import urlsplit
+
+from config import ConfigError
+
+SAFE_METHODS = frozenset({"GET", "POST"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def serialize_origin(origin, where):
+    """Validate a configured origin; return it as browsers serialize it (no default port)."""
+    if origin in ("*", "null"):
+        return origin
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{where}: {origin!r} is not an origin (bad port)") from None
+    if (parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.username
+            or parts.password or parts.path or parts.query or parts.fragment
+            or origin.endswith(("?", "#"))):
+        raise ConfigError(
+            f"{where}: {origin!r} is not an origin; write scheme://host[:port], e.g. https://blog.example.com")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+class PathRule:
+    """The allowed origins of one path, and the preflight headers precomputed for it."""
+
+    def __init__(self, origins, allow_headers, max_age, credentials, where):
+        self.origins = frozenset(serialize_origin(origin, where) for origin in origins)
+        self.any_origin = "*" in self.origins
+        if self.any_origin and credentials:
+            raise ConfigError(f"{where}: '*' cannot be combined with allow_credentials = true")
+        self.allow_headers = frozenset(header.lower() for header in allow_headers)
+        self.preflight_headers = [
+            ("Access-Control-Allow-Methods", ", ".join(sorted(SAFE_METHODS))),
+            ("Access-Control-Max-Age", str(max_age)),
+        ]
+        if allow_headers:
+            self.preflight_headers.append(("Access-Control-Allow-Headers", ", ".join(allow_headers)))
+        self.credentials = credentials
+
+    def origin_allowed(self, origin):
+        return self.any_origin or origin in self.origins
+
+    def headers_for(self, origin):
+        headers = [("Access-Control-Allow-Origin", "*" if self.any_origin else origin)]
+        if self.credentials:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        return headers
+
+    def preflight_allowed(self, method, requested_headers):
+        requested = {h.strip().lower() for h in requested_headers.split(",") if h.strip()}
+        return method in SAFE_METHODS and requested <= self.allow_headers
+
+
+class CorsPolicy:
+    def __init__(self, settings):
+        self.rules = {}
+        for path in settings.paths:
+            origins = settings.path_origins.get(path, settings.origins)
+            where = f"[cors] {path if path in settings.path_origins else 'origins'}"
+            self.rules[path] = PathRule(origins, settings.allow_headers, settings.max_age,
+                                        settings.allow_credentials, where)
+
+    def rule_for(self, path):
+        return self.rules.get(path)
+
+
+REJECTED = "searchaddr.cors_rejected"   # environ key: why the middleware refused this request
+
+
+class CorsMiddleware:
+    """Decides each request of a CORS path and writes its CORS headers.
+
+    A refusal is handed to the app as environ[REJECTED], so the app's one error path answers it
+    (403 cors_rejected, before any browser work) and logs it like every other request.
+    """
+
+    def __init__(self, app, policy):
+        self.app = app
+        self.policy = policy
+
+    def __call__(self, environ, start_response):
+        rule = self.policy.rule_for(environ.get("PATH_INFO", ""))
+        if rule is None:
+            return self.app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
+        added = []
+        if origin is None:
+            pass
+        elif not rule.origin_allowed(origin):
+            environ[REJECTED] = f"origin {origin} is not allowed"
+        elif environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+            requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+            if rule.preflight_allowed(method, requested):
+                added = rule.headers_for(origin) + rule.preflight_headers
+            else:
+                environ[REJECTED] = f"a preflight for {method} with headers [{requested}] is not allowed"
+        else:
+            added = rule.headers_for(origin)
+
+        def start_with_cors(status, headers, exc_info=None):
+            return start_response(status, with_vary_origin(headers) + added, exc_info)
+
+        return self.app(environ, start_with_cors)
+
+
+def with_vary_origin(headers):
+    """Headers with exactly one Vary that includes Origin."""
+    vary = [value for name, value in headers if name.lower() == "vary"]
+    if not vary:
+        return headers + [("Vary", "Origin")]
+    values = [v.strip() for value in vary for v in value.split(",") if v.strip()]
+    if "origin" not in (v.lower() for v in values):
+        values.append("Origin")
+    return [h for h in headers if h[0].lower() != "vary"] + [("Vary", ", ".join(values))]

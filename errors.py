@@ -1,0 +1,61 @@
+"""ApiError and the one place that turns an error into the contract's JSON response."""
+import json
+
+from webob import Response
+
+JSON_TYPE = "application/json"
+
+
+class ApiError(Exception):
+    status = 500
+    code = "internal"
+    message = "internal error"
+
+    def __init__(self, message=None, field=None, headers=None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.field = field
+        self.headers = headers or {}
+
+    def to_dict(self):
+        error = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+def _error(name, status, code, message):
+    return type(name, (ApiError,), {"status": status, "code": code, "message": message})
+
+
+InvalidParam = _error("InvalidParam", 400, "invalid_param", "invalid parameter")
+InvalidJson = _error("InvalidJson", 400, "invalid_json", "the body is not valid JSON")
+InvalidEncoding = _error("InvalidEncoding", 400, "invalid_encoding", "the request is not valid UTF-8")
+CorsRejected = _error("CorsRejected", 403, "cors_rejected", "origin not allowed")
+NotFound = _error("NotFound", 404, "not_found", "no such path")
+AddressNotFound = _error("AddressNotFound", 404, "address_not_found", "no address with that id")
+MethodNotAllowed = _error("MethodNotAllowed", 405, "method_not_allowed", "method not allowed")
+PayloadTooLarge = _error("PayloadTooLarge", 413, "payload_too_large", "the body is larger than 16 KiB")
+UnsupportedMediaType = _error("UnsupportedMediaType", 415, "unsupported_media_type",
+                              "send application/json or application/x-www-form-urlencoded")
+UpstreamFailed = _error("UpstreamFailed", 502, "upstream_error", "the address site failed")
+Busy = _error("Busy", 503, "busy", "every browser is busy; retry shortly")
+UpstreamTimedOut = _error("UpstreamTimedOut", 504, "upstream_timeout",
+                          "the address site did not answer in time")
+Internal = _error("Internal", 500, "internal", "internal error")
+
+
+def json_response(body, status=200, headers=None):
+    response = Response(status=status, content_type=JSON_TYPE, charset=None)
+    # "replace": a lone surrogate echoed from a JSON escape must not break the response.
+    response.body = json.dumps(body, ensure_ascii=False,
+                               separators=(",", ":")).encode("utf-8", "replace")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def error_response(error):
+    response = json_response(error.to_dict(), error.status, error.headers)
+    response.cache_control = "no-store"
+    return response

@@ -1,0 +1,141 @@
+"""Reading and validating request parameters: pure functions over bytes and strings."""
+import json
+import re
+import unicodedata
+from urllib.parse import parse_qsl
+
+from errors import (InvalidEncoding, InvalidJson, InvalidParam, PayloadTooLarge,
+                    UnsupportedMediaType)
+
+MAX_BODY = 16 * 1024
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+DIGITS = re.compile(r"[0-9]{1,6}")
+FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
+
+
+def parse_query_string(query_string):
+    """Pairs from a query string or form body; bytes that are not UTF-8 are a 400."""
+    try:
+        return parse_qsl(query_string, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidEncoding("the parameters are not valid UTF-8") from None
+
+
+def params_from_pairs(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise InvalidParam(f"{key} is given more than once", field=key)
+        seen[key] = value
+    return seen
+
+
+class _JsonObject(list):
+    """The (key, value) pairs of a JSON object, kept as pairs so duplicate keys can be seen."""
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def params_from_json(body):
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidEncoding("the body is not valid UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidJson() from None
+    if type(value) is not _JsonObject:
+        raise InvalidJson("the body must be a JSON object")
+    return params_from_pairs(value)
+
+
+def content_type_of(header):
+    """('application/json', ok) for 'application/json; charset=utf-8'; other charsets are refused."""
+    media_type, _, rest = (header or "").partition(";")
+    media_type = media_type.strip().lower()
+    for parameter in rest.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"charset {value.strip()} is not supported; send UTF-8")
+    return media_type
+
+
+def params_from_body(content_type, body):
+    media_type = content_type_of(content_type)
+    if media_type == JSON_TYPE:
+        return params_from_json(body)
+    if media_type == FORM_TYPE:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidEncoding("the body is not valid UTF-8") from None
+        return params_from_pairs(parse_query_string(text))
+    raise UnsupportedMediaType()
+
+
+def read_body(environ, limit=MAX_BODY):
+    """The request body, never reading more than `limit` + 1 bytes."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if length.strip():
+        try:
+            size = int(length)
+        except ValueError:
+            raise InvalidParam("Content-Length is not a number") from None
+        if size > limit:
+            raise PayloadTooLarge()
+        return stream.read(size) if size > 0 else b""
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        body = stream.read(limit + 1)
+        if len(body) > limit:
+            raise PayloadTooLarge()
+        return body
+    return b""
+
+
+def text_param(params, name, low, high):
+    if name not in params:
+        raise InvalidParam(f"{name} is required", field=name)
+    value = params[name]
+    if not isinstance(value, str):
+        raise InvalidParam(f"{name} must be a string", field=name)
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
+        raise InvalidParam(f"{name} must not contain control characters", field=name)
+    value = unicodedata.normalize("NFC", " ".join(value.split()))
+    if not low <= len(value) <= high:
+        raise InvalidParam(f"{name} must be {low} to {high} characters", field=name)
+    return value
+
+
+def int_param(params, name, default, low, high):
+    if name not in params:
+        return default
+    value = params[name]
+    if isinstance(value, str) and DIGITS.fullmatch(value):
+        value = int(value)
+    elif type(value) is not int:      # bool is an int subclass; true is not a page number
+        raise InvalidParam(f"{name} must be a whole number", field=name)
+    if not low <= value <= high:
+        raise InvalidParam(f"{name} must be {low} to {high}", field=name)
+    return value
+
+
+def search_params(params):
+    """(q, page, per_page) for /searchaddr1."""
+    return (text_param(params, "q", 2, 80),
+            int_param(params, "page", 1, 1, 100),
+            int_param(params, "per_page", 10, 1, 50))
+
+
+def detail_params(params):
+    """The id for /searchaddr2."""
+    if "id" not in params:
+        raise InvalidParam("id is required", field="id")
+    value = params["id"]
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise InvalidParam("id must be 1 to 64 characters of A-Z a-z 0-9 _ -", field="id")
+    return value

@@ -1,0 +1,121 @@
+"""Start one WebDriver session: local Debian Chromium, or a remote WebDriver endpoint."""
+import ctypes
+import os
+import shutil
+import signal
+import tempfile
+
+import psutil
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+# Environment marker every chromedriver/chromium we start inherits, so orphans can be found.
+OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
+CHROMIUM_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chromium-launcher")
+PR_SET_PDEATHSIG = 1
+
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    # Root in containers and CI cannot use Chromium's setuid/namespace sandbox; see README "Security".
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--no-first-run",
+    # The machine's network is closed: background fetches only add failures and latency.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--window-size=1024,768",
+)
+
+
+class Browser:
+    """A WebDriver session plus what must be cleaned up after it."""
+
+    def __init__(self, driver, profile_dir=None, service=None):
+        self.driver = driver
+        self.profile_dir = profile_dir
+        self.service = service
+        self.uses = 0
+        self.processes = _local_processes(service)
+
+    def alive(self):
+        """For a local browser: chromedriver and chromium both still run (no round trip)."""
+        try:
+            return all(p.status() != psutil.STATUS_ZOMBIE for p in self.processes)
+        except psutil.Error:
+            return False
+
+    def kill(self):
+        """The last resort after quit(): nothing of this browser may outlive it."""
+        for process in self.processes:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+
+    def quit(self):
+        try:
+            self.driver.quit()
+        finally:
+            if self.service is not None:
+                self.service.stop()
+            if self.profile_dir:
+                shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+def _die_with_parent():
+    """In chromedriver's child process before exec: be killed when the starting thread ends."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _local_processes(service):
+    """chromedriver and its direct children (the chromium browser process)."""
+    if service is None or service.process is None:
+        return []
+    try:
+        driver = psutil.Process(service.process.pid)
+        return [driver] + driver.children()
+    except psutil.Error:
+        return []
+
+
+def chromium_options(chromium=None, profile_dir=None):
+    options = webdriver.ChromeOptions()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    if chromium:
+        options.binary_location = chromium
+    if profile_dir:
+        options.add_argument(f"--user-data-dir={profile_dir}")
+    return options
+
+
+def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
+                  remote_url=None):
+    """Start a browser. Paths are always explicit so Selenium Manager never downloads anything.
+
+    A local browser dies with the thread that started it: call this from a long-lived thread.
+    """
+    if remote_url:
+        return Browser(webdriver.Remote(command_executor=remote_url,
+                                        options=chromium_options(chromium)))
+    for path in (chromium, chromedriver):
+        if not os.access(path, os.X_OK):
+            raise FileNotFoundError(f"not an executable: {path}")
+    profile_dir = tempfile.mkdtemp(prefix="searchaddr-chromium-")
+    env = dict(os.environ, **{OWNER_ENV: str(os.getpid()), "SEARCHADDR_CHROMIUM": chromium})
+    if not os.access(env.get("HOME", "/nonexistent"), os.W_OK):
+        env["HOME"] = profile_dir      # Chromium's crashpad dies without a writable HOME
+    service = Service(executable_path=chromedriver, env=env,
+                      popen_kw={"preexec_fn": _die_with_parent})
+    try:
+        driver = webdriver.Chrome(service=service,
+                                  options=chromium_options(CHROMIUM_LAUNCHER, profile_dir))
+    except BaseException:
+        service.stop()
+        shutil.rmtree(profile_dir, ignore_errors=True)
+        raise
+    return Browser(driver, profile_dir, service)

@@ -1,0 +1,121 @@
+"""Answer caches (uWSGI cache2 shared by workers, or in-process LRU) and single-flight."""
+import json
+import threading
+import time
+from collections import OrderedDict
+
+UWSGI_CACHE_NAME = "searchaddr"
+
+
+class MemoryCache:
+    """A bounded LRU with a TTL, for one process."""
+
+    kind = "memory"
+
+    def __init__(self, size, ttl):
+        self.size = size
+        self.ttl = ttl
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            expires, value = item
+            if expires < time.monotonic():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def set(self, key, value):
+        if self.size == 0 or self.ttl == 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic() + self.ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def status(self):
+        with self._lock:
+            return {"kind": self.kind, "entries": len(self._items), "size": self.size,
+                    "ttl": self.ttl}
+
+
+class UwsgiCache:
+    """uWSGI's cache2, shared by every worker of one uWSGI instance; values stored as JSON."""
+
+    kind = "uwsgi-cache2"
+
+    def __init__(self, uwsgi, ttl, name=UWSGI_CACHE_NAME):
+        self.uwsgi = uwsgi
+        self.ttl = ttl
+        self.name = name
+
+    def get(self, key):
+        raw = self.uwsgi.cache_get(key, self.name)
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key, value):
+        if self.ttl == 0:
+            return
+        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        # cache_set does nothing when the key exists; cache_update replaces it.
+        self.uwsgi.cache_update(key, raw, self.ttl, self.name)
+
+    def status(self):
+        return {"kind": self.kind, "name": self.name, "ttl": self.ttl}
+
+
+def make_cache(size, ttl):
+    """uWSGI's shared cache when this runs under uWSGI with a cache named `searchaddr`."""
+    try:
+        import uwsgi
+    except ImportError:
+        return MemoryCache(size, ttl)
+    if size > 0 and uwsgi.cache_exists("\x00probe", UWSGI_CACHE_NAME) is not None:
+        return UwsgiCache(uwsgi, ttl)
+    return MemoryCache(size, ttl)
+
+
+class SingleFlight:
+    """Concurrent calls for the same key share one execution and its result or error."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._flights = {}
+
+    def do(self, key, work):
+        """(result, shared): shared is True when another caller's execution answered this one."""
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.result, True
+        try:
+            flight.result = work()
+            return flight.result, False
+        except BaseException as error:
+            flight.error = error
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+
+class _Flight:
+    __slots__ = ("done", "result", "error")
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.result = None
+        self.error = None

@@ -1,0 +1,239 @@
+"""The bundled demo address site (demo_site/), driven through one WebDriver round trip per query."""
+import math
+import pathlib
+import re
+
+from selenium.common.exceptions import JavascriptException, TimeoutException
+
+from scraper.errors import UpstreamError, UpstreamTimeout
+
+DEMO_INDEX = pathlib.Path(__file__).resolve().parents[2] / "demo_site" / "index.html"
+
+ADDRESS_KEYS = ("id", "road_address", "jibun_address", "english_address", "zip", "building",
+                "sido", "sigungu", "eupmyeondong")
+# Keys that may be empty: a building without a name, Sejong (no sigungu level).
+OPTIONAL_TEXT = frozenset({"building", "sigungu"})
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ZIP_PATTERN = re.compile(r"[0-9]{5}")
+ADMIN_CODE_PATTERN = re.compile(r"[0-9]{10}")
+DIGITS_PATTERN = re.compile(r"[0-9]{1,9}")
+MAX_TEXT = 500
+
+# Resolves once app.js has loaded the data (or reports what the page is, if it is not the demo site).
+OPEN_SCRIPT = """
+const done = arguments[arguments.length - 1];
+const root = document.documentElement;
+const state = () => ({app: root.dataset.searchaddrApp || null, state: root.dataset.searchaddr || null,
+                      records: root.dataset.records || null, title: document.title});
+// After the load event a page still "loading" never ran app.js: report it rather than wait.
+if (root.dataset.searchaddrApp !== "demo" || root.dataset.searchaddr !== "loading"
+    || document.readyState === "complete") {
+  done(state());
+} else {
+  document.addEventListener("searchaddr:ready", () => done(state()), {once: true});
+}
+"""
+
+# Shared by both queries: submit a form, then wait for the render carrying our sequence number.
+QUERY_SCRIPT_TEMPLATE = """
+const done = arguments[arguments.length - 1];
+const root = document.documentElement;
+const form = document.getElementById(FORM_ID);
+const box = document.getElementById(BOX_ID);
+const FIELDS = ["road_address", "jibun_address", "english_address", "zip", "building",
+                "sido", "sigungu", "eupmyeondong", "lat", "lng", "admin_code"];
+if (root.dataset.searchaddrApp !== "demo" || root.dataset.searchaddr !== "ready" || !form || !box) {
+  done({error: "not the demo site or not ready", app: root.dataset.searchaddrApp || null,
+        state: root.dataset.searchaddr || null, title: document.title});
+  return;
+}
+const readFields = (node) => {
+  const found = {};
+  for (const name of FIELDS) {
+    const field = node.querySelector('[data-field="' + name + '"]');
+    if (field) found[name] = field.textContent;
+  }
+  return found;
+};
+const read = () => {
+  const items = Array.from(box.querySelectorAll(ITEM_SELECTOR)).map(
+    (node) => Object.assign({id: node.dataset.id}, readFields(node)));
+  return {app: root.dataset.searchaddrApp, kind: box.dataset.kind, status: box.dataset.status,
+          seq: box.dataset.seq, echo: ECHO, total: box.dataset.total ?? null,
+          elapsed_ms: box.dataset.elapsedMs ?? null, message: box.dataset.message ?? "", items};
+};
+let expected = null;
+const check = () => {
+  if (expected === null || box.dataset.seq !== expected || box.dataset.status === "loading") return;
+  observer.disconnect();
+  done(read());
+};
+const observer = new MutationObserver(check);
+observer.observe(box, {attributes: true, attributeFilter: ["data-status", "data-seq"]});
+FILL
+form.requestSubmit();
+expected = root.dataset.pendingSeq;
+check();
+"""
+
+SEARCH_SCRIPT = (QUERY_SCRIPT_TEMPLATE
+                 .replace("FORM_ID", '"search-form"').replace("BOX_ID", '"results"')
+                 .replace("ITEM_SELECTOR", '"tr[data-id]"')
+                 .replace("ECHO", "{query: box.dataset.query, page: box.dataset.page, "
+                                  "per_page: box.dataset.perPage}")
+                 .replace("FILL", "form.elements.q.value = arguments[0];\n"
+                                  "form.elements.page.value = String(arguments[1]);\n"
+                                  "form.elements.per_page.value = String(arguments[2]);"))
+
+DETAIL_SCRIPT = (QUERY_SCRIPT_TEMPLATE
+                 .replace("FORM_ID", '"detail-form"').replace("BOX_ID", '"detail"')
+                 .replace("ITEM_SELECTOR", '"dl[data-id]"')
+                 .replace("ECHO", "{id: box.dataset.id}")
+                 .replace("FILL", "form.elements.id.value = arguments[0];"))
+
+
+class DemoSource:
+    """The bundled JavaScript address site; by default read straight from the repository."""
+
+    name = "demo"
+    default_url = DEMO_INDEX.as_uri()
+
+    def __init__(self, url=None):
+        self.url = url or self.default_url
+
+    def open(self, driver):
+        """Load the site; returns once its data is loaded. Not the demo site -> UpstreamError."""
+        try:
+            driver.get(self.url)
+            state = driver.execute_async_script(OPEN_SCRIPT)
+        except TimeoutException as exc:
+            raise UpstreamTimeout(f"the address site did not load within the page timeout: {exc.msg}")
+        except JavascriptException as exc:
+            raise UpstreamError(f"the address site's page could not be read: {exc.msg}")
+        check_open(state)
+
+    def search(self, driver, q, page, per_page):
+        raw = self._run(driver, SEARCH_SCRIPT, q, page, per_page)
+        return parse_search(raw, q, page, per_page)
+
+    def detail(self, driver, address_id):
+        raw = self._run(driver, DETAIL_SCRIPT, address_id)
+        return parse_detail(raw, address_id)
+
+    @staticmethod
+    def _run(driver, script, *args):
+        """One WebDriver round trip; the arguments travel as data, never as script source."""
+        try:
+            return driver.execute_async_script(script, *args)
+        except TimeoutException as exc:
+            raise UpstreamTimeout(f"the address site did not answer within the page timeout: {exc.msg}")
+        except JavascriptException as exc:
+            raise UpstreamError(f"the address site's page failed: {exc.msg}")
+
+
+def check_open(state):
+    """What OPEN_SCRIPT returned must describe the demo site with its data loaded."""
+    if not isinstance(state, dict) or state.get("app") != "demo":
+        title = state.get("title") if isinstance(state, dict) else None
+        raise UpstreamError(f"not the demo address site (title {title!r})")
+    if state.get("state") != "ready":
+        raise UpstreamError(f"the demo address site failed to load its data (state {state.get('state')!r})")
+    records = state.get("records")
+    if not isinstance(records, str) or not DIGITS_PATTERN.fullmatch(records) or int(records) == 0:
+        raise UpstreamError("the demo address site has no addresses")
+
+
+def parse_search(raw, q, page, per_page):
+    """What SEARCH_SCRIPT returned -> {"total", "results", "page_ms"}; UpstreamError when malformed."""
+    raw = _check_envelope(raw, "search", {"query": q, "page": str(page), "per_page": str(per_page)})
+    if raw["status"] != "ok":
+        raise UpstreamError(f"the address site reported {raw['status']!r}: {raw.get('message')!r}")
+    total = raw.get("total")
+    if not isinstance(total, str) or not DIGITS_PATTERN.fullmatch(total):
+        raise UpstreamError(f"the address site sent a malformed total: {total!r}")
+    total = int(total)
+    results = [_address(item) for item in raw["items"]]
+    if len(results) > per_page:
+        raise UpstreamError(f"the address site sent {len(results)} results for per_page {per_page}")
+    if results and total < (page - 1) * per_page + len(results):
+        raise UpstreamError(f"the address site sent a total ({total}) below its results")
+    if len({address["id"] for address in results}) != len(results):
+        raise UpstreamError("the address site sent one address twice")
+    return {"total": total, "results": results, "page_ms": _elapsed(raw)}
+
+
+def parse_detail(raw, address_id):
+    """What DETAIL_SCRIPT returned -> ADDRESS + lat/lng/admin_code, or None when not found."""
+    raw = _check_envelope(raw, "detail", {"id": address_id})
+    if raw["status"] == "not-found":
+        if raw["items"]:
+            raise UpstreamError("the address site said not found but showed an address")
+        return None
+    if raw["status"] != "ok":
+        raise UpstreamError(f"the address site reported {raw['status']!r}: {raw.get('message')!r}")
+    if len(raw["items"]) != 1:
+        raise UpstreamError(f"the address site showed {len(raw['items'])} addresses for one id")
+    item = raw["items"][0]
+    address = _address(item)
+    if address["id"] != address_id:
+        raise UpstreamError(f"the address site showed id {address['id']!r}, not {address_id!r}")
+    lat = _coordinate(item.get("lat"), "lat", 90)
+    lng = _coordinate(item.get("lng"), "lng", 180)
+    admin_code = item.get("admin_code")
+    if not isinstance(admin_code, str) or not ADMIN_CODE_PATTERN.fullmatch(admin_code):
+        raise UpstreamError(f"the address site sent a malformed admin_code: {admin_code!r}")
+    return dict(address, lat=lat, lng=lng, admin_code=admin_code)
+
+
+def _check_envelope(raw, kind, echo):
+    """The parts every answer shares: the right page, the right view, and the echo of our query."""
+    if not isinstance(raw, dict):
+        raise UpstreamError(f"the address site's page could not be read (got {type(raw).__name__})")
+    if raw.get("error") or raw.get("app") != "demo":
+        raise UpstreamError(f"not the demo address site: {raw.get('error') or raw.get('app')!r}")
+    if raw.get("kind") != kind:
+        raise UpstreamError(f"the address site showed a {raw.get('kind')!r} view, not {kind!r}")
+    if raw.get("echo") != echo:
+        raise UpstreamError(f"the address site answered another query: {raw.get('echo')!r}")
+    if not isinstance(raw.get("status"), str) or not isinstance(raw.get("items"), list):
+        raise UpstreamError("the address site's answer has no status or items")
+    return raw
+
+
+def _address(item):
+    if not isinstance(item, dict):
+        raise UpstreamError(f"the address site sent a malformed address: {item!r}")
+    address = {}
+    for key in ADDRESS_KEYS:
+        value = item.get(key)
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise UpstreamError(f"the address site sent a malformed {key}: {value!r}")
+        value = value.strip()
+        if not value and key not in OPTIONAL_TEXT:
+            raise UpstreamError(f"the address site sent an empty {key}")
+        address[key] = value
+    if not ID_PATTERN.fullmatch(address["id"]):
+        raise UpstreamError(f"the address site sent a malformed id: {address['id']!r}")
+    if not ZIP_PATTERN.fullmatch(address["zip"]):
+        raise UpstreamError(f"the address site sent a malformed zip: {address['zip']!r}")
+    return address
+
+
+def _coordinate(value, name, limit):
+    try:
+        number = float(value) if isinstance(value, str) else None
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number) or abs(number) > limit:
+        raise UpstreamError(f"the address site sent a malformed {name}: {value!r}")
+    return number
+
+
+def _elapsed(raw):
+    try:
+        elapsed = float(raw.get("elapsed_ms"))
+    except (TypeError, ValueError):
+        raise UpstreamError(f"the address site sent a malformed elapsed time: {raw.get('elapsed_ms')!r}")
+    if not math.isfinite(elapsed) or elapsed < 0:
+        raise UpstreamError(f"the address site sent a malformed elapsed time: {elapsed!r}")
+    return elapsed

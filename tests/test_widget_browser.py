@@ -1,0 +1,499 @@
+"""The address widget in real headless Chromium, against the real service behind real nginx.
+
+One nginx serves the built Jekyll example on two loopback ports (an allowed origin and one that
+is not allowed) and passes a third port to a real uWSGI running wsgi_app over a unix socket.
+Selenium drives Debian's Chromium through the pages; screenshots and the browser's own
+timings are written to tests/artifacts/.
+"""
+import configparser
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import TAG_ENV, tagged_processes
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "jekyll"
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=900,820")
+LANDMARK_QUERY = "세종대로 110"
+LANDMARK_ROAD = "서울특별시 중구 세종대로 110"
+LANDMARK_ZIP = "04524"
+SERVICE_START_TIMEOUT = 90
+WAIT = 20  # seconds for anything the page should show
+
+TIMINGS = {}
+
+
+# ---------------------------------------------------------------- processes started by this module
+
+def stop_process(process, sig, timeout=20):
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def free_ports(count):
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def tail(path, lines=40):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# ---------------------------------------------------------------- the stack: site, service, nginx
+
+NGINX_CONF = """\
+{user_line}
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log info;
+events {{ worker_connections 128; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    charset utf-8;
+    charset_types text/css application/javascript;
+    log_format requests '$request_method $uri $status "$http_origin"';
+    access_log {tmp}/nginx-access.log requests;
+    client_body_temp_path {tmp}/nginx-temp/body;
+    proxy_temp_path {tmp}/nginx-temp/proxy;
+    fastcgi_temp_path {tmp}/nginx-temp/fastcgi;
+    uwsgi_temp_path {tmp}/nginx-temp/uwsgi;
+    scgi_temp_path {tmp}/nginx-temp/scgi;
+
+    server {{  # the searchaddr service
+        listen 127.0.0.1:{api_port};
+        location / {{
+            include /etc/nginx/uwsgi_params;
+            uwsgi_pass unix:{socket};
+        }}
+    }}
+    server {{  # the static site, on an origin the service allows
+        listen 127.0.0.1:{page_port};
+        root {site};
+    }}
+    server {{  # the same site on an origin the service does not allow
+        listen 127.0.0.1:{foreign_port};
+        root {site};
+    }}
+}}
+"""
+
+
+class Stack:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.tag = uuid.uuid4().hex
+        self.api_port, self.page_port, self.foreign_port = free_ports(3)
+        self.api = f"http://127.0.0.1:{self.api_port}"
+        self.page_origin = f"http://127.0.0.1:{self.page_port}"
+        self.foreign_origin = f"http://127.0.0.1:{self.foreign_port}"
+        self.site = tmp / "site"
+        self.socket = tmp / "searchaddr.sock"
+        self.access_log = tmp / "nginx-access.log"
+        self.uwsgi_log = tmp / "uwsgi.log"
+        self.uwsgi = None
+        self.nginx = None
+
+    def env(self):
+        home = self.tmp / "home"
+        home.mkdir(exist_ok=True)
+        return {**os.environ, TAG_ENV: self.tag, "HOME": str(home),
+                "SEARCHADDR_SOCKET": str(self.socket),
+                "SEARCHADDR_CONFIG": str(self.tmp / "searchaddr.ini")}
+
+    def build_site(self):
+        override = self.tmp / "_config.test.yml"
+        override.write_text(json.dumps({"searchaddr": {"api": self.api,
+                                                       "widget_dir": str(REPO / "widget")}}))
+        build = subprocess.run(
+            ["jekyll", "build", "--disable-disk-cache", "-s", str(EXAMPLE), "-d", str(self.site),
+             "--config", f"{EXAMPLE / '_config.yml'},{override}"],
+            capture_output=True, text=True, timeout=120, env=self.env())
+        assert build.returncode == 0, f"jekyll build failed:\n{build.stdout}\n{build.stderr}"
+
+    def write_service_config(self):
+        """The repo's config, with the CORS origins narrowed to the allowed page's origin."""
+        config = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",))
+        config.optionxform = str  # path keys such as /searchaddr2 keep their case
+        config.read(REPO / "searchaddr.ini", encoding="utf-8")
+        for key in [key for key in config["cors"] if key.startswith("/")]:
+            del config["cors"][key]
+        config["cors"]["origins"] = self.page_origin
+        with open(self.tmp / "searchaddr.ini", "w", encoding="utf-8") as out:
+            config.write(out)
+
+    def start_service(self):
+        if (REPO / "uwsgi.ini").exists():
+            command = ["uwsgi", "--ini", "uwsgi.ini"]
+        else:
+            command = ["uwsgi", "--master", "--processes", "1", "--threads", "4", "--lazy-apps",
+                       "--enable-threads", "--die-on-term", "--socket", str(self.socket),
+                       "--chmod-socket=660", "--wsgi-file", "wsgi_app.py", "--need-app"]
+        with open(self.uwsgi_log, "wb") as log:
+            self.uwsgi = subprocess.Popen(command, cwd=REPO, env=self.env(), stdout=log,
+                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def start_nginx(self):
+        (self.tmp / "nginx-temp").mkdir()
+        conf = self.tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(
+            user_line="user root root;" if os.geteuid() == 0 else "",
+            tmp=self.tmp, api_port=self.api_port, page_port=self.page_port,
+            foreign_port=self.foreign_port, socket=self.socket, site=self.site))
+        with open(self.tmp / "nginx-stderr.log", "wb") as log:
+            self.nginx = subprocess.Popen(
+                ["nginx", "-e", str(self.tmp / "nginx-error.log"), "-c", str(conf), "-p", str(self.tmp)],
+                env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def wait_until_ready(self):
+        deadline = time.monotonic() + SERVICE_START_TIMEOUT
+        last_error = None
+        while time.monotonic() < deadline:
+            for name, process, log in (("uwsgi", self.uwsgi, self.uwsgi_log),
+                                       ("nginx", self.nginx, self.tmp / "nginx-error.log")):
+                if process.poll() is not None:
+                    raise AssertionError(f"{name} exited with {process.returncode}:\n{tail(log)}")
+            try:
+                with urllib.request.urlopen(f"{self.api}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (OSError, urllib.error.URLError) as error:
+                last_error = error
+            time.sleep(0.3)
+        raise AssertionError(f"the service did not answer /healthz through nginx: {last_error}\n"
+                             f"{tail(self.uwsgi_log)}\n{tail(self.tmp / 'nginx-error.log')}")
+
+    def stop(self):
+        stop_process(self.nginx, signal.SIGQUIT)
+        stop_process(self.uwsgi, signal.SIGTERM, timeout=30)
+        deadline = time.monotonic() + 15
+        while tagged_processes(self.tag) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        leftovers = tagged_processes(self.tag)
+        for process in leftovers:
+            process.kill()  # by PID: only what carries this stack's tag
+        return [f"{process.info['name']}:{process.pid}" for process in leftovers]
+
+    def post(self, path, body):
+        """Ask the service directly (no Origin: a server-side caller) for the expected answers."""
+        request = urllib.request.Request(f"{self.api}{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    def log_mark(self):
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    def requests_since(self, mark):
+        """(method, path, status, origin) for each request nginx logged after mark."""
+        with open(self.access_log, "rb") as log:
+            log.seek(mark)
+            lines = log.read().decode().splitlines()
+        entries = []
+        for line in lines:
+            method, path, status, origin = line.split(" ", 3)
+            entries.append((method, path, int(status), origin.strip('"')))
+        return entries
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if shutil.which("jekyll") is None or shutil.which("nginx") is None:
+        pytest.fail("these tests need Debian's jekyll and nginx: apt-get install -y jekyll nginx")
+    ARTIFACTS.mkdir(exist_ok=True)
+    running = Stack(tmp_path_factory.mktemp("widget"))
+    leftovers = []
+    try:
+        running.build_site()
+        running.write_service_config()
+        running.start_service()
+        running.start_nginx()
+        running.wait_until_ready()
+        yield running
+    finally:
+        leftovers = running.stop()
+        for name in ("uwsgi.log", "nginx-error.log", "nginx-access.log"):
+            if (running.tmp / name).exists():
+                shutil.copy(running.tmp / name, ARTIFACTS / f"widget-{name}")
+        if TIMINGS:
+            (ARTIFACTS / "widget-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+    assert not leftovers, f"processes outlived the test stack (killed now): {leftovers}"
+
+
+@pytest.fixture
+def browser(stack, tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    service = Service(executable_path=CHROMEDRIVER, env={**os.environ, TAG_ENV: stack.tag})
+    driver = webdriver.Chrome(service=service, options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+# ---------------------------------------------------------------- page helpers
+
+def open_form(driver, origin):
+    driver.get(f"{origin}/")
+    search = driver.find_element(By.ID, "address")
+    WebDriverWait(driver, WAIT).until(lambda _: search.get_attribute("role") == "combobox")
+    return search
+
+
+def status_element(driver, search):
+    return driver.find_element(By.ID, search.get_attribute("aria-describedby").split()[-1])
+
+
+def visible_options(driver, search):
+    listbox = driver.find_element(By.ID, search.get_attribute("aria-controls"))
+    if not listbox.is_displayed():
+        return []
+    return listbox.find_elements(By.CSS_SELECTOR, "[role=option]")
+
+
+def wait_for_options(driver, search):
+    return WebDriverWait(driver, WAIT).until(lambda _: visible_options(driver, search))
+
+
+def field_values(driver):
+    return {name: driver.find_element(By.ID, name).get_attribute("value")
+            for name in ("zip", "road", "english", "lat", "lng")}
+
+
+def requests_to(entries, method, path, origin=None):
+    return [entry for entry in entries
+            if entry[0] == method and entry[1] == path and (origin is None or entry[3] == origin)]
+
+
+def network_messages(driver):
+    """The DevTools events Chromium logged since the last read."""
+    return [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
+
+
+# ---------------------------------------------------------------- tests
+
+def test_search_and_choose_fills_the_form_through_nginx_and_uwsgi(stack, browser):
+    mark = stack.log_mark()
+    search = open_form(browser, stack.page_origin)
+    search.click()
+    search.send_keys(LANDMARK_QUERY)
+    options = wait_for_options(browser, search)
+
+    expected = stack.post("/searchaddr1", {"q": LANDMARK_QUERY, "page": 1, "per_page": 10})
+    assert [option.get_attribute("data-id") for option in options] == \
+        [address["id"] for address in expected["results"]]
+    assert search.get_attribute("aria-expanded") == "true"
+    status = status_element(browser, search)
+    assert str(expected["total"]) in status.text
+
+    # Keyboard only: move down to the landmark; the combobox points at the active option.
+    landmark_index = next(index for index, address in enumerate(expected["results"])
+                          if address["road_address"] == LANDMARK_ROAD)
+    for _ in range(landmark_index + 1):
+        search.send_keys(Keys.ARROW_DOWN)
+    active = options[landmark_index]
+    assert active.get_attribute("aria-selected") == "true"
+    assert search.get_attribute("aria-activedescendant") == active.get_attribute("id")
+    assert LANDMARK_ROAD in active.text and LANDMARK_ZIP in active.text
+    browser.save_screenshot(str(ARTIFACTS / "widget-results.png"))
+
+    search.send_keys(Keys.ENTER)
+    WebDriverWait(browser, WAIT).until(lambda _: field_values(browser)["zip"])
+    detail = stack.post("/searchaddr2", {"id": expected["results"][landmark_index]["id"]})["result"]
+    assert field_values(browser) == {
+        "zip": LANDMARK_ZIP, "road": LANDMARK_ROAD, "english": detail["english_address"],
+        "lat": str(detail["lat"]), "lng": str(detail["lng"])}
+    assert detail["english_address"] and 33 < detail["lat"] < 39 and 124 < detail["lng"] < 132
+    assert search.get_attribute("value") == LANDMARK_ROAD
+    assert search.get_attribute("aria-expanded") == "false"
+    assert browser.current_url == f"{stack.page_origin}/"  # Enter chose; it did not submit the form
+    browser.save_screenshot(str(ARTIFACTS / "widget-filled.png"))
+
+    # The browser's own view of the round trips (ms since navigation start).
+    timings = browser.execute_script("""
+        const nav = performance.getEntriesByType('navigation')[0];
+        const measures = {};
+        for (const m of performance.getEntriesByType('measure')) {
+            if (m.name.startsWith('searchaddr:')) measures[m.name] = {start: m.startTime, duration: m.duration};
+        }
+        const fetches = performance.getEntriesByType('resource')
+            .filter(r => r.name.includes('/searchaddr'))
+            .map(r => ({path: new URL(r.name).pathname, start: r.startTime, duration: r.duration}));
+        return {page_loaded: nav.loadEventEnd, dom_ready: nav.domContentLoadedEventEnd,
+                measures: measures, fetches: fetches};
+    """)
+    measures = timings["measures"]
+    assert set(measures) >= {"searchaddr:search", "searchaddr:input-to-results", "searchaddr:detail"}
+    detail_measure = measures["searchaddr:detail"]
+    timings["page_to_fields_filled"] = detail_measure["start"] + detail_measure["duration"]
+    TIMINGS["allowed_origin"] = timings
+
+    # What crossed the wire: one preflight, one debounced search for the whole typed query,
+    # one detail call, all from the page's origin.
+    entries = stack.requests_since(mark)
+    preflights = requests_to(entries, "OPTIONS", "/searchaddr1", stack.page_origin)
+    assert preflights and all(entry[2] == 204 for entry in preflights)
+    searches = requests_to(entries, "POST", "/searchaddr1", stack.page_origin)
+    assert [entry[2] for entry in searches] == [200]
+    assert [entry[2] for entry in requests_to(entries, "POST", "/searchaddr2", stack.page_origin)] == [200]
+
+
+def test_no_request_while_the_korean_ime_is_composing(stack, browser):
+    search = open_form(browser, stack.page_origin)
+    search.click()
+    mark = stack.log_mark()
+    # Real composition events from Chromium's input pipeline, syllable by syllable,
+    # pausing longer than the debounce while the last syllable is still being composed.
+    for committed, composing in (("", ["ㅅ", "세", "셎"]), ("세", ["조", "종", "종ㄷ"]),
+                                 ("종", ["대", "댈"]), ("대", ["ㄹ", "로"])):
+        if committed:
+            browser.execute_cdp_cmd("Input.insertText", {"text": committed})
+        for text in composing:
+            browser.execute_cdp_cmd("Input.imeSetComposition",
+                                    {"text": text, "selectionStart": len(text), "selectionEnd": len(text)})
+            time.sleep(0.35)
+    time.sleep(0.6)
+    assert search.get_attribute("value") == "세종대로"
+    assert requests_to(stack.requests_since(mark), "POST", "/searchaddr1") == []
+    assert visible_options(browser, search) == []
+
+    browser.execute_cdp_cmd("Input.insertText", {"text": "로"})  # commits the syllable
+    options = wait_for_options(browser, search)
+    expected = stack.post("/searchaddr1", {"q": "세종대로", "page": 1, "per_page": 10})
+    assert [option.get_attribute("data-id") for option in options] == \
+        [address["id"] for address in expected["results"]]
+    searches = requests_to(stack.requests_since(mark), "POST", "/searchaddr1", stack.page_origin)
+    assert [entry[2] for entry in searches] == [200]
+
+
+def test_typing_on_aborts_the_request_in_flight(stack, browser):
+    search = open_form(browser, stack.page_origin)
+    browser.execute_cdp_cmd("Network.enable", {})
+    # Real network latency in the browser keeps the first search in flight while typing goes on.
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1})
+    browser.get_log("performance")  # the checks below read the events from here on
+    search.click()
+    search.send_keys("부산광역시")
+    time.sleep(0.6)  # past the debounce: the first search is on its way
+    search.send_keys(" 해운대구")
+    options = wait_for_options(browser, search)
+
+    final = stack.post("/searchaddr1", {"q": "부산광역시 해운대구", "page": 1, "per_page": 10})
+    assert [option.get_attribute("data-id") for option in options] == \
+        [address["id"] for address in final["results"]]
+    messages = network_messages(browser)
+    searches = {message["params"]["requestId"]: json.loads(message["params"]["request"]["postData"])["q"]
+                for message in messages
+                if message["method"] == "Network.requestWillBeSent"
+                and message["params"]["request"]["method"] == "POST"
+                and message["params"]["request"]["url"].endswith("/searchaddr1")}
+    assert sorted(searches.values()) == ["부산광역시", "부산광역시 해운대구"]
+    canceled = [searches[message["params"]["requestId"]] for message in messages
+                if message["method"] == "Network.loadingFailed" and message["params"].get("canceled")
+                and message["params"]["requestId"] in searches]
+    assert canceled == ["부산광역시"]
+
+
+def test_page_on_an_origin_the_service_does_not_allow(stack, browser):
+    mark = stack.log_mark()
+    search = open_form(browser, stack.foreign_origin)
+    search.click()
+    search.send_keys(LANDMARK_QUERY)
+    status = status_element(browser, search)
+    WebDriverWait(browser, WAIT).until(lambda _: status.get_attribute("data-error"))
+    assert status.get_attribute("data-error") == "cors"
+    assert stack.foreign_origin in status.text and stack.api in status.text
+    assert status.is_displayed()
+    assert visible_options(browser, search) == []
+    assert field_values(browser) == dict.fromkeys(("zip", "road", "english", "lat", "lng"), "")
+    browser.save_screenshot(str(ARTIFACTS / "widget-cors-blocked.png"))
+
+    # The service refused the preflight; the browser never sent the search itself.
+    entries = stack.requests_since(mark)
+    assert [entry[2] for entry in requests_to(entries, "OPTIONS", "/searchaddr1", stack.foreign_origin)] == [403]
+    assert requests_to(entries, "POST", "/searchaddr1") == []
+    console = " ".join(entry["message"] for entry in browser.get_log("browser"))
+    assert "CORS policy" in console
+
+
+def test_service_errors_and_an_unreachable_service_are_explained(stack, browser):
+    search = open_form(browser, stack.page_origin)
+    status = status_element(browser, search)
+
+    # A 4xx with its JSON error, from the real service: an id that names no address.
+    browser.execute_script("""
+        const widget = arguments[0].searchAddr;
+        widget.results = [{id: 'no_such_address_0', road_address: '없는 주소'}];
+        widget.choose(0);
+    """, search)
+    WebDriverWait(browser, WAIT).until(lambda _: status.get_attribute("data-error"))
+    assert status.get_attribute("data-error") == "addressGone"
+    assert "no longer available" in status.text or "더 이상 없습니다" in status.text
+
+    # Too long a query is refused in the page, without a request.
+    mark = stack.log_mark()
+    search.clear()
+    search.send_keys("가" * 81)
+    WebDriverWait(browser, WAIT).until(lambda _: "80" in status.text)
+    assert status.get_attribute("data-error") is None
+    assert requests_to(stack.requests_since(mark), "POST", "/searchaddr1") == []
+
+    # Nothing listening at the API address: a network failure, not a CORS one.
+    closed_port, = free_ports(1)
+    kind = browser.execute_async_script("""
+        const [api, done] = arguments;
+        const input = document.createElement('input');
+        document.body.appendChild(input);
+        input.addEventListener('searchaddr:error', event => done(event.detail.kind));
+        SearchAddr.attach(input, {api: api, debounceMs: 0});
+        input.focus();
+        input.value = '세종대로';
+        input.dispatchEvent(new Event('input', {bubbles: true}));
+    """, f"http://127.0.0.1:{closed_port}")
+    assert kind == "network"

@@ -1,0 +1,137 @@
+"""searchaddr: the WSGI application. One screen shows the whole service.
+
+config -> CORS policy -> browser pool -> lookups -> handlers, behind one error-handling edge.
+"""
+import atexit
+import logging
+import time
+
+from webob import Request, Response
+
+import handlers
+from config import ConfigError, load_config
+from cors import REJECTED, CorsMiddleware, CorsPolicy
+from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
+                    UpstreamFailed, UpstreamTimedOut, error_response)
+from scraper.cache import make_cache
+from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
+from scraper.lookup import AddressLookup
+from scraper.pool import BrowserPool, reap_orphans
+from scraper.sources import SOURCES
+
+log = logging.getLogger("searchaddr")
+
+# path -> (handler, allowed methods). The router below owns 404 and 405 + Allow.
+ROUTES = {
+    "/searchaddr1": (handlers.search_addresses, ("GET", "POST")),
+    "/searchaddr2": (handlers.address_detail, ("GET", "POST")),
+    "/healthz": (handlers.health, ("GET", "HEAD")),
+}
+
+
+def api_error_for(error, checkout_timeout):
+    """The contract's error for what the scraper raised."""
+    if isinstance(error, PoolTimeout):
+        return Busy(headers={"Retry-After": str(max(1, round(checkout_timeout)))})
+    if isinstance(error, UpstreamTimeout):
+        return UpstreamTimedOut()
+    return UpstreamFailed(str(error) or None)
+
+
+class Service:
+    """The WSGI edge: environ -> Request -> one handler -> Response; every error becomes JSON here."""
+
+    def __init__(self, routes, deps, checkout_timeout):
+        self.routes = {path: (handler, methods, ", ".join(methods + ("OPTIONS",)))
+                       for path, (handler, methods) in routes.items()}
+        self.deps = deps
+        self.checkout_timeout = checkout_timeout
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except ApiError as error:
+            response = error_response(error)
+        except (UpstreamError, UpstreamTimeout, PoolTimeout) as error:
+            response = error_response(api_error_for(error, self.checkout_timeout))
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.path_info)
+            response = error_response(Internal())
+        self.log_request(request, response.status_code, started)
+        return response(environ, start_response)
+
+    def dispatch(self, request):
+        route = self.routes.get(request.path_info)
+        if route is None:
+            raise NotFound(f"no such path: {request.path_info}")
+        if REJECTED in request.environ:
+            raise CorsRejected(request.environ[REJECTED])
+        handler, methods, allow = route
+        if request.method == "OPTIONS":
+            return Response(status=204, headerlist=[("Allow", allow)])
+        if request.method not in methods:
+            raise MethodNotAllowed(f"{request.method} is not allowed here; use {' or '.join(methods)}",
+                                   headers={"Allow": allow})
+        return handler(request, self.deps)
+
+    @staticmethod
+    def log_request(request, status, started):
+        outcome = request.environ.get("searchaddr.outcome")
+        log.info("%s %s %d %.1fms cache=%s wait=%s", request.method, request.path_info, status,
+                 1000 * (time.monotonic() - started), outcome.cache if outcome else "-",
+                 f"{outcome.wait_ms:.1f}ms" if outcome else "-")
+
+
+def _on_exit(callback):
+    """Run `callback` when this process exits: uWSGI worker exit, or interpreter exit."""
+    atexit.register(callback)
+    try:
+        import uwsgi
+    except ImportError:
+        return
+    previous = getattr(uwsgi, "atexit", None)
+
+    def both():
+        callback()
+        if previous:
+            previous()
+
+    uwsgi.atexit = both
+
+
+def build_app(config, pool, cache):
+    """The WSGI app for a loaded config, a browser pool (with its source) and a cache."""
+    policy = CorsPolicy(config.cors)
+    for path in config.cors.paths:
+        if path not in ROUTES:
+            raise ConfigError(f"{config.path}: [cors] paths: {path} is not an endpoint "
+                              f"(endpoints: {' '.join(ROUTES)})")
+    lookup = AddressLookup(pool, cache, config.scraper.checkout_timeout)
+    deps = handlers.Deps(lookup=lookup, pool=pool, cache=cache, source_name=config.scraper.source,
+                         cache_ttl=config.cache.ttl)
+    app = CorsMiddleware(Service(ROUTES, deps, config.scraper.checkout_timeout), policy)
+    app.pool = pool
+    return app
+
+
+def create_app(config_path=None):
+    """Read the config once and wire the pieces. Browsers start lazily, after any fork."""
+    config = load_config(config_path)
+    settings = config.scraper
+    if settings.source not in SOURCES:
+        raise ConfigError(f"{config.path}: [scraper] source: unknown source {settings.source!r} "
+                          f"(known: {' '.join(SOURCES)})")
+    source = SOURCES[settings.source](settings.url or None)
+    pool = BrowserPool(source, size=settings.browsers, page_timeout=settings.page_timeout,
+                       recycle_after=settings.recycle_after, chromium=settings.chromium,
+                       chromedriver=settings.chromedriver, remote_url=settings.remote_url)
+    app = build_app(config, pool, make_cache(config.cache.size, config.cache.ttl))
+    reap_orphans()
+    _on_exit(pool.close)
+    return app
+
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+application = create_app()
