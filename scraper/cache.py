@@ -76,9 +76,11 @@ def make_cache(size, ttl):
         import uwsgi
     except ImportError:
         return MemoryCache(size, ttl)
-    if size > 0 and uwsgi.cache_exists("\x00probe", UWSGI_CACHE_NAME) is not None:
-        return UwsgiCache(uwsgi, ttl)
-    return MemoryCache(size, ttl)
+    caches = uwsgi.opt.get("cache2") or []
+    if not isinstance(caches, list):
+        caches = [caches]
+    named = any(f"name={UWSGI_CACHE_NAME}".encode() in cache.split(b",") for cache in caches)
+    return UwsgiCache(uwsgi, ttl) if named and size > 0 else MemoryCache(size, ttl)
 
 
 class SingleFlight:

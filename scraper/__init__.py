@@ -1,0 +1,1 @@
+"""Drives address sites in real browsers: sources, the browser pool, caches and lookups."""

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up searchaddr on Debian 12 (bookworm), as root: Debian's Chromium and ChromeDriver,
+# a virtualenv in .venv with requirements.txt. With --test, also what the test suite needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(chromium chromium-driver python3 python3-venv python3-dev gcc util-linux)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(nginx)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if (( ${#missing[@]} )); then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+
+# Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.
+.venv/bin/python -m scraper doctor

@@ -1,0 +1,167 @@
+"""BrowserPool with real Chromium on the bundled demo site."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import psutil
+import pytest
+
+from scraper.errors import PoolTimeout, UpstreamError
+from scraper.pool import BrowserPool
+from scraper.sources.demo import DemoSource
+from tests.conftest import browser_processes, wait_for_no_browsers
+
+FAST_SITE = DemoSource.default_url + "?latency=0"
+
+
+def open_browsers(tag):
+    return [p for p in browser_processes(tag) if p.info["name"] == "chromium"
+            and p.ppid() in {d.pid for d in browser_processes(tag) if d.info["name"] == "chromedriver"}]
+
+
+@pytest.fixture
+def make_pool(process_tag):
+    pools = []
+
+    def make(**kwargs):
+        kwargs.setdefault("page_timeout", 10)
+        pool = BrowserPool(DemoSource(kwargs.pop("url", FAST_SITE)), **kwargs)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+    assert wait_for_no_browsers(process_tag) == []
+
+
+def search(pool, q="세종대로 110", timeout=5):
+    with pool.browser(timeout) as driver:
+        return pool.source.search(driver, q, 1, 10)
+
+
+def test_eight_threads_share_two_browsers(make_pool, process_tag):
+    pool = make_pool(size=2)
+    most = []
+    errors = []
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            most.append(len(open_browsers(process_tag)))
+            time.sleep(0.05)
+
+    def client(n):
+        try:
+            for q in ("세종대로 110", "시청", "강남구 테헤란로", "Sejong-daero")[n % 4:]:
+                assert search(pool, q, timeout=30)["total"] >= 1
+        except Exception as error:       # collected; asserted below
+            errors.append(error)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    stop.set()
+    watcher.join()
+    assert errors == []
+    assert max(most) <= 2
+    assert pool.status()["open"] == 2 and pool.status()["started"] == 2
+    profiles = [member.profile_dir for member in pool._open]
+    pool.close()
+    assert wait_for_no_browsers(process_tag) == []
+    assert not any(os.path.exists(path) for path in profiles)
+    with pytest.raises(PoolTimeout):
+        search(pool)
+
+
+def test_browsers_are_recycled_after_recycle_after_uses(make_pool):
+    pool = make_pool(size=1, recycle_after=3)
+    first_pids = None
+    for n in range(4):
+        search(pool)
+        if n == 0:
+            first_pids = [p.pid for p in next(iter(pool._open)).processes]
+    status = pool.status()
+    assert status["recycled"] == 1 and status["started"] == 2
+    assert all(not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+               for pid in first_pids)
+
+
+@pytest.mark.parametrize("victim", ["chromium", "chromedriver"])
+def test_a_killed_browser_is_replaced_and_the_next_query_succeeds(make_pool, victim):
+    pool = make_pool(size=1)
+    search(pool)
+    member = next(iter(pool._open))
+    process = next(p for p in member.processes if p.name() == victim)
+    os.kill(process.pid, signal.SIGKILL)
+    psutil.wait_procs([process], timeout=5)
+    assert search(pool)["total"] == 1
+    assert pool.status()["replaced"] == 1 and pool.status()["started"] == 2
+
+
+def test_checkout_timeout_raises_pool_timeout(make_pool):
+    pool = make_pool(size=1)
+    with pool.browser(10):
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            with pool.browser(0.3):
+                pass
+        assert 0.25 < time.monotonic() - started < 1.5
+
+
+def test_an_error_during_use_discards_the_browser(make_pool):
+    pool = make_pool(size=1)
+    search(pool)
+    with pytest.raises(UpstreamError):
+        with pool.browser(5) as driver:
+            driver.execute_script("document.documentElement.dataset.searchaddr = 'broken'")
+            pool.source.search(driver, "세종대로 110", 1, 10)
+    assert pool.status()["replaced"] == 1
+    assert search(pool)["total"] == 1
+
+
+def test_a_source_page_that_never_loads_fails_the_checkout(make_pool, tmp_path):
+    pool = make_pool(size=1, url=(tmp_path / "missing.html").as_uri())
+    with pytest.raises(UpstreamError):
+        search(pool)
+    assert pool.status()["open"] == 0 and pool.status()["failed_starts"] == 1
+
+
+def test_close_quits_browsers_that_are_in_use(make_pool, process_tag):
+    pool = make_pool(size=1)
+    with pool.browser(5):
+        assert len(open_browsers(process_tag)) == 1
+        pool.close()
+    assert wait_for_no_browsers(process_tag) == []
+
+
+def test_remote_url_against_a_chromedriver_server(make_pool, process_tag):
+    """remote_url goes through the same pool code: a chromedriver started with --port."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["/usr/bin/chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        pool = make_pool(size=1, remote_url=f"http://127.0.0.1:{port}")
+        assert search(pool)["results"][0]["zip"] == "04524"
+        assert search(pool, "시청")["total"] >= 1
+        assert pool.status()["remote"] is True and pool.status()["started"] == 1
+        pool.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert wait_for_no_browsers(process_tag) == []
