@@ -46,16 +46,14 @@ Internal = _error("Internal", 500, "internal", "internal error")
 
 
 def json_response(body, status=200, headers=None):
-    response = Response(status=status, content_type=JSON_TYPE, charset=None)
     # "replace": a lone surrogate echoed from a JSON escape must not break the response.
-    response.body = json.dumps(body, ensure_ascii=False,
-                               separators=(",", ":")).encode("utf-8", "replace")
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    headerlist = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(data)))]
     if headers:
-        response.headers.update(headers)
-    return response
+        headerlist.extend(headers.items())
+    return Response(body=data, status=status, headerlist=headerlist)
 
 
 def error_response(error):
-    response = json_response(error.to_dict(), error.status, error.headers)
-    response.cache_control = "no-store"
-    return response
+    return json_response(error.to_dict(), error.status,
+                         dict(error.headers, **{"Cache-Control": "no-store"}))

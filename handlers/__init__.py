@@ -28,13 +28,11 @@ def _answer(request, deps, body, outcome):
     timing = f"cache;desc={outcome.cache}"
     if outcome.cache != "hit":
         timing += f", wait;dur={outcome.wait_ms:.1f}, scrape;dur={outcome.scrape_ms:.1f}"
-    headers = {"X-Cache": "HIT" if outcome.cache == "hit" else "MISS", "Server-Timing": timing}
-    response = json_response(body, headers=headers)
-    if request.method == "GET":
-        response.cache_control = f"public, max-age={deps.cache_ttl}"
-    else:
-        response.cache_control = "no-store"
-    return response
+    return json_response(body, headers={
+        "X-Cache": "HIT" if outcome.cache == "hit" else "MISS",
+        "Server-Timing": timing,
+        "Cache-Control": f"public, max-age={deps.cache_ttl}" if request.method == "GET" else "no-store",
+    })
 
 
 def search_addresses(request, deps):
