@@ -1,0 +1,129 @@
+"""Real uWSGI and nginx processes for integration tests, always stopped (by PID) afterwards."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def uwsgi_binary():
+    venv = os.path.join(ROOT, ".venv", "bin", "uwsgi")
+    return venv if os.access(venv, os.X_OK) else shutil.which("uwsgi")
+
+
+def wait_until(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} not ready within {timeout} s")
+
+
+def _port_open(port):
+    with socket.socket() as client:
+        return client.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stop_process(process, sig=signal.SIGTERM, timeout=15):
+    """Signal, wait, then SIGKILL; returns the seconds it took to exit after the signal."""
+    if process.poll() is not None:
+        return 0.0
+    started = time.monotonic()
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+    return time.monotonic() - started
+
+
+@contextmanager
+def uwsgi_server(section="", env=None, log_path=None):
+    """`uwsgi --ini uwsgi.ini[:section]` from the repo root; yields the Popen."""
+    ini = "uwsgi.ini" + (f":{section}" if section else "")
+    log = open(log_path or os.devnull, "ab")
+    process = subprocess.Popen([uwsgi_binary(), "--ini", ini], cwd=ROOT, env=dict(os.environ, **(env or {})),
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        stop_process(process)
+        log.close()
+
+
+@contextmanager
+def nginx_server(socket_path, port):
+    """A real nginx on 127.0.0.1:port passing every request to the uWSGI socket."""
+    prefix = tempfile.mkdtemp(prefix="searchaddr-nginx-")
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as file:
+        file.write(f"""
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 16k;
+        location / {{
+            include /etc/nginx/uwsgi_params;
+            uwsgi_pass unix:{socket_path};
+            uwsgi_read_timeout 15s;
+        }}
+    }}
+}}
+""")
+    process = subprocess.Popen(["nginx", "-c", conf, "-p", prefix], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _port_open(port) or process.poll() is not None, 10, "nginx")
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited: {open(os.path.join(prefix, 'error.log')).read()}")
+        yield process
+    finally:
+        stop_process(process, signal.SIGQUIT)
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=30):
+    """(status, headers list, parsed JSON or raw bytes) from 127.0.0.1:port."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        connection.request(method, path, body=data, headers=headers or {})
+        response = connection.getresponse()
+        raw = response.read()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        return response.status, response.getheaders(), parsed
+    finally:
+        connection.close()
+
+
+def header_values(headers, name):
+    return [value for key, value in headers if key.lower() == name.lower()]

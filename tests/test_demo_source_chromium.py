@@ -1,0 +1,304 @@
+"""The demo source against the real demo site in real headless Chromium."""
+import functools
+import http.server
+import os
+import statistics
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import TAG_ENV, wait_for_no_browsers
+from scraper.browser import start_browser
+from scraper.errors import UpstreamError, UpstreamTimeout
+from scraper.sources import SOURCES
+from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
+
+PAGE_TIMEOUT = 8
+
+pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
+                                reason="needs Debian's chromium and chromium-driver")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """One real Chromium for the module; its processes carry their own tag so we check exactly them."""
+    tag = uuid.uuid4().hex
+    previous = os.environ.get(TAG_ENV)
+    os.environ[TAG_ENV] = tag
+    try:
+        browser = start_browser("/usr/bin/chromium", "/usr/bin/chromedriver")
+    finally:
+        if previous is None:
+            os.environ.pop(TAG_ENV)
+        else:
+            os.environ[TAG_ENV] = previous
+    try:
+        browser.driver.set_page_load_timeout(PAGE_TIMEOUT)
+        browser.driver.set_script_timeout(PAGE_TIMEOUT)
+        yield browser.driver
+    finally:
+        browser.quit()
+        assert wait_for_no_browsers(tag) == [], "chromium or chromedriver outlived the test browser"
+
+
+@pytest.fixture
+def demo(driver):
+    source = DemoSource()
+    source.open(driver)
+    return source
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves demo_site/ plus a garbage page and a page that never finishes loading in time."""
+
+    def do_GET(self):
+        if self.path == "/garbage.html":
+            self._send(b"<!doctype html><title>Not an address site</title><p>Hello</p>")
+        elif self.path == "/slow.html":
+            time.sleep(3)
+            self._send(b"<!doctype html><title>slow</title>")
+        else:
+            super().do_GET()
+
+    def _send(self, body):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser gave up waiting, as the timeout test intends
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def http_base():
+    handler = functools.partial(_Handler, directory=str(DEMO_INDEX.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _matches(address, query):
+    text = " ".join((address["road_address"], address["jibun_address"], address["building"],
+                     address["english_address"])).lower()
+    return all(token in text for token in query.lower().split())
+
+
+def test_registry_and_default_url():
+    assert SOURCES["demo"] is DemoSource
+    assert DemoSource.default_url.startswith("file:///")
+    assert DemoSource.default_url.endswith("/demo_site/index.html")
+    assert DemoSource().url == DemoSource.default_url
+    assert DemoSource("http://127.0.0.1:1/x").url == "http://127.0.0.1:1/x"
+
+
+def test_search_city_hall(driver, demo):
+    found = demo.search(driver, "세종대로 110", 1, 10)
+    city_hall = [a for a in found["results"] if a["building"] == "서울특별시청"]
+    assert len(city_hall) == 1
+    assert city_hall[0]["zip"] == "04524"
+    assert city_hall[0]["road_address"] == "서울특별시 중구 세종대로 110"
+    assert city_hall[0]["jibun_address"] == "서울특별시 중구 태평로1가 31"
+    assert city_hall[0]["english_address"] == "110 Sejong-daero, Jung-gu, Seoul"
+    assert set(city_hall[0]) == set(ADDRESS_KEYS)
+    assert found["total"] == len(found["results"]) >= 1
+    assert found["page_ms"] >= 0
+
+
+def test_search_city_halls(driver, demo):
+    found = demo.search(driver, "시청", 1, 50)
+    assert "서울특별시청" in {a["building"] for a in found["results"]}
+    busan = demo.search(driver, "부산 시청", 1, 50)
+    assert "부산광역시청" in {a["building"] for a in busan["results"]}
+    assert busan["total"] < found["total"]
+    assert found["total"] > 50 and len(found["results"]) == 50
+    assert all(_matches(a, "시청") for a in found["results"])
+
+
+def test_pagination_and_total(driver, demo):
+    first = demo.search(driver, "강남구 테헤란로", 1, 3)
+    second = demo.search(driver, "강남구 테헤란로", 2, 3)
+    again = demo.search(driver, "강남구 테헤란로", 1, 3)
+    everything = demo.search(driver, "강남구 테헤란로", 1, 50)
+    assert first["total"] == second["total"] == everything["total"] >= 7
+    assert len(first["results"]) == len(second["results"]) == 3
+    assert {a["id"] for a in first["results"]}.isdisjoint(a["id"] for a in second["results"])
+    assert again["results"] == first["results"]
+    assert everything["results"][:6] == first["results"] + second["results"]
+    assert len(everything["results"]) == everything["total"]
+    assert all(a["road_address"].startswith("서울특별시 강남구 테헤란로 ") for a in everything["results"])
+    last_page = -(-everything["total"] // 3)
+    past_end = demo.search(driver, "강남구 테헤란로", last_page + 1, 3)
+    assert past_end["results"] == [] and past_end["total"] == everything["total"]
+
+
+def test_whitespace_and_case_are_normalized(driver, demo):
+    plain = demo.search(driver, "강남구 테헤란로", 1, 10)
+    spaced = demo.search(driver, "  강남구   테헤란로 ", 1, 10)
+    assert spaced["results"] == plain["results"] and spaced["total"] == plain["total"]
+    upper = demo.search(driver, "SEJONG-DAERO 110", 1, 10)
+    assert "서울특별시청" in {a["building"] for a in upper["results"]}
+
+
+def test_empty_results(driver, demo):
+    assert demo.search(driver, "존재하지않는도로명", 1, 10) == {
+        "total": 0, "results": [], "page_ms": pytest.approx(0, abs=1000)}
+
+
+def test_english_and_mixed_input(driver, demo):
+    english = demo.search(driver, "Sejong-daero", 1, 50)
+    assert english["total"] >= 2
+    assert all("Sejong-daero" in a["english_address"] for a in english["results"])
+    mixed = demo.search(driver, "서울 Sejong 110", 1, 10)
+    assert "서울특별시청" in {a["building"] for a in mixed["results"]}
+    assert all(_matches(a, "서울 sejong 110") for a in mixed["results"])
+
+
+def test_detail_of_a_landmark(driver, demo):
+    city_hall = demo.search(driver, "서울특별시청", 1, 1)["results"][0]
+    detail = demo.detail(driver, city_hall["id"])
+    assert detail == dict(city_hall, lat=37.5663, lng=126.9779, admin_code=detail["admin_code"])
+    assert detail["admin_code"].startswith("11140") and len(detail["admin_code"]) == 10
+
+
+def test_detail_unknown_id(driver, demo):
+    assert demo.detail(driver, "a0000000000000000") is None
+    assert demo.detail(driver, "x") is None
+
+
+def test_consecutive_queries_never_mix(driver, demo):
+    queries = ["세종대로 110", "강남구 테헤란로", "부산광역시청", "Sejong-daero", "제주 문연로"]
+    for _ in range(2):
+        for query in queries:
+            found = demo.search(driver, query, 1, 20)
+            assert found["results"] and all(_matches(a, query) for a in found["results"]), query
+
+
+def test_pending_render_of_another_query_is_never_read(driver):
+    source = DemoSource(DemoSource.default_url + "?latency=300")
+    source.open(driver)
+    # Someone else's query is still pending on the page when ours is submitted.
+    driver.execute_script("const form = document.getElementById('search-form');"
+                          "form.elements.q.value = arguments[0]; form.requestSubmit();", "제주")
+    found = source.search(driver, "부산광역시청", 1, 10)
+    assert [a["building"] for a in found["results"]] == ["부산광역시청"]
+
+
+def _rendered_total_ms(driver):
+    return float(driver.execute_script("return document.getElementById('results').dataset.totalMs"))
+
+
+def test_latency_url_parameter(driver):
+    fast = DemoSource(DemoSource.default_url + "?latency=0")
+    fast.open(driver)
+    assert fast.search(driver, "세종대로 110", 1, 10)["total"] >= 1
+    assert _rendered_total_ms(driver) < 20
+    slow = DemoSource(DemoSource.default_url + "?latency=250")
+    slow.open(driver)
+    started = time.perf_counter()
+    assert slow.search(driver, "세종대로 110", 1, 10)["total"] >= 1
+    assert time.perf_counter() - started >= 0.25
+    assert _rendered_total_ms(driver) >= 250
+
+
+def test_page_timeout_is_upstream_timeout(driver):
+    source = DemoSource(DemoSource.default_url + "?latency=5000")
+    source.open(driver)
+    driver.set_script_timeout(1)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(UpstreamTimeout):
+            source.search(driver, "세종대로 110", 1, 10)
+        assert time.perf_counter() - started < 4
+        with pytest.raises(UpstreamTimeout):
+            source.detail(driver, "a0000000000000000")
+    finally:
+        driver.set_script_timeout(PAGE_TIMEOUT)
+    # The browser stays usable for the next page.
+    DemoSource().open(driver)
+
+
+def test_over_http(driver, http_base):
+    source = DemoSource(f"{http_base}/index.html?latency=0")
+    source.open(driver)
+    found = source.search(driver, "세종대로 110", 1, 10)
+    assert "서울특별시청" in {a["building"] for a in found["results"]}
+
+
+def test_garbage_page_is_upstream_error(driver, http_base):
+    source = DemoSource(f"{http_base}/garbage.html")
+    with pytest.raises(UpstreamError):
+        source.open(driver)
+    with pytest.raises(UpstreamError):
+        source.search(driver, "세종대로 110", 1, 10)
+    with pytest.raises(UpstreamError):
+        source.detail(driver, "a0000000000000000")
+    with pytest.raises(UpstreamError):
+        DemoSource(f"{http_base}/no-such-page.html").open(driver)
+
+
+def test_slow_page_load_is_upstream_timeout(driver, http_base):
+    driver.set_page_load_timeout(1)
+    try:
+        with pytest.raises(UpstreamTimeout):
+            DemoSource(f"{http_base}/slow.html").open(driver)
+    finally:
+        driver.set_page_load_timeout(PAGE_TIMEOUT)
+    DemoSource().open(driver)
+
+
+def test_timings(driver):
+    """Page load and warm query times (printed with -s); bounds are loose sanity checks."""
+    source = DemoSource()
+    loads = []
+    for _ in range(3):
+        started = time.perf_counter()
+        source.open(driver)
+        loads.append((time.perf_counter() - started) * 1000)
+    queries = ["세종대로 110", "시청", "강남구 테헤란로", "Sejong-daero", "서울 Sejong",
+               "중앙로", "부산 해운대로", "행정복지센터", "경기도 수원시", "제주"]
+    round_trips, page_ms = [], []
+    for index in range(100):
+        started = time.perf_counter()
+        found = source.search(driver, queries[index % len(queries)], 1 + index % 3, 10)
+        round_trips.append((time.perf_counter() - started) * 1000)
+        page_ms.append(found["page_ms"])
+
+    def summary(values):
+        ordered = sorted(values)
+        return (f"median {statistics.median(ordered):.1f} ms, "
+                f"p95 {ordered[int(len(ordered) * 0.95) - 1]:.1f} ms, max {ordered[-1]:.1f} ms")
+
+    print(f"\npage load (open): {', '.join(f'{v:.0f}' for v in loads)} ms")
+    print(f"search round trip from Python (20 ms page latency included): {summary(round_trips)}")
+    print(f"page's own work per search (data-elapsed-ms): {summary(page_ms)}")
+    assert statistics.median(loads) < 3000
+    assert 20 <= statistics.median(round_trips) < 500
+    assert statistics.median(page_ms) < 100
+
+
+def test_page_agrees_with_the_generator(driver, demo):
+    """The page's expansion, matching and order equal the generator's view of the same data."""
+    import sys
+    sys.path.insert(0, str(DEMO_INDEX.parent))
+    import generate
+    data = generate.load()
+    expected = [generate.expand(data, record) for record in data["records"]]
+    for query in ("강남구 테헤란로", "10beon-gil busan", "양평군 면", "행정복지센터 제주"):
+        wanted = [{k: a[k] for k in ADDRESS_KEYS} for a in expected if _matches(a, query)]
+        found = demo.search(driver, query, 1, 50)
+        assert found["total"] == len(wanted) > 0, query
+        assert found["results"] == wanted[:50], query

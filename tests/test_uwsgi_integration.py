@@ -1,0 +1,80 @@
+"""Integration: real uWSGI (dev HTTP and unix socket behind a real nginx), real Chromium."""
+import os
+import time
+from urllib.parse import quote
+
+import psutil
+import pytest
+
+from tests.conftest import TAG_ENV, tagged_processes, wait_for_no_browsers
+from tests.servers import (free_port, header_values, http_request, nginx_server, stop_process,
+                           uwsgi_server, wait_until, _port_open)
+
+ORIGIN = "https://blog.example.com"
+
+
+def assert_nothing_left(tag):
+    assert wait_for_no_browsers(tag) == []
+    left = [p for p in tagged_processes(tag) if p.info["name"] in ("uwsgi", "nginx")]
+    assert left == [], f"left running: {left}"
+
+
+def search_and_detail(port, prefix=""):
+    status, headers, body = http_request(port, "GET", prefix + "/searchaddr1?q=" + quote("세종대로 110"),
+                                         headers={"Origin": ORIGIN})
+    assert status == 200, body
+    assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
+    city_hall = body["results"][0]
+    assert city_hall["zip"] == "04524" and city_hall["building"] == "서울특별시청"
+    status, headers, body = http_request(port, "POST", prefix + "/searchaddr2", {"id": city_hall["id"]},
+                                         {"Origin": ORIGIN, "Content-Type": "application/json"})
+    assert status == 200, body
+    assert body["result"]["road_address"] == "서울특별시 중구 세종대로 110"
+    assert len(body["result"]["admin_code"]) == 10
+    assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
+    return body
+
+
+def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
+    port = free_port()
+    with uwsgi_server("dev", env={"SEARCHADDR_HTTP": f"127.0.0.1:{port}"},
+                      log_path=tmp_path / "uwsgi.log") as server:
+        wait_until(lambda: _port_open(port) or server.poll() is not None, 30, "uwsgi dev")
+        assert server.poll() is None, (tmp_path / "uwsgi.log").read_text()
+        search_and_detail(port)
+        status, _, health = http_request(port, "GET", "/healthz")
+        assert status == 200 and health["status"] == "ok"
+        status, headers, body = http_request(port, "GET", "/searchaddr1?q=" + quote("세종대로 110"))
+        assert status == 200 and header_values(headers, "X-Cache") == ["HIT"]
+        assert header_values(headers, "Access-Control-Allow-Origin") == []
+        stopped_in = stop_process(server)
+    assert stopped_in < 10
+    assert_nothing_left(process_tag)
+    log = (tmp_path / "uwsgi.log").read_text(errors="replace")
+    assert "GET /searchaddr1 200" in log
+
+
+def test_nginx_in_front_of_the_unix_socket(process_tag, tmp_path):
+    sock = str(tmp_path / "searchaddr.sock")
+    port = free_port()
+    with uwsgi_server(env={"SEARCHADDR_SOCKET": sock}, log_path=tmp_path / "uwsgi.log") as server:
+        wait_until(lambda: os.path.exists(sock) or server.poll() is not None, 30, "uwsgi socket")
+        assert server.poll() is None, (tmp_path / "uwsgi.log").read_text()
+        with nginx_server(sock, port):
+            search_and_detail(port)
+            status, headers, body = http_request(port, "OPTIONS", "/searchaddr1", headers={
+                "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type"})
+            assert status == 204
+            assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
+            status, headers, body = http_request(port, "GET", "/searchaddr1?q=ab",
+                                                 headers={"Origin": "https://evil.test"})
+            assert status == 403 and body["error"]["code"] == "cors_rejected"
+            assert header_values(headers, "Access-Control-Allow-Origin") == []
+            status, _, body = http_request(port, "POST", "/searchaddr1", b"x" * 20000,
+                                           {"Content-Type": "application/json"})
+            assert status == 413
+        stopped_in = stop_process(server)
+    assert stopped_in < 10
+    assert not os.path.exists(sock)
+    assert_nothing_left(process_tag)
