@@ -26,6 +26,7 @@ class ScraperSettings:
     source: str = "demo"
     url: str = ""
     browsers: int = 2
+    warm_browsers: int = 1
     checkout_timeout: float = 2.0
     page_timeout: float = 8.0
     recycle_after: int = 200
@@ -130,6 +131,7 @@ def _scraper(parser):
         source=section.text("source", "demo"),
         url=section.text("url", ""),
         browsers=section.number("browsers", 2, int, 1, 32),
+        warm_browsers=section.number("warm_browsers", 1, int, 0, 32),
         checkout_timeout=section.number("checkout_timeout", 2, float, 0, 60),
         page_timeout=section.number("page_timeout", 8, float, 0.1, 120),
         recycle_after=section.number("recycle_after", 200, int, 1, 1_000_000),

@@ -84,13 +84,20 @@ class Service:
                  f"{outcome.wait_ms:.1f}ms" if outcome else "-")
 
 
+def _under_uwsgi():
+    try:
+        import uwsgi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _on_exit(callback):
     """Run `callback` when this process exits: uWSGI worker exit, or interpreter exit."""
     atexit.register(callback)
-    try:
-        import uwsgi
-    except ImportError:
+    if not _under_uwsgi():
         return
+    import uwsgi
     previous = getattr(uwsgi, "atexit", None)
 
     def both():
@@ -130,6 +137,10 @@ def create_app(config_path=None):
     app = build_app(config, pool, make_cache(config.cache.size, config.cache.ttl))
     reap_orphans()
     _on_exit(pool.close)
+    if _under_uwsgi():
+        import uwsgi
+        if uwsgi.worker_id() > 0:     # a worker, after the fork (lazy-apps); never the master
+            pool.warm(settings.warm_browsers)
     return app
 
 

@@ -5,6 +5,7 @@ import time
 from collections import OrderedDict
 
 UWSGI_CACHE_NAME = "searchaddr"
+FLIGHT = "flight\x1f"      # prefix of the key that marks a scrape in progress in another worker
 
 
 class MemoryCache:
@@ -44,6 +45,16 @@ class MemoryCache:
             return {"kind": self.kind, "entries": len(self._items), "size": self.size,
                     "ttl": self.ttl}
 
+    # One process: SingleFlight alone already makes concurrent misses share one scrape.
+    def claim(self, key, seconds):
+        return True
+
+    def release(self, key):
+        pass
+
+    def wait_for(self, key, seconds):
+        return None
+
 
 class UwsgiCache:
     """uWSGI's cache2, shared by every worker of one uWSGI instance; values stored as JSON."""
@@ -68,6 +79,26 @@ class UwsgiCache:
 
     def status(self):
         return {"kind": self.kind, "name": self.name, "ttl": self.ttl}
+
+    # Across workers: the first to claim a key scrapes it; the others wait for its answer.
+    def claim(self, key, seconds):
+        """True when this worker may scrape `key`; cache_set is an atomic set-if-absent."""
+        return bool(self.uwsgi.cache_set(FLIGHT + key, b"1", max(1, round(seconds)), self.name))
+
+    def release(self, key):
+        self.uwsgi.cache_del(FLIGHT + key, self.name)
+
+    def wait_for(self, key, seconds):
+        """The value another worker is scraping, or None when it gave up without one."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            value = self.get(key)
+            if value is not None:
+                return value
+            if not self.uwsgi.cache_exists(FLIGHT + key, self.name):
+                return self.get(key)
+            time.sleep(0.01)
+        return None
 
 
 def make_cache(size, ttl):

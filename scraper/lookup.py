@@ -16,6 +16,8 @@ class Outcome:
 class AddressLookup:
     def __init__(self, pool, cache, checkout_timeout):
         self.pool = pool
+        # Longest a scrape can take: a checkout, a browser start and a query.
+        self.lease = checkout_timeout + 2 * pool.page_timeout + 1
         self.source = pool.source
         self.cache = cache
         self.checkout_timeout = checkout_timeout
@@ -36,15 +38,25 @@ class AddressLookup:
         outcome = Outcome()
 
         def work():
-            started = time.monotonic()
-            with self.pool.browser(self.checkout_timeout) as driver:
-                checked_out = time.monotonic()
-                result = scrape(driver)
-            outcome.wait_ms = 1000 * (checked_out - started)
-            outcome.scrape_ms = 1000 * (time.monotonic() - checked_out)
-            if result is not None:
-                self.cache.set(key, result)
-            return result
+            claimed = self.cache.claim(key, self.lease)
+            if not claimed:
+                value = self.cache.wait_for(key, self.lease)
+                if value is not None:
+                    outcome.cache = "shared"
+                    return value
+            try:
+                started = time.monotonic()
+                with self.pool.browser(self.checkout_timeout) as driver:
+                    checked_out = time.monotonic()
+                    result = scrape(driver)
+                outcome.wait_ms = 1000 * (checked_out - started)
+                outcome.scrape_ms = 1000 * (time.monotonic() - checked_out)
+                if result is not None:
+                    self.cache.set(key, result)
+                return result
+            finally:
+                if claimed:
+                    self.cache.release(key)
 
         value, shared = self.flights.do(key, work)
         if shared:

@@ -79,6 +79,18 @@ class BrowserPool:
                 self._in_use -= 1
             self._slots.put(member)
 
+    def warm(self, count):
+        """Start up to `count` browsers in the background, so the first requests find them warm."""
+        def start_one():
+            try:
+                with self.browser(timeout=0):
+                    pass
+            except ScraperError as error:
+                log.warning("warm-up browser did not start: %s", error)
+
+        for _ in range(min(count, self.size)):
+            threading.Thread(target=start_one, name="browser-warm-up", daemon=True).start()
+
     def _start(self):
         started = time.monotonic()
         try:

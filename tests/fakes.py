@@ -46,6 +46,8 @@ class FakeSource:
 class FakePool:
     """At most `size` concurrent users, like BrowserPool, without browsers."""
 
+    page_timeout = 8.0
+
     def __init__(self, source, size=2):
         self.source = source
         self._free = threading.Semaphore(size)
