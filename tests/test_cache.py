@@ -1,0 +1,152 @@
+"""Caches and single-flight, one process and across workers (uWSGI's cache API, in memory)."""
+import threading
+import time
+
+import pytest
+
+from scraper.cache import MemoryCache, SingleFlight, UwsgiCache
+from scraper.lookup import AddressLookup
+from tests.fakes import FakePool, FakeSource
+
+
+class CacheApi:
+    """The subset of uWSGI's cache2 API the service uses, with its semantics (set-if-absent)."""
+
+    def __init__(self):
+        self.items = {}
+        self.lock = threading.Lock()
+
+    def _live(self, key):
+        item = self.items.get(key)
+        if item and item[1] < time.monotonic():
+            del self.items[key]
+            return None
+        return item
+
+    def cache_get(self, key, name):
+        with self.lock:
+            item = self._live(key)
+            return item[0] if item else None
+
+    def cache_exists(self, key, name):
+        with self.lock:
+            return True if self._live(key) else None
+
+    def cache_set(self, key, value, expires, name):
+        with self.lock:
+            if self._live(key):
+                return None
+            self.items[key] = (value, time.monotonic() + expires)
+            return True
+
+    def cache_update(self, key, value, expires, name):
+        with self.lock:
+            self.items[key] = (value, time.monotonic() + expires)
+            return True
+
+    def cache_del(self, key, name):
+        with self.lock:
+            return True if self.items.pop(key, None) else None
+
+
+def test_memory_cache_is_an_lru_with_a_ttl():
+    cache = MemoryCache(size=2, ttl=0.2)
+    cache.set("a", {"n": 1})
+    cache.set("b", {"n": 2})
+    assert cache.get("a") == {"n": 1}
+    cache.set("c", {"n": 3})              # evicts b, the least recently used
+    assert cache.get("b") is None and cache.get("a") == {"n": 1} and cache.get("c") == {"n": 3}
+    time.sleep(0.25)
+    assert cache.get("a") is None
+    assert cache.status()["entries"] <= 2
+
+
+def test_a_zero_size_or_ttl_cache_keeps_nothing():
+    for cache in (MemoryCache(size=0, ttl=60), MemoryCache(size=10, ttl=0)):
+        cache.set("a", 1)
+        assert cache.get("a") is None
+
+
+def test_single_flight_shares_results_and_errors():
+    flights = SingleFlight()
+    calls = []
+    gate = threading.Event()
+
+    def work():
+        calls.append(1)
+        gate.wait(2)
+        return {"ok": True}
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(flights.do("k", work))) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert sorted(shared for _, shared in results) == [False] + [True] * 19
+
+    def fail():
+        raise ValueError("boom")
+    with pytest.raises(ValueError):
+        flights.do("k", fail)
+    assert flights.do("k", lambda: 5) == (5, False)     # a failure is not remembered
+
+
+def test_uwsgi_cache_round_trips_json_and_claims_atomically():
+    api = CacheApi()
+    cache = UwsgiCache(api, ttl=60)
+    cache.set("k", {"total": 1, "results": ["서울"]})
+    cache.set("k", {"total": 2, "results": []})          # replaces (cache_update, not cache_set)
+    assert cache.get("k") == {"total": 2, "results": []}
+    assert cache.claim("q", 5) is True
+    assert cache.claim("q", 5) is False
+    cache.release("q")
+    assert cache.claim("q", 5) is True
+
+
+def test_concurrent_identical_misses_in_two_workers_cost_one_scrape():
+    """Two AddressLookups on one shared cache stand for two uWSGI workers."""
+    api = CacheApi()
+    sources = [FakeSource(delay=0.3), FakeSource(delay=0.3)]
+    workers = [AddressLookup(FakePool(source), UwsgiCache(api, ttl=60), checkout_timeout=2)
+               for source in sources]
+    answers = []
+
+    def client(n):
+        answers.append(workers[n % 2].search("세종대로 110", 1, 10))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(source.calls for source in sources) == 1
+    assert len(answers) == 50 and all(value["total"] == 1 for value, _ in answers)
+    assert sum(outcome.cache == "miss" for _, outcome in answers) == 1
+
+
+def test_a_failed_scrape_in_one_worker_lets_the_other_try():
+    api = CacheApi()
+    from scraper.errors import UpstreamError
+    failing = AddressLookup(FakePool(FakeSource(delay=0.2, error=UpstreamError("down"))),
+                            UwsgiCache(api, ttl=60), checkout_timeout=2)
+    healthy_source = FakeSource()
+    healthy = AddressLookup(FakePool(healthy_source), UwsgiCache(api, ttl=60), checkout_timeout=2)
+    errors = []
+
+    def fail():
+        try:
+            failing.search("시청", 1, 10)
+        except UpstreamError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=fail)
+    thread.start()
+    time.sleep(0.05)
+    value, outcome = healthy.search("시청", 1, 10)
+    thread.join()
+    assert len(errors) == 1
+    assert value["total"] == 1 and healthy_source.calls == 1 and outcome.cache == "miss"
