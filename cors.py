@@ -9,6 +9,8 @@ from config import ConfigError
 
 SAFE_METHODS = frozenset({"GET", "POST"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Lets a page read when to retry after 503, and whether its answer came from the cache.
+EXPOSE_HEADERS = ("Access-Control-Expose-Headers", "Retry-After, X-Cache, Server-Timing")
 
 
 def serialize_origin(origin, where):
@@ -54,7 +56,8 @@ class PathRule:
         return self.any_origin or origin in self.origins
 
     def headers_for(self, origin):
-        headers = [("Access-Control-Allow-Origin", "*" if self.any_origin else origin)]
+        headers = [("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
+                   EXPOSE_HEADERS]
         if self.credentials:
             headers.append(("Access-Control-Allow-Credentials", "true"))
         return headers

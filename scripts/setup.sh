@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(chromium chromium-driver python3 python3-venv python3-dev gcc util-linux)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nginx)
+  packages+=(nginx jekyll fonts-nanum)
 fi
 
 export DEBIAN_FRONTEND=noninteractive

@@ -71,8 +71,11 @@ def nginx_server(socket_path, port):
     """A real nginx on 127.0.0.1:port passing every request to the uWSGI socket."""
     prefix = tempfile.mkdtemp(prefix="searchaddr-nginx-")
     conf = os.path.join(prefix, "nginx.conf")
+    # As root, nginx's workers would run as nobody, who may not use the 660 socket.
+    user = "user root;" if os.geteuid() == 0 else ""
     with open(conf, "w") as file:
         file.write(f"""
+{user}
 daemon off;
 worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -91,7 +94,7 @@ http {{
         location / {{
             include /etc/nginx/uwsgi_params;
             uwsgi_pass unix:{socket_path};
-            uwsgi_read_timeout 15s;
+            uwsgi_read_timeout 60s;
         }}
     }}
 }}
@@ -108,7 +111,7 @@ http {{
         shutil.rmtree(prefix, ignore_errors=True)
 
 
-def http_request(port, method, path, body=None, headers=None, timeout=30):
+def http_request(port, method, path, body=None, headers=None, timeout=60):
     """(status, headers list, parsed JSON or raw bytes) from 127.0.0.1:port."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

@@ -33,6 +33,7 @@ def test_allowed_origin_gets_exactly_one_acao_and_vary(counted):
         assert acao(response) == [origin]
         assert response.headers.getall("Vary") == ["Origin"]
         assert "Access-Control-Allow-Credentials" not in response.headers
+        assert response.headers["Access-Control-Expose-Headers"] == "Retry-After, X-Cache, Server-Timing"
 
 
 @pytest.mark.parametrize("path, status", [("/searchaddr1?q=a", 400), ("/searchaddr2?id=unknown", 404),

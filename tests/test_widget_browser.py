@@ -1,7 +1,9 @@
 """The address widget in real headless Chromium, against the real service behind real nginx.
 
 One nginx serves the built Jekyll example on two loopback ports (an allowed origin and one that
-is not allowed) and passes a third port to a real uWSGI running wsgi_app over a unix socket.
+is not allowed) and passes two more ports to real uWSGI instances running wsgi_app over unix
+sockets: the service as configured in the repo, and the same service whose address source is
+down (for real 5xx answers).
 Selenium drives Debian's Chromium through the pages; screenshots and the browser's own
 timings are written to tests/artifacts/.
 """
@@ -20,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -36,11 +37,11 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--window-size=900,820")
-LANDMARK_QUERY = "세종대로 110"
+LANDMARK_QUERY = "중구 세종대로"
 LANDMARK_ROAD = "서울특별시 중구 세종대로 110"
 LANDMARK_ZIP = "04524"
 SERVICE_START_TIMEOUT = 90
-WAIT = 20  # seconds for anything the page should show
+WAIT = 60  # seconds for anything the page should show
 
 TIMINGS = {}
 
@@ -107,6 +108,13 @@ http {{
             uwsgi_pass unix:{socket};
         }}
     }}
+    server {{  # the service, configured with an address source that is down
+        listen 127.0.0.1:{failing_api_port};
+        location / {{
+            include /etc/nginx/uwsgi_params;
+            uwsgi_pass unix:{failing_socket};
+        }}
+    }}
     server {{  # the static site, on an origin the service allows
         listen 127.0.0.1:{page_port};
         root {site};
@@ -119,31 +127,72 @@ http {{
 """
 
 
+class ServiceInstance:
+    """One uWSGI running wsgi_app on its own unix socket with its own config file."""
+
+    def __init__(self, tmp, name):
+        self.name = name
+        self.socket = tmp / f"{name}.sock"
+        self.config = tmp / f"{name}.ini"
+        self.log = tmp / f"{name}-uwsgi.log"
+        self.process = None
+
+    def write_config(self, allowed_origin, source_url=None):
+        """The repo's config, with the CORS origins narrowed to one page's origin."""
+        config = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",))
+        config.optionxform = str  # path keys such as /searchaddr2 keep their case
+        config.read(REPO / "searchaddr.ini", encoding="utf-8")
+        for key in [key for key in config["cors"] if key.startswith("/")]:
+            del config["cors"][key]
+        config["cors"]["origins"] = allowed_origin
+        if source_url is not None:
+            config["scraper"]["url"] = source_url
+        with open(self.config, "w", encoding="utf-8") as out:
+            config.write(out)
+
+    def start(self, env):
+        if (REPO / "uwsgi.ini").exists():
+            command = ["uwsgi", "--ini", "uwsgi.ini"]
+        else:
+            command = ["uwsgi", "--master", "--processes", "1", "--threads", "4", "--lazy-apps",
+                       "--enable-threads", "--die-on-term", "--socket", str(self.socket),
+                       "--chmod-socket=660", "--wsgi-file", "wsgi_app.py", "--need-app"]
+        env = {**env, "SEARCHADDR_SOCKET": str(self.socket), "SEARCHADDR_CONFIG": str(self.config)}
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        # SIGINT shuts uWSGI down whatever its ini says (SIGTERM reloads without die-on-term).
+        stop_process(self.process, signal.SIGINT, timeout=30)
+
+
 class Stack:
     def __init__(self, tmp):
         self.tmp = tmp
         self.tag = uuid.uuid4().hex
-        self.api_port, self.page_port, self.foreign_port = free_ports(3)
+        ports = free_ports(4)
+        self.api_port, self.failing_api_port, self.page_port, self.foreign_port = ports
         self.api = f"http://127.0.0.1:{self.api_port}"
+        # The same service, configured with an address source that is down: real 5xx answers.
+        self.failing_api = f"http://127.0.0.1:{self.failing_api_port}"
         self.page_origin = f"http://127.0.0.1:{self.page_port}"
         self.foreign_origin = f"http://127.0.0.1:{self.foreign_port}"
         self.site = tmp / "site"
-        self.socket = tmp / "searchaddr.sock"
         self.access_log = tmp / "nginx-access.log"
-        self.uwsgi_log = tmp / "uwsgi.log"
-        self.uwsgi = None
+        self.service = ServiceInstance(tmp, "service")
+        self.failing_service = ServiceInstance(tmp, "failing-service")
         self.nginx = None
 
     def env(self):
         home = self.tmp / "home"
         home.mkdir(exist_ok=True)
-        return {**os.environ, TAG_ENV: self.tag, "HOME": str(home),
-                "SEARCHADDR_SOCKET": str(self.socket),
-                "SEARCHADDR_CONFIG": str(self.tmp / "searchaddr.ini")}
+        return {**os.environ, TAG_ENV: self.tag, "HOME": str(home)}
 
     def build_site(self):
         override = self.tmp / "_config.test.yml"
-        override.write_text(json.dumps({"searchaddr": {"api": self.api,
+        # A generous request timeout: a cold browser start on a busy machine can take many seconds.
+        override.write_text(json.dumps({"searchaddr": {"api": self.api, "timeout": WAIT * 1000,
                                                        "widget_dir": str(REPO / "widget")}}))
         build = subprocess.run(
             ["jekyll", "build", "--disable-disk-cache", "-s", str(EXAMPLE), "-d", str(self.site),
@@ -151,35 +200,21 @@ class Stack:
             capture_output=True, text=True, timeout=120, env=self.env())
         assert build.returncode == 0, f"jekyll build failed:\n{build.stdout}\n{build.stderr}"
 
-    def write_service_config(self):
-        """The repo's config, with the CORS origins narrowed to the allowed page's origin."""
-        config = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",))
-        config.optionxform = str  # path keys such as /searchaddr2 keep their case
-        config.read(REPO / "searchaddr.ini", encoding="utf-8")
-        for key in [key for key in config["cors"] if key.startswith("/")]:
-            del config["cors"][key]
-        config["cors"]["origins"] = self.page_origin
-        with open(self.tmp / "searchaddr.ini", "w", encoding="utf-8") as out:
-            config.write(out)
-
-    def start_service(self):
-        if (REPO / "uwsgi.ini").exists():
-            command = ["uwsgi", "--ini", "uwsgi.ini"]
-        else:
-            command = ["uwsgi", "--master", "--processes", "1", "--threads", "4", "--lazy-apps",
-                       "--enable-threads", "--die-on-term", "--socket", str(self.socket),
-                       "--chmod-socket=660", "--wsgi-file", "wsgi_app.py", "--need-app"]
-        with open(self.uwsgi_log, "wb") as log:
-            self.uwsgi = subprocess.Popen(command, cwd=REPO, env=self.env(), stdout=log,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    def start_services(self):
+        self.service.write_config(self.page_origin)
+        closed_port, = free_ports(1)
+        self.failing_service.write_config(self.page_origin, source_url=f"http://127.0.0.1:{closed_port}/")
+        self.service.start(self.env())
+        self.failing_service.start(self.env())
 
     def start_nginx(self):
         (self.tmp / "nginx-temp").mkdir()
         conf = self.tmp / "nginx.conf"
         conf.write_text(NGINX_CONF.format(
             user_line="user root root;" if os.geteuid() == 0 else "",
-            tmp=self.tmp, api_port=self.api_port, page_port=self.page_port,
-            foreign_port=self.foreign_port, socket=self.socket, site=self.site))
+            tmp=self.tmp, api_port=self.api_port, socket=self.service.socket,
+            failing_api_port=self.failing_api_port, failing_socket=self.failing_service.socket,
+            page_port=self.page_port, foreign_port=self.foreign_port, site=self.site))
         with open(self.tmp / "nginx-stderr.log", "wb") as log:
             self.nginx = subprocess.Popen(
                 ["nginx", "-e", str(self.tmp / "nginx-error.log"), "-c", str(conf), "-p", str(self.tmp)],
@@ -187,25 +222,31 @@ class Stack:
 
     def wait_until_ready(self):
         deadline = time.monotonic() + SERVICE_START_TIMEOUT
+        waiting_for = [self.api, self.failing_api]
         last_error = None
-        while time.monotonic() < deadline:
-            for name, process, log in (("uwsgi", self.uwsgi, self.uwsgi_log),
-                                       ("nginx", self.nginx, self.tmp / "nginx-error.log")):
+        while waiting_for and time.monotonic() < deadline:
+            for name, process, log in (
+                    ("uwsgi", self.service.process, self.service.log),
+                    ("uwsgi (failing source)", self.failing_service.process, self.failing_service.log),
+                    ("nginx", self.nginx, self.tmp / "nginx-error.log")):
                 if process.poll() is not None:
                     raise AssertionError(f"{name} exited with {process.returncode}:\n{tail(log)}")
             try:
-                with urllib.request.urlopen(f"{self.api}/healthz", timeout=5) as response:
+                with urllib.request.urlopen(f"{waiting_for[0]}/healthz", timeout=5) as response:
                     if response.status == 200:
-                        return
+                        waiting_for.pop(0)
+                        continue
             except (OSError, urllib.error.URLError) as error:
                 last_error = error
             time.sleep(0.3)
-        raise AssertionError(f"the service did not answer /healthz through nginx: {last_error}\n"
-                             f"{tail(self.uwsgi_log)}\n{tail(self.tmp / 'nginx-error.log')}")
+        if waiting_for:
+            raise AssertionError(f"no answer from {waiting_for[0]}/healthz through nginx: {last_error}\n"
+                                 f"{tail(self.service.log)}\n{tail(self.tmp / 'nginx-error.log')}")
 
     def stop(self):
         stop_process(self.nginx, signal.SIGQUIT)
-        stop_process(self.uwsgi, signal.SIGTERM, timeout=30)
+        self.service.stop()
+        self.failing_service.stop()
         deadline = time.monotonic() + 15
         while tagged_processes(self.tag) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -214,9 +255,9 @@ class Stack:
             process.kill()  # by PID: only what carries this stack's tag
         return [f"{process.info['name']}:{process.pid}" for process in leftovers]
 
-    def post(self, path, body):
+    def post(self, path, body, api=None):
         """Ask the service directly (no Origin: a server-side caller) for the expected answers."""
-        request = urllib.request.Request(f"{self.api}{path}", data=json.dumps(body).encode(),
+        request = urllib.request.Request(f"{api or self.api}{path}", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
@@ -242,17 +283,16 @@ def stack(tmp_path_factory):
         pytest.fail("these tests need Debian's jekyll and nginx: apt-get install -y jekyll nginx")
     ARTIFACTS.mkdir(exist_ok=True)
     running = Stack(tmp_path_factory.mktemp("widget"))
-    leftovers = []
     try:
         running.build_site()
-        running.write_service_config()
-        running.start_service()
+        running.start_services()
         running.start_nginx()
         running.wait_until_ready()
         yield running
     finally:
         leftovers = running.stop()
-        for name in ("uwsgi.log", "nginx-error.log", "nginx-access.log"):
+        for name in ("service-uwsgi.log", "failing-service-uwsgi.log", "nginx-error.log",
+                     "nginx-access.log"):
             if (running.tmp / name).exists():
                 shutil.copy(running.tmp / name, ARTIFACTS / f"widget-{name}")
         if TIMINGS:
@@ -271,6 +311,7 @@ def browser(stack, tmp_path):
     service = Service(executable_path=CHROMEDRIVER, env={**os.environ, TAG_ENV: stack.tag})
     driver = webdriver.Chrome(service=service, options=options)
     try:
+        driver.set_script_timeout(WAIT + 10)
         yield driver
     finally:
         driver.quit()
@@ -303,6 +344,22 @@ def wait_for_options(driver, search):
 def field_values(driver):
     return {name: driver.find_element(By.ID, name).get_attribute("value")
             for name in ("zip", "road", "english", "lat", "lng")}
+
+
+def browser_timings(driver):
+    """The browser's own view of the page and of the widget's round trips (ms since navigation start)."""
+    return driver.execute_script("""
+        const nav = performance.getEntriesByType('navigation')[0];
+        const measures = {};
+        for (const m of performance.getEntriesByType('measure')) {
+            if (m.name.startsWith('searchaddr:')) measures[m.name] = {start: m.startTime, duration: m.duration};
+        }
+        const fetches = performance.getEntriesByType('resource')
+            .filter(r => r.name.includes('/searchaddr'))
+            .map(r => ({path: new URL(r.name).pathname, start: r.startTime, duration: r.duration}));
+        return {page_loaded: nav.loadEventEnd, dom_ready: nav.domContentLoadedEventEnd,
+                measures: measures, fetches: fetches};
+    """)
 
 
 def requests_to(entries, method, path, origin=None):
@@ -354,24 +411,12 @@ def test_search_and_choose_fills_the_form_through_nginx_and_uwsgi(stack, browser
     assert browser.current_url == f"{stack.page_origin}/"  # Enter chose; it did not submit the form
     browser.save_screenshot(str(ARTIFACTS / "widget-filled.png"))
 
-    # The browser's own view of the round trips (ms since navigation start).
-    timings = browser.execute_script("""
-        const nav = performance.getEntriesByType('navigation')[0];
-        const measures = {};
-        for (const m of performance.getEntriesByType('measure')) {
-            if (m.name.startsWith('searchaddr:')) measures[m.name] = {start: m.startTime, duration: m.duration};
-        }
-        const fetches = performance.getEntriesByType('resource')
-            .filter(r => r.name.includes('/searchaddr'))
-            .map(r => ({path: new URL(r.name).pathname, start: r.startTime, duration: r.duration}));
-        return {page_loaded: nav.loadEventEnd, dom_ready: nav.domContentLoadedEventEnd,
-                measures: measures, fetches: fetches};
-    """)
-    measures = timings["measures"]
-    assert set(measures) >= {"searchaddr:search", "searchaddr:input-to-results", "searchaddr:detail"}
-    detail_measure = measures["searchaddr:detail"]
+    timings = browser_timings(browser)
+    assert set(timings["measures"]) >= {"searchaddr:search", "searchaddr:input-to-results",
+                                        "searchaddr:detail"}
+    detail_measure = timings["measures"]["searchaddr:detail"]
     timings["page_to_fields_filled"] = detail_measure["start"] + detail_measure["duration"]
-    TIMINGS["allowed_origin"] = timings
+    TIMINGS["first_search_and_choice"] = timings
 
     # What crossed the wire: one preflight, one debounced search for the whole typed query,
     # one detail call, all from the page's origin.
@@ -409,6 +454,7 @@ def test_no_request_while_the_korean_ime_is_composing(stack, browser):
         [address["id"] for address in expected["results"]]
     searches = requests_to(stack.requests_since(mark), "POST", "/searchaddr1", stack.page_origin)
     assert [entry[2] for entry in searches] == [200]
+    TIMINGS["search_after_ime_commit"] = browser_timings(browser)
 
 
 def test_typing_on_aborts_the_request_in_flight(stack, browser):
@@ -416,11 +462,13 @@ def test_typing_on_aborts_the_request_in_flight(stack, browser):
     browser.execute_cdp_cmd("Network.enable", {})
     # Real network latency in the browser keeps the first search in flight while typing goes on.
     browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1})
+        "offline": False, "latency": 2000, "downloadThroughput": -1, "uploadThroughput": -1})
     browser.get_log("performance")  # the checks below read the events from here on
     search.click()
     search.send_keys("부산광역시")
-    time.sleep(0.6)  # past the debounce: the first search is on its way
+    panel = browser.find_element(By.CSS_SELECTOR, ".searchaddr-panel")
+    # Past the debounce: the first search is on its way, held up by the latency.
+    WebDriverWait(browser, WAIT).until(lambda _: "searchaddr-busy" in panel.get_attribute("class"))
     search.send_keys(" 해운대구")
     options = wait_for_options(browser, search)
 
@@ -484,16 +532,35 @@ def test_service_errors_and_an_unreachable_service_are_explained(stack, browser)
     assert status.get_attribute("data-error") is None
     assert requests_to(stack.requests_since(mark), "POST", "/searchaddr1") == []
 
+    # A 5xx from the real service, whose address source is down: the status decides the message.
+    try:
+        stack.post("/searchaddr1", {"q": "세종대로"}, api=stack.failing_api)
+        raise AssertionError("the service with its source down answered 2xx")
+    except urllib.error.HTTPError as error:
+        answered = (error.code, json.load(error)["error"]["code"])
+    assert answered[0] >= 500
+    failure = search_from_new_input(browser, stack.failing_api, "세종대로")
+    assert (failure["status"], failure["code"]) == answered
+    assert failure["kind"] == {502: "upstreamError", 503: "busy", 504: "upstreamTimeout"}.get(
+        answered[0], "serverError")
+
     # Nothing listening at the API address: a network failure, not a CORS one.
     closed_port, = free_ports(1)
-    kind = browser.execute_async_script("""
-        const [api, done] = arguments;
+    failure = search_from_new_input(browser, f"http://127.0.0.1:{closed_port}", "세종대로")
+    assert failure["kind"] == "network"
+    assert f"http://127.0.0.1:{closed_port}" in failure["message"]
+
+
+def search_from_new_input(driver, api, query):
+    """Attach the widget to a fresh input aimed at api, search, and return the error it reports."""
+    return driver.execute_async_script("""
+        const [api, query, timeoutMs, done] = arguments;
         const input = document.createElement('input');
         document.body.appendChild(input);
-        input.addEventListener('searchaddr:error', event => done(event.detail.kind));
-        SearchAddr.attach(input, {api: api, debounceMs: 0});
+        input.addEventListener('searchaddr:error', event => done(event.detail));
+        input.addEventListener('searchaddr:results', () => done({kind: 'none: results arrived'}));
+        SearchAddr.attach(input, {api: api, debounceMs: 0, timeoutMs: timeoutMs});
         input.focus();
-        input.value = '세종대로';
+        input.value = query;
         input.dispatchEvent(new Event('input', {bubbles: true}));
-    """, f"http://127.0.0.1:{closed_port}")
-    assert kind == "network"
+    """, api, query, WAIT * 1000)

@@ -220,7 +220,14 @@
 
   SearchAddr.prototype.onTextChanged = function () {
     this.lastInputAt = performance.now();
+    if (this.detailRequest) {
+      this.detailRequest.controller.abort();  // its address no longer matches the text
+      this.detailRequest = null;
+    }
     if (this.filled) this.clearFields();
+    if (this.searchRequest && this.searchRequest.query !== cleanQuery(this.input.value)) {
+      this.abortSearch();  // its answer would be for text that is no longer there
+    }
     this.cancelPendingSearch();
     var self = this;
     this.debounceTimer = setTimeout(function () {
@@ -407,11 +414,16 @@
   // (no-cors) request tells them apart: it succeeds when the server answers at all.
   SearchAddr.prototype.explainFetchFailure = function () {
     if (navigator.onLine === false) return Promise.resolve(new RequestFailure('offline', {}));
+    var api = this.api;
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, 5000);
-    return fetch(this.api + '/healthz', {
+    return fetch(api + '/healthz', {
       mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal: controller.signal
     }).then(function () {
+      console.warn('searchaddr: the browser blocked the answer from ' + api + ' (CORS). Either ' +
+                   location.origin + ' is missing from [cors] origins in the service\'s config, ' +
+                   'or something in front of the service answered without CORS headers ' +
+                   '(for example nginx while the service is down).');
       return new RequestFailure('cors', {});
     }, function () {
       return new RequestFailure('network', {});
