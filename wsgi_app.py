@@ -50,22 +50,25 @@ class Service:
     def __call__(self, environ, start_response):
         started = time.monotonic()
         request = Request(environ)
+        # PATH_INFO as the server gave it (bytes as latin-1): webob's path_info would decode it as
+        # UTF-8 and raise on a path that is not; such a path simply matches no route.
+        path = environ.get("PATH_INFO", "")
         try:
-            response = self.dispatch(request)
+            response = self.dispatch(request, path)
         except ApiError as error:
             response = error_response(error)
         except (UpstreamError, UpstreamTimeout, PoolTimeout) as error:
             response = error_response(api_error_for(error, self.checkout_timeout))
         except Exception:
-            log.exception("internal error on %s %s", request.method, request.path_info)
+            log.exception("internal error on %s %r", request.method, path)
             response = error_response(Internal())
-        self.log_request(request, response.status_code, started)
+        self.log_request(request, path, response.status_code, started)
         return response(environ, start_response)
 
-    def dispatch(self, request):
-        route = self.routes.get(request.path_info)
+    def dispatch(self, request, path):
+        route = self.routes.get(path)
         if route is None:
-            raise NotFound(f"no such path: {request.path_info}")
+            raise NotFound("no such path")
         if REJECTED in request.environ:
             raise CorsRejected(request.environ[REJECTED])
         handler, methods, allow = route
@@ -77,9 +80,10 @@ class Service:
         return handler(request, self.deps)
 
     @staticmethod
-    def log_request(request, status, started):
+    def log_request(request, path, status, started):
         outcome = request.environ.get("searchaddr.outcome")
-        log.info("%s %s %d %.1fms cache=%s wait=%s", request.method, request.path_info, status,
+        shown = path if path.isprintable() else repr(path)       # no forged log lines
+        log.info("%s %s %d %.1fms cache=%s wait=%s", request.method, shown, status,
                  1000 * (time.monotonic() - started), outcome.cache if outcome else "-",
                  f"{outcome.wait_ms:.1f}ms" if outcome else "-")
 
@@ -90,6 +94,16 @@ def _under_uwsgi():
     except ImportError:
         return False
     return True
+
+
+def _max_waiting(browsers):
+    """Under uWSGI, leave one thread per worker free for /healthz, cache hits and quick errors:
+    requests beyond that which would only queue for a browser get 503 at once."""
+    if not _under_uwsgi():
+        return None
+    import uwsgi
+    threads = int(uwsgi.opt.get("threads", 1) or 1)
+    return max(0, threads - browsers - 1)
 
 
 def _on_exit(callback):
@@ -133,7 +147,8 @@ def create_app(config_path=None):
     source = SOURCES[settings.source](settings.url or None)
     pool = BrowserPool(source, size=settings.browsers, page_timeout=settings.page_timeout,
                        recycle_after=settings.recycle_after, chromium=settings.chromium,
-                       chromedriver=settings.chromedriver, remote_url=settings.remote_url)
+                       chromedriver=settings.chromedriver, remote_url=settings.remote_url,
+                       max_waiting=_max_waiting(settings.browsers))
     app = build_app(config, pool, make_cache(config.cache.size, config.cache.ttl))
     reap_orphans()
     _on_exit(pool.close)

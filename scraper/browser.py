@@ -39,6 +39,7 @@ class Browser:
         self.profile_dir = profile_dir
         self.service = service
         self.uses = 0
+        self.script_timeout = None
         self.processes = _local_processes(service)
 
     def alive(self):

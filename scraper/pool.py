@@ -3,16 +3,21 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
 import psutil
 from selenium.common.exceptions import WebDriverException
+from urllib3.exceptions import HTTPError as ConnectionFailure
 
 from scraper.browser import OWNER_ENV, start_browser
-from scraper.errors import PoolTimeout, ScraperError, UpstreamError
+from scraper.errors import PoolTimeout, ScraperError, UpstreamError, UpstreamTimeout
 
 log = logging.getLogger("searchaddr.pool")
+
+# What a dead or unreachable browser raises: WebDriver errors, and from the HTTP connection to
+# chromedriver or the Grid, urllib3's errors and plain socket errors.
+BROWSER_FAILURES = (WebDriverException, ConnectionFailure, OSError)
 
 
 class BrowserPool:
@@ -24,7 +29,7 @@ class BrowserPool:
 
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
                  chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
-                 remote_url=""):
+                 remote_url="", max_waiting=None):
         self.source = source
         self.size = size
         self.page_timeout = page_timeout
@@ -32,12 +37,15 @@ class BrowserPool:
         self.chromium = chromium
         self.chromedriver = chromedriver
         self.remote_url = remote_url
+        # Requests allowed to queue for a browser; more get PoolTimeout at once (None: no limit).
+        self.max_waiting = max_waiting
         self._slots = queue.LifoQueue(maxsize=size)
         for _ in range(size):
             self._slots.put(None)
         self._lock = threading.Lock()
         self._open = set()
         self._in_use = 0
+        self._waiting = 0
         self._closed = False
         self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0}
         # Local browsers die with the thread that started them (see scraper/browser.py), so they
@@ -46,29 +54,30 @@ class BrowserPool:
 
     @contextmanager
     def browser(self, timeout):
-        """A browser with the source page loaded; raises PoolTimeout when none is free in time."""
-        if self._closed:
-            raise PoolTimeout("the browser pool is closed")
-        try:
-            member = self._slots.get(timeout=timeout)
-        except queue.Empty:
-            raise PoolTimeout(f"no browser free within {timeout:g} s") from None
+        """A browser with the source page loaded; raises PoolTimeout when none is free in time.
+
+        Starting a browser counts against the page timeout of the query it serves, so a request
+        never takes longer than `timeout` + `page_timeout` (plus the round trips' own latency).
+        """
+        member = self._checkout(timeout)
         with self._lock:
             self._in_use += 1
         try:
-            if member is not None and not member.alive():
-                self._discard(member, "replaced", "found dead before use")
-                member = None
-            if member is None:
-                member = self._start()
+            deadline = time.monotonic() + self.page_timeout
+            try:
+                member = self._ready(member, deadline)
+            except BaseException:
+                member = None       # _ready discarded it, or never had one
+                raise
             try:
                 yield member.driver
             except BaseException as error:
                 # A browser that saw any failure may hold a half-rendered or dead page.
                 self._discard(member, "replaced", f"{type(error).__name__}: {error}".strip())
                 member = None
-                if isinstance(error, WebDriverException) and not isinstance(error, ScraperError):
-                    raise UpstreamError(f"the browser failed: {error.msg or type(error).__name__}") from error
+                converted = _upstream_error(error, "the browser failed")
+                if converted:
+                    raise converted from error
                 raise
             member.uses += 1
             if member.uses >= self.recycle_after:
@@ -78,6 +87,40 @@ class BrowserPool:
             with self._lock:
                 self._in_use -= 1
             self._slots.put(member)
+
+    def _ready(self, member, deadline):
+        """The checked-out member, alive and with the page timeout set; else a new one."""
+        if member is not None and not member.alive():
+            self._discard(member, "replaced", "found dead before use")
+            member = None
+        if member is None:
+            return self._start(deadline)
+        if member.script_timeout != self.page_timeout:     # the first query after a start had less
+            try:
+                member.driver.set_script_timeout(self.page_timeout)
+            except BaseException as error:
+                self._discard(member, "replaced", f"{type(error).__name__}: {error}".strip())
+                converted = _upstream_error(error, "the browser failed")
+                if converted:
+                    raise converted from error
+                raise
+            member.script_timeout = self.page_timeout
+        return member
+
+    def _checkout(self, timeout):
+        with self._lock:
+            if self._closed:
+                raise PoolTimeout("the browser pool is closed")
+            if self.max_waiting is not None and self._slots.empty() and self._waiting >= self.max_waiting:
+                raise PoolTimeout(f"every browser is busy and {self._waiting} requests are waiting")
+            self._waiting += 1
+        try:
+            return self._slots.get(timeout=timeout)
+        except queue.Empty:
+            raise PoolTimeout(f"no browser free within {timeout:g} s") from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def warm(self, count):
         """Start up to `count` browsers in the background, so the first requests find them warm."""
@@ -91,29 +134,35 @@ class BrowserPool:
         for _ in range(min(count, self.size)):
             threading.Thread(target=start_one, name="browser-warm-up", daemon=True).start()
 
-    def _start(self):
+    def _start(self, deadline):
+        """A new browser with the source page open, before `deadline` or UpstreamTimeout."""
         started = time.monotonic()
+        launch = self._launcher.submit(start_browser, self.chromium, self.chromedriver,
+                                       self.remote_url or None)
         try:
-            member = self._launcher.submit(start_browser, self.chromium, self.chromedriver,
-                                           self.remote_url or None).result()
-        except WebDriverException as error:
-            self.counts["failed_starts"] += 1
-            log.error("browser start failed: %s", error.msg or error)
-            raise UpstreamError("could not start a browser") from error
-        except OSError as error:
-            self.counts["failed_starts"] += 1
-            log.error("browser start failed: %s", error)
+            member = launch.result(timeout=max(0.0, deadline - started))
+        except FutureTimeout:
+            launch.add_done_callback(_quit_late_start)
+            self._count("failed_starts")
+            raise UpstreamTimeout("no browser started within the page timeout") from None
+        except BROWSER_FAILURES as error:
+            self._count("failed_starts")
+            log.error("browser start failed: %s", getattr(error, "msg", None) or error)
             raise UpstreamError("could not start a browser") from error
         with self._lock:
             self._open.add(member)
         try:
-            member.driver.set_page_load_timeout(self.page_timeout)
-            member.driver.set_script_timeout(self.page_timeout)
+            remaining = _remaining(deadline)
+            member.driver.set_page_load_timeout(remaining)
+            member.driver.set_script_timeout(remaining)
             self.source.open(member.driver)
+            member.script_timeout = _remaining(deadline)
+            member.driver.set_script_timeout(member.script_timeout)
         except BaseException as error:
             self._discard(member, "failed_starts", f"source page did not open: {error}")
-            if isinstance(error, WebDriverException) and not isinstance(error, ScraperError):
-                raise UpstreamError("the source page could not be opened") from error
+            converted = _upstream_error(error, "the source page could not be opened")
+            if converted:
+                raise converted from error
             raise
         with self._lock:
             self.counts["started"] += 1
@@ -124,6 +173,10 @@ class BrowserPool:
         log.info("browser started in %.0f ms (%s)", 1000 * (time.monotonic() - started),
                  self.remote_url or "local chromium")
         return member
+
+    def _count(self, name):
+        with self._lock:
+            self.counts[name] += 1
 
     def _discard(self, member, count, why):
         with self._lock:
@@ -152,6 +205,26 @@ class BrowserPool:
         for member in members:
             _quit(member)
         self._launcher.shutdown(wait=False)
+
+
+def _remaining(deadline):
+    remaining = deadline - time.monotonic()
+    if remaining <= 0.05:
+        raise UpstreamTimeout("the page timeout ran out while a browser started")
+    return remaining
+
+
+def _upstream_error(error, what):
+    """UpstreamError for a failure of the browser or its connection, else None."""
+    if isinstance(error, BROWSER_FAILURES) and not isinstance(error, ScraperError):
+        return UpstreamError(f"{what}: {getattr(error, 'msg', None) or type(error).__name__}")
+    return None
+
+
+def _quit_late_start(launch):
+    """A browser that finished starting after its request gave up must not be left running."""
+    if launch.exception() is None:
+        _quit(launch.result())
 
 
 def _quit(member):

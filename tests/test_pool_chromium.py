@@ -8,7 +8,7 @@ import time
 import psutil
 import pytest
 
-from scraper.errors import PoolTimeout, UpstreamError
+from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import BrowserPool
 from scraper.sources.demo import DemoSource
 from tests.conftest import browser_processes, wait_for_no_browsers
@@ -26,7 +26,7 @@ def make_pool(process_tag):
     pools = []
 
     def make(**kwargs):
-        kwargs.setdefault("page_timeout", 10)
+        kwargs.setdefault("page_timeout", 30)
         pool = BrowserPool(DemoSource(kwargs.pop("url", FAST_SITE)), **kwargs)
         pools.append(pool)
         return pool
@@ -165,3 +165,35 @@ def test_remote_url_against_a_chromedriver_server(make_pool, process_tag):
         server.terminate()
         server.wait(10)
     assert wait_for_no_browsers(process_tag) == []
+
+
+def test_a_browser_start_counts_against_the_page_timeout(make_pool, process_tag):
+    pool = make_pool(size=1, page_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        search(pool)
+    assert time.monotonic() - started < 1.5
+    # The browser that finished starting after its request gave up is quit, not leaked.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not browser_processes(process_tag):
+        time.sleep(0.05)
+    assert wait_for_no_browsers(process_tag, timeout=30) == []
+    assert pool.status()["open"] == 0
+
+
+def test_requests_beyond_max_waiting_are_refused_at_once(make_pool):
+    pool = make_pool(size=1, max_waiting=1)
+    waiter_result = []
+    with pool.browser(30):
+        waiter = threading.Thread(target=lambda: waiter_result.append(search(pool, timeout=30)))
+        waiter.start()
+        deadline = time.monotonic() + 5
+        while pool._waiting < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout, match="requests are waiting"):
+            with pool.browser(5):
+                pass
+        assert time.monotonic() - started < 0.5
+    waiter.join()
+    assert waiter_result and waiter_result[0]["total"] == 1

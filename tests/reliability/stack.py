@@ -1,0 +1,498 @@
+"""The real stack for reliability tests: a source site that can be broken on purpose, uWSGI on a
+unix socket, nginx in front, bounded load over loopback, and process bookkeeping by tag.
+
+Every process is started with SEARCHADDR_TEST_TAG=<tag> in its environment, so what it starts
+(chromedriver, chromium) can be found and checked (and, as a last resort, killed) by PID.
+"""
+import functools
+import http.client
+import http.server
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_SITE = REPO / "demo_site"
+TAG_ENV = "SEARCHADDR_TEST_TAG"
+OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
+BROWSER_NAMES = ("chromium", "chromedriver", "chrome_crashpad", "chrome_crashpad_handler")
+
+# Queries the demo site answers with results; pages and sizes vary so the cache can be defeated.
+QUERIES = ("세종대로", "중구 세종대로", "강남구", "테헤란로", "해운대구", "수원시", "제주", "Sejong-daero",
+           "Gangnam-gu", "종로구", "부산", "마포구", "서초구", "대전", "광주", "전주")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(path, lines=40):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop_process(process, sig=signal.SIGTERM, timeout=15):
+    """Stop one process we started; True when it exited on `sig` within `timeout`."""
+    if process is None or process.poll() is not None:
+        return True
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+        return False
+
+
+# ---------------------------------------------------------------- processes by tag
+
+def tagged(tag, include_zombies=False):
+    """Processes whose environment carries TAG_ENV=tag, except this one."""
+    found = []
+    for process in psutil.process_iter(["pid", "name", "ppid", "status"]):
+        if process.pid == os.getpid():
+            continue
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                # A zombie's environment is gone: it counts if its parent is one of ours.
+                if include_zombies:
+                    found.append(process)
+                continue
+            if process.environ().get(TAG_ENV) == tag:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def browsers_of(tag):
+    return [p for p in tagged(tag) if p.info["name"] in BROWSER_NAMES]
+
+
+def zombies_of(tag):
+    """Zombie processes whose parent is a live process of this tag: children nobody reaps."""
+    ours = {p.pid for p in tagged(tag)}
+    return [p for p in tagged(tag, include_zombies=True)
+            if p.info["status"] == psutil.STATUS_ZOMBIE and p.info["ppid"] in ours]
+
+
+def orphans_of(tag, roots):
+    """Tagged processes that are not descendants of `roots` (pids we started): nobody will stop them.
+
+    chrome_crashpad_handler daemonizes itself by design; it is reported separately by
+    crashpad_leftovers() once the browsers are gone.
+    """
+    kept = set()
+    for pid in roots:
+        try:
+            root = psutil.Process(pid)
+            kept.add(pid)
+            kept.update(child.pid for child in root.children(recursive=True))
+        except psutil.Error:
+            continue
+    return [p for p in tagged(tag) if p.pid not in kept
+            and not p.info["name"].startswith("chrome_crashpad")]
+
+
+def owner_alive(process):
+    try:
+        owner = process.environ().get(OWNER_ENV)
+    except psutil.Error:
+        return True
+    return not owner or psutil.pid_exists(int(owner))
+
+
+def kill_tagged(tag):
+    """Last resort in finally blocks: kill what is left of one tag, by PID."""
+    left = tagged(tag)
+    for process in left:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(left, timeout=5)
+    return [f"{p.info['name']}:{p.pid}" for p in left]
+
+
+def wait_until(predicate, timeout, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- a source site that fails on demand
+
+class SourceSite:
+    """demo_site/ over HTTP on loopback, with a switch: ok, hang, error (500), close, garbage."""
+
+    MODES = ("ok", "hang", "error", "close", "garbage")
+    HANG_LIMIT = 60     # seconds a hung request is held at most, so nothing waits forever
+
+    def __init__(self, root=DEMO_SITE):
+        self.mode = "ok"
+        self.release = threading.Event()
+        self.counts = {}
+        self._lock = threading.Lock()
+        handler = functools.partial(_SourceHandler, self, directory=str(root))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/index.html"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="source-site",
+                                       daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def set_mode(self, mode):
+        assert mode in self.MODES, mode
+        with self._lock:
+            if self.mode == "hang":
+                self.release.set()
+            self.release = threading.Event()
+            self.mode = mode
+
+    def count(self, mode):
+        with self._lock:
+            self.counts[mode] = self.counts.get(mode, 0) + 1
+
+    def stop(self):
+        self.set_mode("ok")
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _SourceHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, site, *args, **kwargs):
+        self.site = site
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, *args):
+        pass
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self):
+        mode, release = self.site.mode, self.site.release
+        self.site.count(mode)
+        if mode == "hang":
+            release.wait(self.site.HANG_LIMIT)
+            self.close_connection = True
+            return
+        if mode == "error":
+            body = b"<h1>500 Internal Server Error</h1>"
+            self.send_response(500)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if mode == "close":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "garbage":
+            body = random.randbytes(4096)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if self.path.endswith(".html") or
+                             self.path.endswith("/") else "application/javascript")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+# ---------------------------------------------------------------- uWSGI + nginx
+
+DEPLOY_NGINX = REPO / "deploy" / "nginx" / "searchaddr-api.conf"
+
+# The http{} around the project's server block: temp paths under the test's directory, and
+# client timeouts short enough for the slow-client test. Size limits come from the server block.
+NGINX_CONF = """\
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+{user_line}
+events {{ worker_connections 1024; }}
+http {{
+    access_log {tmp}/nginx-access.log;
+    client_body_temp_path {tmp}/nginx-temp/body;
+    proxy_temp_path {tmp}/nginx-temp/proxy;
+    fastcgi_temp_path {tmp}/nginx-temp/fastcgi;
+    uwsgi_temp_path {tmp}/nginx-temp/uwsgi;
+    scgi_temp_path {tmp}/nginx-temp/scgi;
+    server_tokens off;
+    client_header_timeout {client_timeout}s;
+    client_body_timeout {client_timeout}s;
+    send_timeout 10s;
+    keepalive_timeout 10s;
+
+{server}
+}}
+"""
+
+# Used only while deploy/nginx/searchaddr-api.conf does not exist.
+FALLBACK_SERVER = """\
+server {
+    listen 80;
+    client_max_body_size 64k;
+    location / {
+        include uwsgi_params;
+        uwsgi_pass unix:/srv/searchaddr/run/searchaddr.sock;
+        uwsgi_connect_timeout 2s;
+        uwsgi_send_timeout 10s;
+        uwsgi_read_timeout 20s;
+    }
+}
+"""
+
+
+def nginx_server_block(port, socket_path):
+    """The project's nginx server block, moved to 127.0.0.1:port and the test's socket."""
+    text = DEPLOY_NGINX.read_text() if DEPLOY_NGINX.exists() else FALLBACK_SERVER
+    text = re.sub(r"^\s*listen\s+[^;]+;", f"    listen 127.0.0.1:{port};", text, flags=re.MULTILINE)
+    text = re.sub(r"uwsgi_pass\s+unix:[^;]+;", f"uwsgi_pass unix:{socket_path};", text)
+    text = re.sub(r"include\s+uwsgi_params;", "include /etc/nginx/uwsgi_params;", text)
+    return re.sub(r"server_name\s+[^;]+;", "server_name _;", text)
+
+
+class Stack:
+    """nginx -> uWSGI socket -> wsgi_app, on loopback, with its own config and process tag."""
+
+    def __init__(self, tmp, scraper=None, cache=None, cors=None, client_timeout=5,
+                 processes=2, threads=4):
+        from tests.conftest import write_config
+        self.tmp = Path(tmp)
+        self.tag = uuid.uuid4().hex
+        self.socket = self.tmp / "searchaddr.sock"
+        self.config = write_config(self.tmp / "searchaddr.ini", cors=cors, scraper=scraper,
+                                   cache=cache)
+        self.port = free_port()
+        self.client_timeout = client_timeout
+        self.processes = processes
+        self.threads = threads
+        self.uwsgi_log = self.tmp / "uwsgi.log"
+        self.uwsgi = None
+        self.nginx = None
+
+    def env(self):
+        return {**os.environ, TAG_ENV: self.tag, "SEARCHADDR_SOCKET": str(self.socket),
+                "SEARCHADDR_CONFIG": self.config, "PYTHONUNBUFFERED": "1"}
+
+    def uwsgi_command(self):
+        if (REPO / "uwsgi.ini").exists():
+            return ["uwsgi", "--ini", str(REPO / "uwsgi.ini")]
+        # The settings uwsgi.ini is expected to carry, for a tree that does not have it yet.
+        return ["uwsgi", "--master", "--processes", str(self.processes), "--threads",
+                str(self.threads), "--lazy-apps", "--enable-threads", "--die-on-term",
+                "--vacuum", "--socket", str(self.socket), "--chmod-socket=660",
+                "--buffer-size", "32768",
+                "--wsgi-file", "wsgi_app.py", "--need-app"]
+
+    def start(self, timeout=60):
+        self.start_uwsgi()
+        self.start_nginx()
+        self.wait_healthy(timeout)
+        return self
+
+    def start_uwsgi(self):
+        with open(self.uwsgi_log, "ab") as log:
+            self.uwsgi = subprocess.Popen(self.uwsgi_command(), cwd=REPO, env=self.env(),
+                                          stdout=log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL)
+
+    def start_nginx(self):
+        (self.tmp / "nginx-temp").mkdir(exist_ok=True)
+        conf = self.tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(
+            tmp=self.tmp, user_line="user root root;" if os.geteuid() == 0 else "",
+            client_timeout=self.client_timeout,
+            server=nginx_server_block(self.port, self.socket)))
+        self.nginx = subprocess.Popen(
+            ["nginx", "-e", str(self.tmp / "nginx-error.log"), "-c", str(conf), "-p", str(self.tmp),
+             "-g", "daemon off;"],
+            env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL)
+
+    def wait_healthy(self, timeout):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, process in (("uwsgi", self.uwsgi), ("nginx", self.nginx)):
+                if process is not None and process.poll() is not None:
+                    raise AssertionError(f"{name} exited with {process.returncode}:\n"
+                                         f"{tail(self.uwsgi_log)}\n{tail(self.tmp / 'nginx-error.log')}")
+            last = request(self.port, "GET", "/healthz", timeout=5)
+            if last.status == 200:
+                return last
+            time.sleep(0.2)
+        raise AssertionError(f"no healthy /healthz within {timeout} s: {last}\n{tail(self.uwsgi_log)}")
+
+    def workers(self):
+        try:
+            return [child for child in psutil.Process(self.uwsgi.pid).children()
+                    if child.name() == "uwsgi"]
+        except psutil.Error:
+            return []
+
+    def roots(self):
+        return [p.pid for p in (self.uwsgi, self.nginx) if p is not None and p.poll() is None]
+
+    def stop(self):
+        """Stop nginx and uWSGI; return what outlived them (killed by PID)."""
+        stop_process(self.nginx, signal.SIGQUIT)
+        stop_process(self.uwsgi, signal.SIGTERM, timeout=30)
+        wait_until(lambda: not tagged(self.tag), 10)
+        return kill_tagged(self.tag)
+
+
+# ---------------------------------------------------------------- one request, and bounded load
+
+@dataclass
+class Outcome:
+    method: str
+    path: str
+    started: float
+    ended: float = 0.0
+    status: int = 0            # 0: no HTTP answer
+    code: str = ""             # the contract's error code, "html" for a non-JSON error page
+    failure: str = ""          # "timeout", "reset", ... when there was no HTTP answer
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def seconds(self):
+        return self.ended - self.started
+
+    @property
+    def label(self):
+        if not self.status:
+            return f"no-answer:{self.failure}"
+        return f"{self.status}" + (f" {self.code}" if self.code else "")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def request(port, method, path, body=None, headers=None, timeout=30):
+    """One HTTP request to 127.0.0.1:port on its own connection; never raises for I/O errors."""
+    outcome = Outcome(method, path, time.monotonic())
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        outcome.body = response.read()
+        outcome.status = response.status
+        outcome.headers = {k.lower(): v for k, v in response.getheaders()}
+        if outcome.status >= 400:
+            if outcome.headers.get("content-type", "").startswith("application/json"):
+                try:
+                    outcome.code = json.loads(outcome.body)["error"]["code"]
+                except (ValueError, KeyError, TypeError):
+                    outcome.code = "bad-json"
+            else:
+                outcome.code = "html"
+    except socket.timeout:
+        outcome.failure = "timeout"
+    except (OSError, http.client.HTTPException) as error:
+        outcome.failure = type(error).__name__
+    finally:
+        connection.close()
+        outcome.ended = time.monotonic()
+    return outcome
+
+
+def search_path(rng, cacheable=False):
+    """A search the demo site answers; without `cacheable` it is unlikely to repeat."""
+    q = rng.choice(QUERIES)
+    if cacheable:
+        return f"/searchaddr1?q={_quote(q)}"
+    return f"/searchaddr1?q={_quote(q)}&page={rng.randint(1, 20)}&per_page={rng.randint(1, 50)}"
+
+
+def _quote(text):
+    from urllib.parse import quote
+    return quote(text)
+
+
+class Load:
+    """`clients` threads sending requests made by `next_request(rng)` until stop() or the limits.
+
+    Bounded twice: at most `max_requests` in all and at most `max_seconds` of wall time.
+    """
+
+    def __init__(self, port, clients, next_request, max_requests=100_000, max_seconds=120,
+                 timeout=30, seed=1):
+        self.port = port
+        self.clients = clients
+        self.next_request = next_request
+        self.max_requests = max_requests
+        self.max_seconds = max_seconds
+        self.timeout = timeout
+        self.seed = seed
+        self.outcomes = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = []
+
+    def start(self):
+        self.deadline = time.monotonic() + self.max_seconds
+        for number in range(self.clients):
+            thread = threading.Thread(target=self._client, args=(random.Random(self.seed * 1000 + number),),
+                                      name=f"load-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _client(self, rng):
+        while not self._stop.is_set() and time.monotonic() < self.deadline:
+            with self._lock:
+                if len(self.outcomes) >= self.max_requests:
+                    return
+            method, path, body, headers = self.next_request(rng)
+            outcome = request(self.port, method, path, body, headers, self.timeout)
+            with self._lock:
+                self.outcomes.append(outcome)
+
+    def stop(self):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+        return self.outcomes
+
+    def since(self, moment):
+        with self._lock:
+            return [o for o in self.outcomes if o.ended >= moment]
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.outcomes)
+
+
+def tally(outcomes):
+    counts = {}
+    for outcome in outcomes:
+        counts[outcome.label] = counts.get(outcome.label, 0) + 1
+    return dict(sorted(counts.items()))
