@@ -1,16 +1,19 @@
 """Integration: real uWSGI (dev HTTP and unix socket behind a real nginx), real Chromium."""
 import os
-import time
 from urllib.parse import quote
 
-import psutil
 import pytest
 
-from tests.conftest import TAG_ENV, tagged_processes, wait_for_no_browsers
+from tests.conftest import tagged_processes, wait_for_no_browsers, write_config
 from tests.servers import (free_port, header_values, http_request, nginx_server, stop_process,
                            uwsgi_server, wait_until, _port_open)
 
 ORIGIN = "https://blog.example.com"
+
+
+def roomy_config(tmp_path):
+    """The default policy, with a page timeout that a busy test machine's browser starts fit in."""
+    return write_config(tmp_path / "searchaddr.ini", scraper={"page_timeout": "30"})
 
 
 def assert_nothing_left(tag):
@@ -35,9 +38,24 @@ def search_and_detail(port, prefix=""):
     return body
 
 
+def assert_concurrent_misses_cost_one_scrape(port, log_path):
+    """50 identical misses at once, spread over both workers: one scrape (cache=miss) in all."""
+    from concurrent.futures import ThreadPoolExecutor
+    misses_before = log_path.read_text(errors="replace").count("cache=miss")
+    path = "/searchaddr1?q=" + quote("테헤란로") + "&per_page=7"
+    with ThreadPoolExecutor(50) as clients:
+        answers = list(clients.map(lambda _: http_request(port, "GET", path), range(50)))
+    assert [status for status, _, _ in answers] == [200] * 50
+    assert len({str(body) for _, _, body in answers}) == 1
+    log = log_path.read_text(errors="replace")
+    assert log.count("cache=miss") - misses_before == 1
+    assert log.count("cache=shared") >= 1
+
+
 def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
     port = free_port()
-    with uwsgi_server("dev", env={"SEARCHADDR_HTTP": f"127.0.0.1:{port}"},
+    with uwsgi_server("dev", env={"SEARCHADDR_HTTP": f"127.0.0.1:{port}",
+                                  "SEARCHADDR_CONFIG": roomy_config(tmp_path)},
                       log_path=tmp_path / "uwsgi.log") as server:
         wait_until(lambda: _port_open(port) or server.poll() is not None, 30, "uwsgi dev")
         assert server.poll() is None, (tmp_path / "uwsgi.log").read_text()
@@ -57,7 +75,8 @@ def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
 def test_nginx_in_front_of_the_unix_socket(process_tag, tmp_path):
     sock = str(tmp_path / "searchaddr.sock")
     port = free_port()
-    with uwsgi_server(env={"SEARCHADDR_SOCKET": sock}, log_path=tmp_path / "uwsgi.log") as server:
+    with uwsgi_server(env={"SEARCHADDR_SOCKET": sock, "SEARCHADDR_CONFIG": roomy_config(tmp_path)},
+                      log_path=tmp_path / "uwsgi.log") as server:
         wait_until(lambda: os.path.exists(sock) or server.poll() is not None, 30, "uwsgi socket")
         assert server.poll() is None, (tmp_path / "uwsgi.log").read_text()
         with nginx_server(sock, port):
@@ -74,6 +93,7 @@ def test_nginx_in_front_of_the_unix_socket(process_tag, tmp_path):
             status, _, body = http_request(port, "POST", "/searchaddr1", b"x" * 20000,
                                            {"Content-Type": "application/json"})
             assert status == 413
+            assert_concurrent_misses_cost_one_scrape(port, tmp_path / "uwsgi.log")
         stopped_in = stop_process(server)
     assert stopped_in < 10
     assert not os.path.exists(sock)
