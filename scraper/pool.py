@@ -3,7 +3,7 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
 import psutil
@@ -48,9 +48,7 @@ class BrowserPool:
         self._waiting = 0
         self._closed = False
         self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0}
-        # Local browsers die with the thread that started them (see scraper/browser.py), so they
-        # are started by long-lived threads of this pool, not by short-lived request threads.
-        self._launcher = ThreadPoolExecutor(max_workers=size, thread_name_prefix="browser-launcher")
+        self._launcher = Launcher(size)
 
     @contextmanager
     def browser(self, timeout):
@@ -128,7 +126,7 @@ class BrowserPool:
             try:
                 with self.browser(timeout=0):
                     pass
-            except ScraperError as error:
+            except Exception as error:      # logged: a failed warm-up only costs the first request
                 log.warning("warm-up browser did not start: %s", error)
 
         for _ in range(min(count, self.size)):
@@ -204,7 +202,42 @@ class BrowserPool:
             self._open.clear()
         for member in members:
             _quit(member)
-        self._launcher.shutdown(wait=False)
+
+
+class Launcher:
+    """Daemon threads that start browsers and live as long as the process (at most one job
+    waits per pool slot, so the job queue is bounded by the pool size).
+
+    A local browser dies with the thread that started it (scraper/browser.py), so request
+    threads must not start browsers, and neither may an executor whose threads are joined at
+    interpreter exit before the pool's own exit hook has quit its browsers.
+    """
+
+    def __init__(self, threads):
+        self._jobs = queue.Queue()
+        self._threads = threads
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, function, *args):
+        with self._lock:
+            if not self._started:        # after any fork: threads do not survive one
+                for n in range(self._threads):
+                    threading.Thread(target=self._run, name=f"browser-launcher-{n}", daemon=True).start()
+                self._started = True
+        future = Future()
+        self._jobs.put((future, function, args))
+        return future
+
+    def _run(self):
+        while True:
+            future, function, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:
+                future.set_exception(error)
 
 
 def _remaining(deadline):

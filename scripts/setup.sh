@@ -6,7 +6,12 @@ cd "$(dirname "$0")/.."
 
 packages=(chromium chromium-driver python3 python3-venv python3-dev gcc util-linux)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nginx jekyll fonts-nanum)
+  packages+=(nginx jekyll fonts-nanum podman buildah runc uidmap debootstrap
+             containernetworking-plugins iptables)
+  # Java (Selenium Grid) and npm (the Grid's jar) may come from elsewhere, e.g. NodeSource's
+  # nodejs, which conflicts with Debian's npm: install them only when the command is missing.
+  command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
@@ -22,7 +27,9 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
-.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+requirements=requirements.txt
+[[ "${1:-}" == "--test" ]] && requirements=requirements-test.txt
+.venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
 
 # Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.
 .venv/bin/python -m scraper doctor

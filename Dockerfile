@@ -1,0 +1,67 @@
+# searchaddr: uWSGI with Debian's Chromium and ChromeDriver, serving a unix socket for the
+# host's nginx. Build and run (README "Deploying"):
+#   docker build -t searchaddr .          podman build --format docker -t searchaddr .
+#   docker run -d --name searchaddr --user 1000 \
+#     -v /srv/searchaddr/run:/app/run -v /srv/searchaddr/logs:/app/logs searchaddr
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+
+# The virtualenv is built in its own stage: the compiler uWSGI needs never reaches the image.
+FROM ${BASE_IMAGE} AS venv
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+        python3 python3-venv python3-dev gcc libc6-dev ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /tmp/requirements.txt
+# The service's packages only (the test tools are in requirements-test.txt). Selenium Manager,
+# the tool that would download a browser or driver, is removed: nothing is downloaded at run time.
+RUN python3 -m venv /opt/venv \
+ && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/venv/bin/pip install --no-cache-dir \
+        --disable-pip-version-check -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip uninstall -y -q pip setuptools \
+ && rm -rf /opt/venv/lib/python3.11/site-packages/selenium/webdriver/common/*/selenium-manager*
+
+FROM ${BASE_IMAGE}
+# Files a headless Chromium run with --disable-gpu never opens, left out (~230 MB):
+# Mesa's GPU drivers and the LLVM they need (~160 MB; Chromium renders with its own SwiftShader),
+# Vulkan's debugging layer, desktop icon themes, and Chromium's translations other than en-US.
+RUN printf '%s\n' \
+        'path-exclude /usr/lib/x86_64-linux-gnu/dri/*' \
+        'path-exclude /usr/lib/x86_64-linux-gnu/libLLVM-*' \
+        'path-exclude /usr/lib/x86_64-linux-gnu/libz3.so*' \
+        'path-exclude /usr/lib/chromium/libVkLayer_khronos_validation.so' \
+        'path-exclude /usr/share/icons/*' \
+        'path-include /usr/share/icons/*/index.theme' \
+        'path-include /usr/share/icons/Adwaita/cursor.theme' \
+        'path-exclude /usr/lib/chromium/locales/*' \
+        'path-include /usr/lib/chromium/locales/en-US.pak' > /etc/dpkg/dpkg.cfg.d/headless-chromium \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+        chromium chromium-driver python3 libpython3.11 tini \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+ && groupadd --gid 1000 searchaddr \
+ && useradd --uid 1000 --gid 1000 --create-home --home-dir /home/searchaddr \
+        --shell /usr/sbin/nologin searchaddr
+
+COPY --from=venv /opt/venv /opt/venv
+# The code stays root-owned: the service user can write only its socket, logs, HOME and /tmp.
+COPY . /app
+RUN mkdir -p /app/run /app/logs \
+ && chown searchaddr:searchaddr /app/run /app/logs \
+ && python3 -m compileall -q /app
+
+# HOME must be writable or Chromium's crash handler stops it from starting.
+ENV PATH=/opt/venv/bin:$PATH \
+    VIRTUAL_ENV=/opt/venv \
+    HOME=/home/searchaddr \
+    LANG=C.UTF-8 \
+    PYTHONUNBUFFERED=1 \
+    SEARCHADDR_LOG_DIR=/app/logs
+USER 1000:1000
+WORKDIR /app
+# The socket (run/searchaddr.sock) and the log (logs/searchaddr.log), bind-mounted by the host.
+VOLUME ["/app/run", "/app/logs"]
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python3", "/app/deploy/healthcheck.py"]
+# tini is PID 1: it passes SIGTERM to the uWSGI master and reaps any process left orphaned.
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/venv/bin/uwsgi", "--ini", "/app/uwsgi.ini"]

@@ -1,0 +1,139 @@
+"""The Docker image, built and run for real, as the README deploys it: the container runs with
+--user 1000, its socket and log directories bind-mounted from the host, and the host's nginx
+(the shipped example config) passes requests to the mounted socket.
+
+Needs root and podman (or a running docker daemon): without them this test fails, never skips."""
+import grp
+import os
+import shutil
+import stat
+import subprocess
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import TAG_ENV
+from tests.deploy.support import (ContainerEngine, kill_tagged, nginx, nginx_group, processes_tagged,
+                                  render_example, shared_dir, socket_dir, wait_for_no_processes,
+                                  search_when_ready, wait_for_port, wait_until_warm)
+from tests.servers import ROOT, free_port, header_values, http_request, wait_until
+
+IMAGE = "localhost/searchaddr:test"
+SERVICE_UID = 1000
+ORIGIN = "https://blog.example.com"
+
+
+def report(name, value):
+    print(f"\n[deploy] {name}: {value}")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    assert os.geteuid() == 0, "the container test runs as root (rootful podman, host dirs owned by uid 1000)"
+    return ContainerEngine.find()
+
+
+@pytest.fixture(scope="module")
+def image(engine):
+    engine.base_image()
+    started = time.monotonic()
+    build = subprocess.run(engine.build_command(IMAGE, ROOT), capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    report("image build", f"{time.monotonic() - started:.1f} s")
+    size = int(engine.run("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout.strip())
+    report("image size", f"{size / 1e6:.0f} MB")
+    return IMAGE
+
+
+@pytest.fixture
+def host_dirs():
+    """The host side of the two volumes, set up as the README says."""
+    base = shared_dir("searchaddr-container-")
+    run = socket_dir(base, SERVICE_UID)
+    logs = os.path.join(base, "logs")
+    os.mkdir(logs)
+    os.chown(logs, SERVICE_UID, SERVICE_UID)
+    try:
+        yield base, run, logs
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_container_behind_host_nginx(engine, image, host_dirs):
+    _, run, logs = host_dirs
+    sock = os.path.join(run, "searchaddr.sock")
+    tag = uuid.uuid4().hex
+    name = f"searchaddr-test-{tag[:12]}"
+    nginx_port = free_port()
+    started = time.monotonic()
+    engine.run("run", "-d", "--name", name, "--user", str(SERVICE_UID), "--network=none",
+               *engine.limits, "-e", f"{TAG_ENV}={tag}",
+               "-v", f"{run}:/app/run", "-v", f"{logs}:/app/logs", image)
+    try:
+        wait_until(lambda: os.path.exists(sock) or not running(engine, name), 60, "the container's socket")
+        assert running(engine, name), engine.run("logs", name, check=False).stderr
+        socket_mode = os.stat(sock)
+        assert stat.S_IMODE(socket_mode.st_mode) == 0o660 and socket_mode.st_uid == SERVICE_UID
+        assert socket_mode.st_gid == grp.getgrnam(nginx_group()).gr_gid
+        wait_until_warm(sock)
+        report("container start to warm-up done", f"{time.monotonic() - started:.1f} s")
+
+        config = render_example("searchaddr-api.conf", nginx_port, [sock])
+        with nginx(config, tag) as (nginx_process, _):
+            wait_for_port(nginx_port, nginx_process, "nginx")
+            status, headers, body, attempts = search_when_ready(
+                nginx_port, "/searchaddr1?q=" + quote("세종대로 110"), {"Origin": ORIGIN})
+            report("container start to first answer", f"{time.monotonic() - started:.1f} s ({attempts} tries)")
+            assert status == 200, (body, log_tail(logs))
+            assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
+            assert header_values(headers, "Content-Type")[0].startswith("application/json")
+            assert body["total"] == 1 and body["results"][0]["zip"] == "04524"
+            assert body["results"][0]["building"] == "서울특별시청"
+            status, headers, body = http_request(nginx_port, "POST", "/searchaddr2",
+                                                 {"id": body["results"][0]["id"]},
+                                                 {"Origin": ORIGIN, "Content-Type": "application/json"})
+            assert status == 200 and len(body["result"]["admin_code"]) == 10
+            assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
+            status, headers, body = http_request(nginx_port, "GET", "/searchaddr1?q=ab",
+                                                 headers={"Origin": "https://evil.example"})
+            assert status == 403 and header_values(headers, "Access-Control-Allow-Origin") == []
+
+        health = engine.run("healthcheck", "run", name, check=False) if engine.name == "podman" else \
+            engine.run("exec", name, "python3", "/app/deploy/healthcheck.py", check=False)
+        assert health.returncode == 0, health.stdout + health.stderr
+
+        log_file = os.path.join(logs, "searchaddr.log")
+        assert os.path.exists(log_file) and os.stat(log_file).st_uid == SERVICE_UID
+        with open(log_file, errors="replace") as file:
+            assert "GET /searchaddr1 200" in file.read()
+        browsers = processes_tagged(tag, ("chromium", "chromedriver"))
+        assert browsers, "no browser ran in the container"
+
+        stop_started = time.monotonic()
+        engine.run("stop", "-t", "10", name, timeout=60)
+        stopped_in = time.monotonic() - stop_started
+        report("container stop", f"{stopped_in:.1f} s")
+        exit_code = engine.run("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+        assert stopped_in < 10 and exit_code == "0", f"stop took {stopped_in:.1f} s, exit code {exit_code}"
+        assert not os.path.exists(sock), "the socket was left behind"
+        assert wait_for_no_processes(tag, timeout=5) == []
+        with open(log_file, errors="replace") as file:
+            assert "goodbye to uWSGI" in file.read()
+    finally:
+        engine.run("rm", "-f", "-t", "0", name, check=False)
+        kill_tagged(tag)
+
+
+def log_tail(logs, lines=40):
+    try:
+        with open(os.path.join(logs, "searchaddr.log"), errors="replace") as file:
+            return "".join(file.readlines()[-lines:])
+    except OSError as error:
+        return str(error)
+
+
+def running(engine, name):
+    state = engine.run("inspect", "--format", "{{.State.Running}}", name, check=False)
+    return state.stdout.strip() == "true"
