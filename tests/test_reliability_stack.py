@@ -149,7 +149,9 @@ def test_random_requests_over_raw_sockets(stack, line, headers, body):
     COUNTS["raw_fuzz_inputs"] += 1
     COUNTS["raw_fuzz_statuses"][str(answer.status)] = COUNTS["raw_fuzz_statuses"].get(str(answer.status), 0) + 1
     assert not answer.timed_out
-    assert answer.status < 500 or answer.status == 505, answer.raw[:400]
+    # nginx itself answers 501 to a Transfer-Encoding it does not implement, and 505 to an
+    # HTTP version it does not support: refusals of the protocol, not server errors.
+    assert answer.status < 500 or answer.status in (501, 505), answer.raw[:400]
     content_type = answer.header("Content-Type") or ""
     if content_type.startswith("application/json") and answer.body:
         document = json.loads(answer.body)
