@@ -48,7 +48,9 @@ class BrowserPool:
         self._waiting = 0
         self._closed = False
         self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0}
-        self._launcher = Launcher(size)
+        # One launcher thread: starts are serialized, so a burst of demand cannot start a storm
+        # of browsers that all miss their deadlines on a busy machine.
+        self._launcher = Launcher(threads=1)
 
     @contextmanager
     def browser(self, timeout):
@@ -56,18 +58,30 @@ class BrowserPool:
 
         Starting a browser counts against the page timeout of the query it serves, so a request
         never takes longer than `timeout` + `page_timeout` (plus the round trips' own latency).
+        A start that outlasts its request is not wasted: it fills the slot when it is done.
         """
         member = self._checkout(timeout)
         with self._lock:
             self._in_use += 1
+        slot_handed_over = False
         try:
             deadline = time.monotonic() + self.page_timeout
+            if member is not None and not member.alive():
+                self._discard(member, "replaced", "found dead before use")
+                member = None
+            if member is None:
+                launch = self._launcher.submit(self._launch)
+                try:
+                    member = launch.result(timeout=max(0.0, deadline - time.monotonic()))
+                except FutureTimeout:
+                    launch.add_done_callback(self._fill_slot)
+                    slot_handed_over = True
+                    raise UpstreamTimeout("no browser started within the page timeout") from None
+            script_timeout = self._script_timeout_for(deadline)
             try:
-                member = self._ready(member, deadline)
-            except BaseException:
-                member = None       # _ready discarded it, or never had one
-                raise
-            try:
+                if member.script_timeout != script_timeout:
+                    member.driver.set_script_timeout(script_timeout)
+                    member.script_timeout = script_timeout
                 yield member.driver
             except BaseException as error:
                 # A browser that saw any failure may hold a half-rendered or dead page.
@@ -79,31 +93,23 @@ class BrowserPool:
                 raise
             member.uses += 1
             if member.uses >= self.recycle_after:
+                # The replacement starts in the background: no request waits for it.
                 self._discard(member, "recycled", f"after {member.uses} uses")
                 member = None
+                self._launcher.submit(self._launch).add_done_callback(self._fill_slot)
+                slot_handed_over = True
         finally:
             with self._lock:
                 self._in_use -= 1
-            self._slots.put(member)
+            if not slot_handed_over:
+                self._slots.put(member)
 
-    def _ready(self, member, deadline):
-        """The checked-out member, alive and with the page timeout set; else a new one."""
-        if member is not None and not member.alive():
-            self._discard(member, "replaced", "found dead before use")
-            member = None
-        if member is None:
-            return self._start(deadline)
-        if member.script_timeout != self.page_timeout:     # the first query after a start had less
-            try:
-                member.driver.set_script_timeout(self.page_timeout)
-            except BaseException as error:
-                self._discard(member, "replaced", f"{type(error).__name__}: {error}".strip())
-                converted = _upstream_error(error, "the browser failed")
-                if converted:
-                    raise converted from error
-                raise
-            member.script_timeout = self.page_timeout
-        return member
+    def _script_timeout_for(self, deadline):
+        """The full page_timeout per query, but a first query after a start gets what is left."""
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise UpstreamTimeout("the page timeout ran out while a browser started")
+        return self.page_timeout if left >= self.page_timeout - 0.5 else left
 
     def _checkout(self, timeout):
         with self._lock:
@@ -122,40 +128,45 @@ class BrowserPool:
 
     def warm(self, count):
         """Start up to `count` browsers in the background, so the first requests find them warm."""
-        def start_one():
-            try:
-                with self.browser(timeout=0):
-                    pass
-            except Exception as error:      # logged: a failed warm-up only costs the first request
-                log.warning("warm-up browser did not start: %s", error)
-
         for _ in range(min(count, self.size)):
-            threading.Thread(target=start_one, name="browser-warm-up", daemon=True).start()
+            try:
+                member = self._slots.get_nowait()
+            except queue.Empty:
+                return
+            if member is not None:
+                self._slots.put(member)
+                return
+            self._launcher.submit(self._launch).add_done_callback(self._fill_slot)
 
-    def _start(self, deadline):
-        """A new browser with the source page open, before `deadline` or UpstreamTimeout."""
+    def _fill_slot(self, launch):
+        """A start finished after its request gave up (or in the background): keep what it made."""
+        member = None if launch.exception() is not None else launch.result()
+        if member is not None and self._closed:
+            self._discard(member, "replaced", "the pool closed while it started")
+            member = None
+        self._slots.put(member)
+
+    def _launch(self):
+        """In a launcher thread: a new browser with the source page open (full page_timeout)."""
         started = time.monotonic()
-        launch = self._launcher.submit(start_browser, self.chromium, self.chromedriver,
-                                       self.remote_url or None)
         try:
-            member = launch.result(timeout=max(0.0, deadline - started))
-        except FutureTimeout:
-            launch.add_done_callback(_quit_late_start)
-            self._count("failed_starts")
-            raise UpstreamTimeout("no browser started within the page timeout") from None
+            member = start_browser(self.chromium, self.chromedriver, self.remote_url or None)
         except BROWSER_FAILURES as error:
             self._count("failed_starts")
             log.error("browser start failed: %s", getattr(error, "msg", None) or error)
             raise UpstreamError("could not start a browser") from error
         with self._lock:
-            self._open.add(member)
+            closed = self._closed
+            if not closed:
+                self._open.add(member)
+        if closed:            # close() ran while this browser was starting
+            _quit(member)
+            raise PoolTimeout("the browser pool is closed")
         try:
-            remaining = _remaining(deadline)
-            member.driver.set_page_load_timeout(remaining)
-            member.driver.set_script_timeout(remaining)
+            member.driver.set_page_load_timeout(self.page_timeout)
+            member.driver.set_script_timeout(self.page_timeout)
+            member.script_timeout = self.page_timeout
             self.source.open(member.driver)
-            member.script_timeout = _remaining(deadline)
-            member.driver.set_script_timeout(member.script_timeout)
         except BaseException as error:
             self._discard(member, "failed_starts", f"source page did not open: {error}")
             converted = _upstream_error(error, "the source page could not be opened")
@@ -164,10 +175,6 @@ class BrowserPool:
             raise
         with self._lock:
             self.counts["started"] += 1
-            if self._closed:       # close() ran while this browser was starting
-                self._open.discard(member)
-                member.quit()
-                raise PoolTimeout("the browser pool is closed")
         log.info("browser started in %.0f ms (%s)", 1000 * (time.monotonic() - started),
                  self.remote_url or "local chromium")
         return member
@@ -240,24 +247,11 @@ class Launcher:
                 future.set_exception(error)
 
 
-def _remaining(deadline):
-    remaining = deadline - time.monotonic()
-    if remaining <= 0.05:
-        raise UpstreamTimeout("the page timeout ran out while a browser started")
-    return remaining
-
-
 def _upstream_error(error, what):
     """UpstreamError for a failure of the browser or its connection, else None."""
     if isinstance(error, BROWSER_FAILURES) and not isinstance(error, ScraperError):
         return UpstreamError(f"{what}: {getattr(error, 'msg', None) or type(error).__name__}")
     return None
-
-
-def _quit_late_start(launch):
-    """A browser that finished starting after its request gave up must not be left running."""
-    if launch.exception() is None:
-        _quit(launch.result())
 
 
 def _quit(member):

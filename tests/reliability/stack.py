@@ -475,6 +475,10 @@ class Load:
             outcome = request(self.port, method, path, body, headers, self.timeout)
             with self._lock:
                 self.outcomes.append(outcome)
+            if outcome.status == 503:
+                # As a well-behaved client does: back off as Retry-After says (at most 1 s here),
+                # rather than spin on the CPU the browsers need.
+                self._stop.wait(min(1.0, float(outcome.headers.get("retry-after", "1") or 1)))
 
     def stop(self):
         self._stop.set()
