@@ -4,6 +4,7 @@ config -> CORS policy -> browser pool -> lookups -> handlers, behind one error-h
 """
 import atexit
 import logging
+import os
 import time
 
 from webob import Request, Response
@@ -15,7 +16,7 @@ from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, No
                     UpstreamFailed, UpstreamTimedOut, error_response)
 from scraper.cache import make_cache
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from scraper.lookup import AddressLookup
+from scraper.lookup import AddressLookup, encode
 from scraper.pool import BrowserPool, reap_orphans
 from scraper.sources import SOURCES
 
@@ -81,11 +82,21 @@ class Service:
 
     @staticmethod
     def log_request(request, path, status, started):
+        """One line per request, written straight to stderr (uWSGI's log): logging's records,
+        formatter and handler lock would cost more than the rest of a cache hit."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        now = time.time()
         outcome = request.environ.get("searchaddr.outcome")
         shown = path if path.isprintable() else repr(path)       # no forged log lines
-        log.info("%s %s %d %.1fms cache=%s wait=%s", request.method, shown, status,
-                 1000 * (time.monotonic() - started), outcome.cache if outcome else "-",
-                 f"{outcome.wait_ms:.1f}ms" if outcome else "-")
+        line = "%s,%03d searchaddr INFO %s %s %d %.1fms cache=%s wait=%s\n" % (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)), (now % 1) * 1000,
+            request.method, shown, status, 1000 * (time.monotonic() - started),
+            outcome.cache if outcome else "-", f"{outcome.wait_ms:.1f}ms" if outcome else "-")
+        try:
+            os.write(2, line.encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass
 
 
 def _under_uwsgi():
@@ -131,7 +142,7 @@ def build_app(config, pool, cache):
                               f"(endpoints: {' '.join(ROUTES)})")
     lookup = AddressLookup(pool, cache, config.scraper.checkout_timeout)
     deps = handlers.Deps(lookup=lookup, pool=pool, cache=cache, source_name=config.scraper.source,
-                         cache_ttl=config.cache.ttl)
+                         cache_ttl=config.cache.ttl, source_json=encode(config.scraper.source))
     app = CorsMiddleware(Service(ROUTES, deps, config.scraper.checkout_timeout), policy)
     app.pool = pool
     return app

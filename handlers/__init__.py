@@ -1,9 +1,13 @@
 """Endpoint handlers: plain functions (request, deps) -> response; errors are raised, never built."""
+import time
 from dataclasses import dataclass
 
-from errors import AddressNotFound, json_response
+from webob import Response
+
+from errors import JSON_TYPE, AddressNotFound, json_response
 from handlers.params import (detail_params, params_from_body, params_from_pairs,
                              parse_query_string, read_body, search_params)
+from scraper.lookup import encode
 
 
 @dataclass(frozen=True)
@@ -13,6 +17,7 @@ class Deps:
     cache: object
     source_name: str
     cache_ttl: int
+    source_json: bytes = b'""'    # source_name as a JSON string, encoded once
 
 
 def request_params(request):
@@ -23,33 +28,52 @@ def request_params(request):
     return params_from_pairs(parse_query_string(request.environ.get("QUERY_STRING", "")))
 
 
+def queued_seconds(environ):
+    """How long the request waited before reaching the app, from nginx's `X-Request-Start:
+    t=<$msec>` (deploy/nginx); 0 without it, or when the clocks disagree."""
+    value = environ.get("HTTP_X_REQUEST_START", "")
+    if not value.startswith("t="):
+        return 0.0
+    try:
+        queued = time.time() - float(value[2:])
+    except ValueError:
+        return 0.0
+    return queued if 0.0 < queued < 60.0 else 0.0
+
+
 def _answer(request, deps, body, outcome):
+    """A 200 with `body` (JSON bytes) and the cache, timing and caching headers."""
     request.environ["searchaddr.outcome"] = outcome
-    timing = f"cache;desc={outcome.cache}"
-    if outcome.cache != "hit":
-        timing += f", wait;dur={outcome.wait_ms:.1f}, scrape;dur={outcome.scrape_ms:.1f}"
-    return json_response(body, headers={
-        "X-Cache": "HIT" if outcome.cache == "hit" else "MISS",
-        "Server-Timing": timing,
-        "Cache-Control": f"public, max-age={deps.cache_ttl}" if request.method == "GET" else "no-store",
-    })
+    if outcome.cache == "hit":
+        timing = "cache;desc=hit"
+    else:
+        timing = (f"cache;desc={outcome.cache}, wait;dur={outcome.wait_ms:.1f}, "
+                  f"scrape;dur={outcome.scrape_ms:.1f}, page;dur={outcome.page_ms:.1f}")
+    return Response(body=body, headerlist=[
+        ("Content-Type", JSON_TYPE),
+        ("Content-Length", str(len(body))),
+        ("X-Cache", "HIT" if outcome.cache == "hit" else "MISS"),
+        ("Server-Timing", timing),
+        ("Cache-Control", f"public, max-age={deps.cache_ttl}" if request.method == "GET" else "no-store"),
+    ])
 
 
 def search_addresses(request, deps):
     q, page, per_page = search_params(request_params(request))
-    found, outcome = deps.lookup.search(q, page, per_page)
-    body = {"query": q, "page": page, "per_page": per_page, "total": found["total"],
-            "results": found["results"], "source": deps.source_name}
+    found, outcome = deps.lookup.search(q, page, per_page, queued_seconds(request.environ))
+    # found is b'{"total":..,"results":[..]}': spliced in, not decoded and encoded again.
+    body = b'{"query":%s,"page":%d,"per_page":%d,%s,"source":%s}' % (
+        encode(q), page, per_page, found[1:-1], deps.source_json)
     return _answer(request, deps, body, outcome)
 
 
 def address_detail(request, deps):
     address_id = detail_params(request_params(request))
-    found, outcome = deps.lookup.detail(address_id)
+    found, outcome = deps.lookup.detail(address_id, queued_seconds(request.environ))
     if found is None:
         request.environ["searchaddr.outcome"] = outcome
         raise AddressNotFound(f"no address with id {address_id}", field="id")
-    return _answer(request, deps, {"result": found, "source": deps.source_name}, outcome)
+    return _answer(request, deps, b'{"result":%s,"source":%s}' % (found, deps.source_json), outcome)
 
 
 def health(request, deps):

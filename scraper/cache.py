@@ -1,5 +1,4 @@
 """Answer caches (uWSGI cache2 shared by workers, or in-process LRU) and single-flight."""
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -57,7 +56,11 @@ class MemoryCache:
 
 
 class UwsgiCache:
-    """uWSGI's cache2, shared by every worker of one uWSGI instance; values stored as JSON."""
+    """uWSGI's cache2, shared by every worker of one uWSGI instance.
+
+    Each value carries its own expiry time: cache2's expiry is not reliable when the cache
+    purges by LRU (purge_lru keeps expired items), and the TTL is part of the contract.
+    """
 
     kind = "uwsgi-cache2"
 
@@ -68,12 +71,16 @@ class UwsgiCache:
 
     def get(self, key):
         raw = self.uwsgi.cache_get(key, self.name)
-        return None if raw is None else json.loads(raw)
+        if raw is None:
+            return None
+        expires, _, value = raw.partition(b"\n")
+        return value if float(expires) > time.time() else None
 
     def set(self, key, value):
+        """Store bytes for `ttl` seconds."""
         if self.ttl == 0:
             return
-        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        raw = b"%.3f\n" % (time.time() + self.ttl) + value
         # cache_set does nothing when the key exists; cache_update replaces it.
         self.uwsgi.cache_update(key, raw, self.ttl, self.name)
 

@@ -1,4 +1,9 @@
-"""Address lookups: cache, then single-flight, then a pooled browser on the source site."""
+"""Address lookups: cache, then single-flight, then a pooled browser on the source site.
+
+Answers are kept as JSON bytes, encoded once when scraped, so a cache hit costs no decoding or
+re-encoding: the handler splices the bytes into its response.
+"""
+import json
 import time
 from dataclasses import dataclass
 
@@ -11,6 +16,11 @@ class Outcome:
     cache: str = "miss"          # "hit", "miss", or "shared" (answered by a concurrent scrape)
     wait_ms: float = 0.0         # time to get a browser (includes starting one)
     scrape_ms: float = 0.0       # time the source took on that browser
+    page_ms: float = 0.0         # the source page's own work, where it reports it
+
+
+def encode(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
 
 
 class AddressLookup:
@@ -23,15 +33,19 @@ class AddressLookup:
         self.checkout_timeout = checkout_timeout
         self.flights = SingleFlight()
 
-    def search(self, q, page, per_page):
+    def search(self, q, page, per_page, queued=0.0):
+        """(b'{"total":..,"results":[..]}', Outcome). `queued`: seconds the request already
+        waited before the app saw it (in nginx's and uWSGI's queues); it counts as checkout wait."""
         key = f"s\x1f{q.casefold()}\x1f{page}\x1f{per_page}"
-        return self._answer(key, lambda driver: self.source.search(driver, q, page, per_page))
+        return self._answer(key, lambda driver: self.source.search(driver, q, page, per_page), queued)
 
-    def detail(self, address_id):
-        return self._answer(f"d\x1f{address_id}", lambda driver: self.source.detail(driver, address_id))
+    def detail(self, address_id, queued=0.0):
+        """(the address as JSON bytes, or None when the source has no such id; Outcome)."""
+        return self._answer(f"d\x1f{address_id}", lambda driver: self.source.detail(driver, address_id),
+                            queued)
 
-    def _answer(self, key, scrape):
-        """(value, Outcome); value None means the source has no such address (not cached)."""
+    def _answer(self, key, scrape, queued=0.0):
+        """(JSON bytes, Outcome); None means the source has no such address (not cached)."""
         value = self.cache.get(key)
         if value is not None:
             return value, Outcome(cache="hit")
@@ -46,14 +60,17 @@ class AddressLookup:
                     return value
             try:
                 started = time.monotonic()
-                with self.pool.browser(self.checkout_timeout) as driver:
+                with self.pool.browser(max(0.0, self.checkout_timeout - queued)) as driver:
                     checked_out = time.monotonic()
-                    result = scrape(driver)
+                    found = scrape(driver)
                 outcome.wait_ms = 1000 * (checked_out - started)
                 outcome.scrape_ms = 1000 * (time.monotonic() - checked_out)
-                if result is not None:
-                    self.cache.set(key, result)
-                return result
+                if found is None:
+                    return None
+                outcome.page_ms = found.pop("page_ms", 0.0)
+                data = encode(found)
+                self.cache.set(key, data)
+                return data
             finally:
                 if claimed:
                     self.cache.release(key)

@@ -93,6 +93,7 @@ http {{
         client_max_body_size 16k;
         location / {{
             include /etc/nginx/uwsgi_params;
+            uwsgi_param HTTP_X_REQUEST_START "t=$msec";
             uwsgi_pass unix:{socket_path};
             uwsgi_read_timeout 60s;
         }}

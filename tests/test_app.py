@@ -277,3 +277,20 @@ def test_errors_are_not_cached(tmp_path):
     source.error = None
     assert call(app, "/searchaddr1?q=ab").status_code == 200
     assert source.calls == 2
+
+
+def test_time_queued_before_the_app_counts_against_checkout_timeout(tmp_path):
+    import time
+    app, _ = make_app(tmp_path, FakeSource(delay=1.5), size=1, scraper={"checkout_timeout": "2"})
+    holder = threading.Thread(target=call, args=(app, "/searchaddr1?q=hold"))
+    holder.start()
+    try:
+        time.sleep(0.1)
+        started = time.monotonic()
+        response = call(app, "/searchaddr1?q=other",
+                        headers={"X-Request-Start": f"t={time.time() - 1.8:.3f}"})
+        waited = time.monotonic() - started
+    finally:
+        holder.join()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert waited < 0.6

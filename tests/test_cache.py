@@ -1,4 +1,5 @@
 """Caches and single-flight, one process and across workers (uWSGI's cache API, in memory)."""
+import json
 import threading
 import time
 
@@ -95,12 +96,18 @@ def test_single_flight_shares_results_and_errors():
     assert flights.do("k", lambda: 5) == (5, False)     # a failure is not remembered
 
 
-def test_uwsgi_cache_round_trips_json_and_claims_atomically():
+def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
     api = CacheApi()
     cache = UwsgiCache(api, ttl=60)
-    cache.set("k", {"total": 1, "results": ["서울"]})
-    cache.set("k", {"total": 2, "results": []})          # replaces (cache_update, not cache_set)
-    assert cache.get("k") == {"total": 2, "results": []}
+    cache.set("k", '{"total":1,"results":["서울"]}'.encode())
+    cache.set("k", b'{"total":2,"results":[]}')          # replaces (cache_update, not cache_set)
+    assert cache.get("k") == b'{"total":2,"results":[]}'
+    short = UwsgiCache(api, ttl=1)
+    short.set("t", b"{}")
+    assert short.get("t") == b"{}"
+    api.items["t"] = (api.items["t"][0], time.monotonic() + 60)   # cache2 kept it past its TTL
+    time.sleep(1.1)
+    assert short.get("t") is None
     assert cache.claim("q", 5) is True
     assert cache.claim("q", 5) is False
     cache.release("q")
@@ -124,7 +131,7 @@ def test_concurrent_identical_misses_in_two_workers_cost_one_scrape():
     for thread in threads:
         thread.join()
     assert sum(source.calls for source in sources) == 1
-    assert len(answers) == 50 and all(value["total"] == 1 for value, _ in answers)
+    assert len(answers) == 50 and all(json.loads(value)["total"] == 1 for value, _ in answers)
     assert sum(outcome.cache == "miss" for _, outcome in answers) == 1
 
 
@@ -149,4 +156,4 @@ def test_a_failed_scrape_in_one_worker_lets_the_other_try():
     value, outcome = healthy.search("시청", 1, 10)
     thread.join()
     assert len(errors) == 1
-    assert value["total"] == 1 and healthy_source.calls == 1 and outcome.cache == "miss"
+    assert json.loads(value)["total"] == 1 and healthy_source.calls == 1 and outcome.cache == "miss"
