@@ -1,14 +1,19 @@
 """Start one WebDriver session: local Debian Chromium, or a remote WebDriver endpoint."""
 import ctypes
+import json
 import os
 import shutil
 import signal
 import tempfile
+import urllib.request
 
 import psutil
-
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.client_config import ClientConfig
+
+from scraper.errors import PoolTimeout
 
 # Environment marker every chromedriver/chromium we start inherits, so orphans can be found.
 OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
@@ -94,14 +99,30 @@ def chromium_options(chromium=None, profile_dir=None):
     return options
 
 
+def _check_ready(remote_url, timeout):
+    """Answer busy at once when a Grid has no free slot: it would queue the new session and
+    retry it only every 15 s by default, long after the request that wanted it gave up."""
+    try:
+        with urllib.request.urlopen(remote_url.rstrip("/") + "/status", timeout=timeout) as answer:
+            ready = json.load(answer).get("value", {}).get("ready")
+    except (OSError, ValueError, AttributeError) as error:
+        raise WebDriverException(f"the WebDriver endpoint {remote_url} did not answer its status: "
+                                 f"{error}") from None
+    if ready is not True:     # a Grid says so when every slot is busy, or no node is up
+        raise PoolTimeout(f"the WebDriver endpoint {remote_url} has no free browser")
+
+
 def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
-                  remote_url=None):
+                  remote_url=None, command_timeout=30):
     """Start a browser. Paths are always explicit so Selenium Manager never downloads anything.
 
     A local browser dies with the thread that started it: call this from a long-lived thread.
+    `command_timeout` bounds each command to a remote endpoint (a Grid that stopped answering).
     """
     if remote_url:
-        return Browser(webdriver.Remote(command_executor=remote_url,
+        _check_ready(remote_url, command_timeout)
+        config = ClientConfig(remote_server_addr=remote_url, timeout=command_timeout)
+        return Browser(webdriver.Remote(command_executor=remote_url, client_config=config,
                                         options=chromium_options(chromium)))
     for path in (chromium, chromedriver):
         if not os.access(path, os.X_OK):

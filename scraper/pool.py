@@ -150,7 +150,8 @@ class BrowserPool:
         """In a launcher thread: a new browser with the source page open (full page_timeout)."""
         started = time.monotonic()
         try:
-            member = start_browser(self.chromium, self.chromedriver, self.remote_url or None)
+            member = start_browser(self.chromium, self.chromedriver, self.remote_url or None,
+                                   command_timeout=self.page_timeout + 5)
         except BROWSER_FAILURES as error:
             self._count("failed_starts")
             log.error("browser start failed: %s", getattr(error, "msg", None) or error)

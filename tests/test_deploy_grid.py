@@ -52,7 +52,8 @@ def grid():
     process = subprocess.Popen(["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(port),
                                 "--selenium-manager", "false", "--max-sessions", "4",
                                 "--override-max-sessions", "true", "--session-timeout", "120"],
-                               env=dict(os.environ, **{TAG_ENV: tag}), stdout=log, stderr=subprocess.STDOUT)
+                               env=dict(os.environ, **{TAG_ENV: tag, "SE_OFFLINE": "true"}), stdout=log,
+                               stderr=subprocess.STDOUT)
     try:
         def ready():
             assert process.poll() is None, open(log.name, errors="replace").read()

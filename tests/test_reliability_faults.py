@@ -7,6 +7,7 @@ and brought back. Each phase checks: requests in flight get 200/502/503/504 in b
 the repair, and no zombie, orphan or surplus browser remains. Loopback only; every process is
 stopped by PID in finally. Counts land in tests/artifacts/reliability-faults.json.
 """
+import json
 import os
 import random
 import signal
@@ -219,18 +220,20 @@ class Grid:
                 ["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(self.port),
                  "--selenium-manager", "false", "--max-sessions", str(WORKERS * BROWSERS),
                  "--session-timeout", "60"],
-                env={**os.environ, TAG_ENV: self.tag}, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, TAG_ENV: self.tag, "SE_OFFLINE": "true"}, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         ready = probe_until(self.ready, timeout, interval=0.5)
         assert ready is not None, f"the Grid did not become ready:\n{tail(self.tmp / 'grid.log')}"
         return ready
 
     def ready(self):
+        """A node is up. (`ready` alone turns false as soon as the service fills every slot.)"""
         try:
             with urllib.request.urlopen(f"{self.url}/status", timeout=2) as response:
-                return b'"ready": true' in response.read()
-        except OSError:
+                nodes = json.load(response)["value"].get("nodes") or []
+        except (OSError, ValueError, KeyError):
             return False
+        return any(node.get("availability") == "UP" for node in nodes)
 
     def kill(self):
         """The Grid's machine goes away: java and every browser it started, at once."""
@@ -258,7 +261,9 @@ def test_grid_taken_away_and_brought_back_under_load(tmp_path):
                                      "page_timeout": str(PAGE_TIMEOUT),
                                      "checkout_timeout": str(CHECKOUT_TIMEOUT), "browsers": str(BROWSERS)},
                   cache={"size": "0"})
-    grid = Grid(tmp_path, stack.tag, port)
+    # The Grid (and the browsers it starts) has a tag of its own: it is not part of the stack,
+    # so stopping the stack must neither kill it nor count it as left over.
+    grid = Grid(tmp_path, stack.tag + "-grid", port)
     load = None
     left = []
     try:
@@ -281,5 +286,5 @@ def test_grid_taken_away_and_brought_back_under_load(tmp_path):
         left = stack.stop()
         if grid.process is not None:
             grid.kill()
-        left += kill_tagged(stack.tag)
+        left += kill_tagged(stack.tag) + kill_tagged(grid.tag)
     assert not left, f"processes outlived the stack (killed now): {left}"
