@@ -1,0 +1,348 @@
+"""Starting, measuring and stopping the servers the benchmarks compare, all under one uWSGI setup."""
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+PEERS = REPO / "bench" / "peers"
+DEMO_URL = (REPO / "demo_site" / "index.html").as_uri()
+# Every process a benchmark starts (uWSGI, chromedriver, Chromium) inherits this marker.
+TAG_ENV = "SEARCHADDR_BENCH_TAG"
+ORIGIN = "https://blog.example.com"
+
+# Options that say which app runs and where it listens; everything else is shared by all servers.
+APP_KEYS = {"module", "wsgi-file", "wsgi", "callable", "mount", "file", "app",
+            "http-socket", "http11-socket", "socket", "uwsgi-socket", "http", "https", "shared-socket",
+            "chmod-socket", "chown-socket", "pidfile", "pidfile2", "daemonize", "daemonize2",
+            "logto", "logto2", "req-logger", "logger", "stats", "touch-reload", "show-config",
+            "ini", "inherit", "exec-asap"}
+# uWSGI's --show-config keeps the (already evaluated) if-env blocks as empty markers.
+LOGIC_KEYS = {"if-env", "if-not-env", "if-exists", "if-not-exists", "if-file", "if-not-file",
+              "if-dir", "if-not-dir", "if-opt", "if-not-opt", "endif", "for", "endfor"}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def tagged_processes(tag):
+    """Live processes whose environment carries TAG_ENV=tag, and their descendants.
+
+    Chromium's zygote and renderers overwrite their environment block with their process title,
+    so they are found as descendants of the tagged browser process instead.
+    """
+    found = {}
+    for process in psutil.process_iter(["pid"]):
+        try:
+            if process.environ().get(TAG_ENV) == tag:
+                found[process.pid] = process
+                for child in process.children(recursive=True):
+                    found[child.pid] = child
+        except psutil.Error:
+            continue
+    alive = []
+    for process in found.values():
+        with contextlib.suppress(psutil.Error):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
+    return alive
+
+
+def kill_tagged(tag, grace=5.0):
+    """SIGTERM then SIGKILL, by PID, whatever still carries our tag; returns how many were left."""
+    left = tagged_processes(tag)
+    for process in left:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(left, timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace)
+    return len(left)
+
+
+def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
+    """The effective options of `uwsgi --ini uwsgi.ini:<section>`, as (key, value) pairs.
+
+    uWSGI itself expands the file (inherit, includes, placeholders) and prints it with
+    --show-config; it is stopped as soon as the configuration has been printed.
+    """
+    ini = Path(ini)
+    if not ini.exists():
+        raise FileNotFoundError(f"{ini} does not exist yet")
+    tag = uuid.uuid4().hex
+    probe_dir = tempfile.mkdtemp(prefix="bench-showconfig-")
+    # SEARCHADDR_SOCKET: the file's unix socket goes to a temp dir (and is dropped below).
+    env = dict(os.environ, **{TAG_ENV: tag, "SEARCHADDR_CONFIG": write_service_config(probe_dir),
+                              "SEARCHADDR_SOCKET": os.path.join(probe_dir, "probe.sock")})
+    # A socket that cannot clash with anything, so a fixed port in the file never matters here.
+    process = subprocess.Popen(
+        ["uwsgi", "--ini", f"{ini}:{section}", "--show-config",
+         "--http-socket", f"127.0.0.1:{free_port()}"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 30
+        inside = False
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            if line.startswith(";uWSGI instance configuration"):
+                inside = True
+                continue
+            if line.startswith(";end of configuration"):
+                break
+            if inside:
+                lines.append(line)
+            if time.monotonic() > deadline:
+                raise TimeoutError("uwsgi --show-config printed no configuration in 30 s")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        kill_tagged(tag)
+        process.stdout.close()
+    pairs = []
+    for line in lines:
+        if line.startswith("[") or not line.strip() or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        if key.strip() not in LOGIC_KEYS:
+            pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+# Options of the service's file that must not apply to a benchmark run: where it listens, logs, pidfiles.
+PLACE_KEYS = APP_KEYS - {"module", "wsgi-file", "wsgi", "callable", "mount", "file", "app"}
+
+
+def service_settings(service_pairs):
+    """The service's own effective options, listening where the benchmark says, with our config."""
+    pairs = [(key, value) for key, value in service_pairs
+             if key not in PLACE_KEYS and not (key == "env" and value.startswith("SEARCHADDR_CONFIG="))]
+    if not any(key in ("module", "wsgi-file", "wsgi", "mount") for key, _ in pairs):
+        pairs.append(("module", "wsgi_app:application"))
+    if not any(key == "chdir" for key, _ in pairs):
+        pairs.append(("chdir", str(REPO)))
+    return pairs
+
+
+def shared_settings(service_pairs):
+    """The service's uWSGI options minus those that pick the app and the socket."""
+    return [(key, value) for key, value in service_pairs
+            if key not in APP_KEYS and key != "env"]
+
+
+def setting(pairs, key, default=None):
+    values = [value for name, value in pairs if name == key]
+    return values[-1] if values else default
+
+
+def write_service_config(directory, browsers=2, checkout_timeout=2, page_timeout=8,
+                         recycle_after=200, cache_size=2000, ttl=300, origins=None,
+                         remote_url_override=""):
+    """A searchaddr INI (CONTRACT.md "Configuration") for one benchmark run; returns its path."""
+    origins = origins or f"{ORIGIN} http://localhost:4000"
+    path = Path(directory) / "searchaddr.ini"
+    path.write_text(f"""[cors]
+origins = {origins}
+paths = /searchaddr1 /searchaddr2
+max_age = 600
+allow_headers = Content-Type
+
+[scraper]
+source = demo
+url =
+browsers = {browsers}
+checkout_timeout = {checkout_timeout}
+page_timeout = {page_timeout}
+recycle_after = {recycle_after}
+remote_url = {remote_url_override}
+chromium = /usr/bin/chromium
+chromedriver = /usr/bin/chromedriver
+
+[cache]
+ttl = {ttl}
+size = {cache_size}
+""", encoding="utf-8")
+    return str(path)
+
+
+class UwsgiServer:
+    """One uWSGI instance on 127.0.0.1:<free port>, stopped (with every tagged child) on exit."""
+
+    def __init__(self, name, pairs, env=None, ready_path="/"):
+        self.name = name
+        self.pairs = pairs
+        self.env = env or {}
+        self.ready_path = ready_path
+        self.tag = uuid.uuid4().hex
+        self.port = free_port()
+        self.workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.log_path = Path(self.workdir) / "uwsgi.log"
+        self.process = None
+
+    @classmethod
+    def service(cls, service_pairs, config_path, name="service"):
+        """searchaddr itself, with the settings uwsgi.ini:dev gives it (see service_settings)."""
+        return cls(name, service_pairs, env={"SEARCHADDR_CONFIG": config_path}, ready_path="/healthz")
+
+    @classmethod
+    def peer(cls, shared, wsgi_file, name, env=None):
+        pairs = shared + [("chdir", str(REPO)), ("wsgi-file", str(wsgi_file)),
+                          ("callable", "application")]
+        return cls(name, pairs, env=env)
+
+    def url(self, path=""):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self, timeout=60):
+        ini = Path(self.workdir) / "uwsgi.ini"
+        lines = ["[uwsgi]", f"http-socket = 127.0.0.1:{self.port}"]
+        lines += [f"{key} = {value}" for key, value in self.pairs]
+        ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        env = dict(os.environ, **self.env, **{TAG_ENV: self.tag})
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(["uwsgi", "--ini", str(ini)], cwd=REPO, env=env,
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name}: uwsgi exited with {self.process.returncode}:\n"
+                                   + self.log_tail())
+            with contextlib.suppress(OSError):
+                status = http_status(self.port, self.ready_path)
+                if status < 500:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"{self.name}: not answering after {timeout} s:\n{self.log_tail()}")
+
+    def stop(self):
+        """SIGINT makes the uWSGI master shut down at once; anything tagged left is killed by PID."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.leftovers = kill_tagged(self.tag)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def log_tail(self, lines=40):
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+    def workers(self):
+        """The uWSGI worker processes (children of the master that run uwsgi)."""
+        master = psutil.Process(self.process.pid)
+        return [child for child in master.children() if child.name().startswith("uwsgi")]
+
+    def processes(self):
+        return tagged_processes(self.tag)
+
+    def cpu_seconds(self):
+        """CPU used so far by the master and its workers, including workers already replaced.
+
+        A replaced worker's time moves into the master's children_* counters when it is reaped,
+        so deltas of this figure stay right across max-requests respawns. Live browsers are not
+        counted (idle during the non-scrape benchmarks).
+        """
+        total = 0.0
+        master = psutil.Process(self.process.pid)
+        for process in [master] + master.children():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+        return total
+
+
+def browser_processes(processes):
+    """(chromedriver, chromium) processes among `processes`."""
+    drivers, browsers = [], []
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            name = process.name()
+            if name == "chromedriver":
+                drivers.append(process)
+            elif "chrom" in name or "setpriv" in name:
+                browsers.append(process)
+    return drivers, browsers
+
+
+def rss_mb(processes):
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total / 2**20
+
+
+def pss_mb(processes):
+    """Proportional set size: shared pages counted once across the processes."""
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error, AttributeError):
+            total += process.memory_full_info().pss
+    return total / 2**20
+
+
+def http_status(port, path, timeout=5):
+    import http.client
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def search_path(q, page=None, per_page=None):
+    params = {"q": q}
+    if page is not None:
+        params["page"] = page
+    if per_page is not None:
+        params["per_page"] = per_page
+    return "/searchaddr1?" + urllib.parse.urlencode(params)
+
+
+def cpu_load():
+    """The 1-minute load average and how many cores: recorded with each run to show the noise."""
+    return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+
+
+TIMING = re.compile(r"(\w+);(?:desc=(\w+)|dur=([0-9.]+))")
+
+
+def server_timing(header):
+    """'cache;desc=miss, wait;dur=0.1, scrape;dur=31.2' -> {'cache': 'miss', 'wait': 0.1, ...}."""
+    parsed = {}
+    for name, desc, duration in TIMING.findall(header or ""):
+        parsed[name] = desc if desc else float(duration)
+    return parsed
