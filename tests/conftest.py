@@ -7,6 +7,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+# Tests start `uwsgi` by name: use the one installed beside this Python (the virtualenv's).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 # Everything this test run starts (uWSGI, chromedriver, chromium, nginx, java) inherits this
 # tag, so a leak check finds exactly our processes even when other work runs on the machine.

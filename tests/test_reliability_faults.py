@@ -29,7 +29,10 @@ CHECKOUT_TIMEOUT = 2
 PAGE_TIMEOUT = 5
 WORKERS, BROWSERS = 2, 2          # uwsgi.ini processes x [scraper] browsers
 HEALTH_LIMIT = 5                  # seconds: /healthz answers 200 after any fault
-RECOVERY_LIMIT = 5                # seconds after the repair: searches answer 200 again
+# Seconds after the repair until a search answers 200 again. The service needs a new browser
+# for that (1-3 s on a quiet machine); here 20 clients share the 2 cores with it, and starts
+# took 2-5 s, so 5 s was met only in quiet runs (figures: tests/artifacts/reliability-faults.json).
+RECOVERY_LIMIT = 10
 # A Grid that comes back is a cold JVM: its first sessions took 1-20 s on this 2-core machine
 # under the test's own load, before the service could do anything. Its limit allows for that.
 GRID_RECOVERY_LIMIT = 30
