@@ -127,16 +127,24 @@ class BrowserPool:
                 self._waiting -= 1
 
     def warm(self, count):
-        """Start up to `count` browsers in the background, so the first requests find them warm."""
-        for _ in range(min(count, self.size)):
+        """Start browsers in the background until `count` exist or are starting, so the first
+        requests find them warm."""
+        idle = []
+        for _ in range(self.size):
             try:
                 member = self._slots.get_nowait()
             except queue.Empty:
-                return
+                break
             if member is not None:
-                self._slots.put(member)
-                return
-            self._launcher.submit(self._launch).add_done_callback(self._fill_slot)
+                idle.append(member)
+                count -= 1
+            elif count > 0:
+                self._launcher.submit(self._launch).add_done_callback(self._fill_slot)
+                count -= 1
+            else:
+                idle.insert(0, None)        # empty slots go back below the warm ones
+        for member in idle:
+            self._slots.put(member)
 
     def _fill_slot(self, launch):
         """A start finished after its request gave up (or in the background): keep what it made."""

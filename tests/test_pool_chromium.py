@@ -216,3 +216,14 @@ def test_requests_beyond_max_waiting_are_refused_at_once(make_pool):
         assert time.monotonic() - started < 0.5
     waiter.join()
     assert waiter_result and waiter_result[0]["total"] == 1
+
+
+def test_warm_adds_to_browsers_already_open(make_pool):
+    pool = make_pool(size=2)
+    search(pool)
+    pool.warm(2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and pool.status()["started"] < 2:
+        time.sleep(0.05)
+    assert pool.status()["started"] == 2 and pool.status()["open"] == 2
+    assert search(pool)["total"] == 1 and pool.status()["started"] == 2
