@@ -1,6 +1,5 @@
 """Every CORS rule of the contract, through the WSGI callable."""
 import pytest
-from webob import Request
 
 from config import ConfigError, load_config
 from tests.conftest import write_config

@@ -2,7 +2,6 @@
 import os
 from urllib.parse import quote
 
-import pytest
 
 from tests.conftest import tagged_processes, wait_for_no_browsers, write_config
 from tests.servers import (free_port, header_values, http_request, nginx_server, stop_process,
