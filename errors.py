@@ -48,6 +48,11 @@ Internal = _error("Internal", 500, "internal", "internal error")
 def json_response(body, status=200, headers=None):
     # "replace": a lone surrogate echoed from a JSON escape must not break the response.
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    return encoded_json_response(data, status, headers)
+
+
+def encoded_json_response(data, status=200, headers=None):
+    """A response whose body is already JSON bytes."""
     headerlist = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(data)))]
     if headers:
         headerlist.extend(headers.items())

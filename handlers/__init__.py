@@ -2,9 +2,7 @@
 import time
 from dataclasses import dataclass
 
-from webob import Response
-
-from errors import JSON_TYPE, AddressNotFound, json_response
+from errors import AddressNotFound, encoded_json_response, json_response
 from handlers.params import (detail_params, params_from_body, params_from_pairs,
                              parse_query_string, read_body, search_params)
 from scraper.lookup import encode
@@ -49,13 +47,11 @@ def _answer(request, deps, body, outcome):
     else:
         timing = (f"cache;desc={outcome.cache}, wait;dur={outcome.wait_ms:.1f}, "
                   f"scrape;dur={outcome.scrape_ms:.1f}, page;dur={outcome.page_ms:.1f}")
-    return Response(body=body, headerlist=[
-        ("Content-Type", JSON_TYPE),
-        ("Content-Length", str(len(body))),
-        ("X-Cache", "HIT" if outcome.cache == "hit" else "MISS"),
-        ("Server-Timing", timing),
-        ("Cache-Control", f"public, max-age={deps.cache_ttl}" if request.method == "GET" else "no-store"),
-    ])
+    return encoded_json_response(body, headers={
+        "X-Cache": "HIT" if outcome.cache == "hit" else "MISS",
+        "Server-Timing": timing,
+        "Cache-Control": f"public, max-age={deps.cache_ttl}" if request.method == "GET" else "no-store",
+    })
 
 
 def search_addresses(request, deps):
