@@ -45,6 +45,8 @@ class Browser:
         self.service = service
         self.uses = 0
         self.script_timeout = None
+        # Why the source page is not loaded (None: it is); set by the pool.
+        self.page_error = None
         self.processes = _local_processes(service)
 
     def alive(self):

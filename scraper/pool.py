@@ -47,7 +47,7 @@ class BrowserPool:
         self._in_use = 0
         self._waiting = 0
         self._closed = False
-        self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0}
+        self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0, "failed_opens": 0}
         # One launcher thread: starts are serialized, so a burst of demand cannot start a storm
         # of browsers that all miss their deadlines on a busy machine.
         self._launcher = Launcher(threads=1)
@@ -77,14 +77,29 @@ class BrowserPool:
                     launch.add_done_callback(self._fill_slot)
                     slot_handed_over = True
                     raise UpstreamTimeout("no browser started within the page timeout") from None
-            script_timeout = self._script_timeout_for(deadline)
+                if member.page_error is not None:
+                    # It started, but the source page failed just now: report that, keep the browser.
+                    raise member.page_error
+            in_query = False
             try:
+                if member.page_error is not None:
+                    # The source page failed earlier: load it again (a navigation, not a new browser).
+                    self._open_page(member)
+                script_timeout = self._script_timeout_for(deadline)
                 if member.script_timeout != script_timeout:
                     member.driver.set_script_timeout(script_timeout)
                     member.script_timeout = script_timeout
+                in_query = True
                 yield member.driver
             except BaseException as error:
-                # A browser that saw any failure may hold a half-rendered or dead page.
+                if isinstance(error, ScraperError) and not in_query:
+                    raise       # no time left, or the reload failed: the browser itself is fine
+                if _page_fault(error):
+                    # The browser works but its page cannot be read: reload the page before the
+                    # next query rather than start a new browser.
+                    member.page_error = error
+                    raise
+                # A browser that saw any other failure may hold a half-rendered or dead page.
                 self._discard(member, "replaced", f"{type(error).__name__}: {error}".strip())
                 member = None
                 converted = _upstream_error(error, "the browser failed")
@@ -175,7 +190,13 @@ class BrowserPool:
             member.driver.set_page_load_timeout(self.page_timeout)
             member.driver.set_script_timeout(self.page_timeout)
             member.script_timeout = self.page_timeout
-            self.source.open(member.driver)
+            self._open_page(member)
+        except ScraperError:
+            # The browser works; the site did not. It keeps its slot and reloads the page on its
+            # next use, so the service is back as soon as the site is (no new browser needed).
+            with self._lock:
+                self.counts["started"] += 1
+            return member
         except BaseException as error:
             self._discard(member, "failed_starts", f"source page did not open: {error}")
             converted = _upstream_error(error, "the source page could not be opened")
@@ -187,6 +208,17 @@ class BrowserPool:
         log.info("browser started in %.0f ms (%s)", 1000 * (time.monotonic() - started),
                  self.remote_url or "local chromium")
         return member
+
+    def _open_page(self, member):
+        """Load the source page into `member`; a ScraperError leaves it marked for a reload."""
+        try:
+            self.source.open(member.driver)
+        except ScraperError as error:
+            member.page_error = error
+            self._count("failed_opens")
+            log.warning("source page did not open: %s", error)
+            raise
+        member.page_error = None
 
     def _count(self, name):
         with self._lock:
@@ -254,6 +286,12 @@ class Launcher:
                 future.set_result(function(*args))
             except BaseException as error:
                 future.set_exception(error)
+
+
+def _page_fault(error):
+    """The source page answered something unreadable, though the browser itself worked."""
+    return (isinstance(error, UpstreamError)
+            and not isinstance(error.__cause__ or error.__context__, BROWSER_FAILURES))
 
 
 def _upstream_error(error, what):

@@ -115,22 +115,47 @@ def test_checkout_timeout_raises_pool_timeout(make_pool):
         assert 0.25 < time.monotonic() - started < 1.5
 
 
-def test_an_error_during_use_discards_the_browser(make_pool):
+def chromium_pids(pool):
+    return sorted(p.pid for member in pool._open for p in member.processes if p.name() == "chromium")
+
+
+def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):
     pool = make_pool(size=1)
     search(pool)
+    pids = chromium_pids(pool)
     with pytest.raises(UpstreamError):
         with pool.browser(5) as driver:
             driver.execute_script("document.documentElement.dataset.searchaddr = 'broken'")
             pool.source.search(driver, "세종대로 110", 1, 10)
+    assert search(pool)["total"] == 1
+    status = pool.status()
+    assert status["replaced"] == 0 and status["started"] == 1 and status["failed_opens"] == 0
+    assert chromium_pids(pool) == pids
+
+
+def test_a_webdriver_error_during_use_replaces_the_browser(make_pool):
+    pool = make_pool(size=1)
+    search(pool)
+    pids = chromium_pids(pool)
+    with pytest.raises(UpstreamError):
+        with pool.browser(5) as driver:
+            driver.execute_script("throw new Error('boom')")
     assert pool.status()["replaced"] == 1
     assert search(pool)["total"] == 1
+    assert pool.status()["started"] == 2 and chromium_pids(pool) != pids
 
 
-def test_a_source_page_that_never_loads_fails_the_checkout(make_pool, tmp_path):
+def test_a_source_page_that_fails_keeps_the_browser_and_reloads_once_repaired(make_pool, tmp_path):
     pool = make_pool(size=1, url=(tmp_path / "missing.html").as_uri())
-    with pytest.raises(UpstreamError):
-        search(pool)
-    assert pool.status()["open"] == 0 and pool.status()["failed_starts"] == 1
+    for _ in range(2):          # the start, then a reload: both fail, one browser throughout
+        with pytest.raises(UpstreamError):
+            search(pool)
+    status = pool.status()
+    assert status["open"] == 1 and status["started"] == 1 and status["failed_opens"] == 2
+    pids = chromium_pids(pool)
+    pool.source.url = FAST_SITE         # the site is back
+    assert search(pool)["total"] == 1
+    assert pool.status()["started"] == 1 and chromium_pids(pool) == pids
 
 
 def test_close_quits_browsers_that_are_in_use(make_pool, process_tag):
