@@ -107,14 +107,27 @@ def _under_uwsgi():
     return True
 
 
-def _max_waiting(browsers):
-    """Under uWSGI, leave one thread per worker free for /healthz, cache hits and quick errors:
-    requests beyond that which would only queue for a browser get 503 at once."""
+def _uwsgi_threads():
+    """Threads per uWSGI worker, or None outside uWSGI (no limit then)."""
     if not _under_uwsgi():
         return None
     import uwsgi
-    threads = int(uwsgi.opt.get("threads", 1) or 1)
-    return max(0, threads - browsers - 1)
+    return int(uwsgi.opt.get("threads", 1) or 1)
+
+
+# Under uWSGI one thread per worker stays free for /healthz, cache hits and quick errors:
+# lookups beyond the others get 503 at once instead of a thread, so uWSGI's listen queue keeps
+# moving and a shed request is answered in milliseconds, not after a wait in the kernel.
+def _max_pending():
+    """Lookups (scraping, waiting for a browser, or waiting for an identical scrape) at once."""
+    threads = _uwsgi_threads()
+    return None if threads is None else max(1, threads - 1)
+
+
+def _max_waiting(browsers):
+    """Requests that may queue for a browser: what the pending lookups leave over the browsers."""
+    threads = _uwsgi_threads()
+    return None if threads is None else max(0, threads - browsers - 1)
 
 
 def _on_exit(callback):
@@ -140,7 +153,7 @@ def build_app(config, pool, cache):
         if path not in ROUTES:
             raise ConfigError(f"{config.path}: [cors] paths: {path} is not an endpoint "
                               f"(endpoints: {' '.join(ROUTES)})")
-    lookup = AddressLookup(pool, cache, config.scraper.checkout_timeout)
+    lookup = AddressLookup(pool, cache, config.scraper.checkout_timeout, max_pending=_max_pending())
     deps = handlers.Deps(lookup=lookup, pool=pool, cache=cache, source_name=config.scraper.source,
                          cache_ttl=config.cache.ttl, source_json=encode(config.scraper.source))
     app = CorsMiddleware(Service(ROUTES, deps, config.scraper.checkout_timeout), policy)

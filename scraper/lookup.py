@@ -4,10 +4,12 @@ Answers are kept as JSON bytes, encoded once when scraped, so a cache hit costs 
 re-encoding: the handler splices the bytes into its response.
 """
 import json
+import threading
 import time
 from dataclasses import dataclass
 
 from scraper.cache import SingleFlight
+from scraper.errors import PoolTimeout
 
 
 @dataclass
@@ -24,8 +26,14 @@ def encode(value):
 
 
 class AddressLookup:
-    def __init__(self, pool, cache, checkout_timeout):
+    def __init__(self, pool, cache, checkout_timeout, max_pending=None):
         self.pool = pool
+        # Lookups that may be under way at once (scraping, waiting for a browser, or waiting for an
+        # identical scrape); one more gets PoolTimeout at once. None: no limit.
+        self.max_pending = max_pending
+        self._pending = 0
+        self._scraping = set()      # keys whose scrape holds a browser now
+        self._lock = threading.Lock()
         # Longest a scrape can take: a checkout, a browser start and a query.
         self.lease = checkout_timeout + 2 * pool.page_timeout + 1
         self.source = pool.source
@@ -49,6 +57,21 @@ class AddressLookup:
         value = self.cache.get(key)
         if value is not None:
             return value, Outcome(cache="hit")
+        with self._lock:
+            if (self.max_pending is not None and self._pending >= self.max_pending
+                    and key not in self._scraping):
+                # The last thread sheds load in a millisecond: it waits only for an identical
+                # scrape that already has its browser (an answer within the page time), never
+                # for a browser.
+                raise PoolTimeout(f"{self._pending} lookups are under way; no thread is left for another")
+            self._pending += 1
+        try:
+            return self._lookup(key, scrape, queued)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _lookup(self, key, scrape, queued):
         outcome = Outcome()
 
         def work():
@@ -62,7 +85,13 @@ class AddressLookup:
                 started = time.monotonic()
                 with self.pool.browser(max(0.0, self.checkout_timeout - queued)) as driver:
                     checked_out = time.monotonic()
-                    found = scrape(driver)
+                    with self._lock:
+                        self._scraping.add(key)
+                    try:
+                        found = scrape(driver)
+                    finally:
+                        with self._lock:
+                            self._scraping.discard(key)
                 outcome.wait_ms = 1000 * (checked_out - started)
                 outcome.scrape_ms = 1000 * (time.monotonic() - checked_out)
                 if found is None:

@@ -157,3 +157,27 @@ def test_a_failed_scrape_in_one_worker_lets_the_other_try():
     thread.join()
     assert len(errors) == 1
     assert json.loads(value)["total"] == 1 and healthy_source.calls == 1 and outcome.cache == "miss"
+
+
+def test_lookups_beyond_max_pending_are_refused_at_once_unless_their_scrape_is_running():
+    """Under uWSGI max_pending = threads - 1: the last thread never waits for a browser."""
+    from scraper.errors import PoolTimeout
+    source = FakeSource(delay=0.5)
+    lookup = AddressLookup(FakePool(source), MemoryCache(100, 60), checkout_timeout=2, max_pending=2)
+    lookup.cache.set("s\x1f시청\x1f1\x1f10", b'{"total":0,"results":[]}')
+    threads = [threading.Thread(target=lookup.search, args=(q, 1, 10)) for q in ("세종대로 110", "종로")]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    with pytest.raises(PoolTimeout):
+        lookup.search("강남구", 1, 10)
+    assert time.monotonic() - started < 0.05
+    assert lookup.search("시청", 1, 10)[1].cache == "hit"
+    # An identical scrape that holds a browser answers this one too, within its page time.
+    value, outcome = lookup.search("세종대로 110", 1, 10)
+    assert outcome.cache == "shared" and json.loads(value)["total"] == 1
+    for thread in threads:
+        thread.join()
+    assert source.calls == 2 and lookup._pending == 0
+    assert lookup.search("강남구", 1, 10)[1].cache == "miss"
