@@ -90,13 +90,26 @@ class Service:
         outcome = request.environ.get("searchaddr.outcome")
         shown = path if path.isprintable() else repr(path)       # no forged log lines
         line = "%s,%03d searchaddr INFO %s %s %d %.1fms cache=%s wait=%s\n" % (
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)), (now % 1) * 1000,
-            request.method, shown, status, 1000 * (time.monotonic() - started),
+            _log_second(now), (now % 1) * 1000,
+            request.environ.get("REQUEST_METHOD"), shown, status, 1000 * (time.monotonic() - started),
             outcome.cache if outcome else "-", f"{outcome.wait_ms:.1f}ms" if outcome else "-")
         try:
             os.write(2, line.encode("utf-8", "backslashreplace"))
         except OSError:
             pass
+
+
+_last_second = (None, "")
+
+
+def _log_second(now):
+    """'2026-11-27 20:07:26' as logging writes it, formatted once a second, not per request."""
+    global _last_second
+    second, text = _last_second
+    if second != int(now):
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        _last_second = (int(now), text)       # one tuple: threads never see half of it
+    return text
 
 
 def _under_uwsgi():

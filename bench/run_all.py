@@ -6,7 +6,7 @@
 
 Every figure is a ratio against a baseline measured in the same run, on the same machine, with
 the same uWSGI settings: the effective options of `uwsgi --ini uwsgi.ini` (production: 2 workers x
-4 threads, cache2), listening on 127.0.0.1:<free port> over HTTP instead of the unix socket.
+8 threads, cache2), listening on 127.0.0.1:<free port> over HTTP instead of the unix socket.
 """
 import argparse
 import contextlib
