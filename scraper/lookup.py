@@ -6,6 +6,7 @@ re-encoding: the handler splices the bytes into its response.
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from scraper.cache import SingleFlight
@@ -32,7 +33,7 @@ class AddressLookup:
         # identical scrape); one more gets PoolTimeout at once. None: no limit.
         self.max_pending = max_pending
         self._pending = 0
-        self._scraping = set()      # keys whose scrape holds a browser now
+        self._coming = set()        # keys whose answer is on its way: scraping here or elsewhere
         self._lock = threading.Lock()
         # Longest a scrape can take: a checkout, a browser start and a query.
         self.lease = checkout_timeout + 2 * pool.page_timeout + 1
@@ -59,10 +60,10 @@ class AddressLookup:
             return value, Outcome(cache="hit")
         with self._lock:
             if (self.max_pending is not None and self._pending >= self.max_pending
-                    and key not in self._scraping):
-                # The last thread sheds load in a millisecond: it waits only for an identical
-                # scrape that already has its browser (an answer within the page time), never
-                # for a browser.
+                    and key not in self._coming):
+                # The last thread sheds load in a millisecond: it waits only for an answer already
+                # on its way (an identical scrape that has its browser, here or in another
+                # worker), never for a browser.
                 raise PoolTimeout(f"{self._pending} lookups are under way; no thread is left for another")
             self._pending += 1
         try:
@@ -77,7 +78,8 @@ class AddressLookup:
         def work():
             claimed = self.cache.claim(key, self.lease)
             if not claimed:
-                value = self.cache.wait_for(key, self.lease)
+                with self._on_its_way(key):         # another worker scrapes it
+                    value = self.cache.wait_for(key, self.lease)
                 if value is not None:
                     outcome.cache = "shared"
                     return value
@@ -85,13 +87,8 @@ class AddressLookup:
                 started = time.monotonic()
                 with self.pool.browser(max(0.0, self.checkout_timeout - queued)) as driver:
                     checked_out = time.monotonic()
-                    with self._lock:
-                        self._scraping.add(key)
-                    try:
+                    with self._on_its_way(key):
                         found = scrape(driver)
-                    finally:
-                        with self._lock:
-                            self._scraping.discard(key)
                 outcome.wait_ms = 1000 * (checked_out - started)
                 outcome.scrape_ms = 1000 * (time.monotonic() - checked_out)
                 if found is None:
@@ -108,6 +105,16 @@ class AddressLookup:
         if shared:
             outcome.cache = "shared"
         return value, outcome
+
+    @contextmanager
+    def _on_its_way(self, key):
+        with self._lock:
+            self._coming.add(key)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._coming.discard(key)
 
 
 

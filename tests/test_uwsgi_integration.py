@@ -41,8 +41,8 @@ def assert_concurrent_misses_cost_one_scrape(port, log_path):
     """50 identical misses at once, spread over both workers: one scrape (cache=miss) in all.
 
     Each worker keeps one thread free for quick answers: a request beyond the other threads
-    shares the scrape only once it has its browser; before that it gets 503 busy at once (with
-    Retry-After) rather than hold the last thread.
+    shares the scrape once it has its browser (here or in the other worker); in the moment
+    before that it would get 503 busy at once (with Retry-After) rather than hold the last thread.
     """
     from concurrent.futures import ThreadPoolExecutor
     misses_before = log_path.read_text(errors="replace").count("cache=miss")
