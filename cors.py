@@ -51,16 +51,27 @@ class PathRule:
         if allow_headers:
             self.preflight_headers.append(("Access-Control-Allow-Headers", ", ".join(allow_headers)))
         self.credentials = credentials
+        # Every allowed origin's headers are built here, once: a request only looks them up.
+        named = [origin for origin in self.origins if origin != "*"]
+        self._simple = {origin: self._build(origin) for origin in named}
+        self._preflight = {origin: self._simple[origin] + tuple(self.preflight_headers) for origin in named}
+        if self.any_origin:
+            self._any = self._build("*")
+            self._any_preflight = self._any + tuple(self.preflight_headers)
+
+    def _build(self, allow_origin):
+        headers = (("Access-Control-Allow-Origin", allow_origin), EXPOSE_HEADERS)
+        return headers + ((("Access-Control-Allow-Credentials", "true"),) if self.credentials else ())
 
     def origin_allowed(self, origin):
         return self.any_origin or origin in self.origins
 
     def headers_for(self, origin):
-        headers = [("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
-                   EXPOSE_HEADERS]
-        if self.credentials:
-            headers.append(("Access-Control-Allow-Credentials", "true"))
-        return headers
+        """The CORS headers of a response to an allowed `origin` (a tuple: shared, never changed)."""
+        return self._any if self.any_origin else self._simple[origin]
+
+    def preflight_headers_for(self, origin):
+        return self._any_preflight if self.any_origin else self._preflight[origin]
 
     def preflight_allowed(self, method, requested_headers):
         requested = {h.strip().lower() for h in requested_headers.split(",") if h.strip()}
@@ -99,7 +110,7 @@ class CorsMiddleware:
         if rule is None:
             return self.app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
-        added = []
+        added = ()
         if origin is None:
             pass
         elif not rule.origin_allowed(origin):
@@ -108,23 +119,28 @@ class CorsMiddleware:
             method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
             requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             if rule.preflight_allowed(method, requested):
-                added = rule.headers_for(origin) + rule.preflight_headers
+                added = rule.preflight_headers_for(origin)
             else:
                 environ[REJECTED] = f"a preflight for {method} with headers [{requested}] is not allowed"
         else:
             added = rule.headers_for(origin)
 
         def start_with_cors(status, headers, exc_info=None):
-            return start_response(status, with_vary_origin(headers) + added, exc_info)
+            headers = with_vary_origin(headers)
+            headers.extend(added)
+            return start_response(status, headers, exc_info)
 
         return self.app(environ, start_with_cors)
 
 
 def with_vary_origin(headers):
-    """Headers with exactly one Vary that includes Origin."""
-    vary = [value for name, value in headers if name.lower() == "vary"]
-    if not vary:
+    """A new list of the headers with exactly one Vary that includes Origin."""
+    for name, _ in headers:
+        if name.lower() == "vary":
+            break
+    else:
         return headers + [("Vary", "Origin")]
+    vary = [value for name, value in headers if name.lower() == "vary"]
     values = [v.strip() for value in vary for v in value.split(",") if v.strip()]
     if "origin" not in (v.lower() for v in values):
         values.append("Origin")

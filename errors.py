@@ -1,7 +1,7 @@
 """ApiError and the one place that turns an error into the contract's JSON response."""
-import json
-
 from webob import Response
+
+from scraper.lookup import encode
 
 JSON_TYPE = "application/json"
 
@@ -46,9 +46,7 @@ Internal = _error("Internal", 500, "internal", "internal error")
 
 
 def json_response(body, status=200, headers=None):
-    # "replace": a lone surrogate echoed from a JSON escape must not break the response.
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
-    return encoded_json_response(data, status, headers)
+    return encoded_json_response(encode(body), status, headers)
 
 
 def encoded_json_response(data, status=200, headers=None):

@@ -22,8 +22,13 @@ class Outcome:
     page_ms: float = 0.0         # the source page's own work, where it reports it
 
 
+# One encoder for every answer: json.dumps with these options would build a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(value):
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    """Compact UTF-8 JSON; "replace": a lone surrogate echoed from a JSON escape must not break it."""
+    return _ENCODER.encode(value).encode("utf-8", "replace")
 
 
 class AddressLookup:
