@@ -120,6 +120,3 @@ class AddressLookup:
         finally:
             with self._lock:
                 self._coming.discard(key)
-
-
-
