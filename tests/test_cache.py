@@ -172,7 +172,7 @@ def test_lookups_beyond_max_pending_are_refused_at_once_unless_their_scrape_is_r
     started = time.monotonic()
     with pytest.raises(PoolTimeout):
         lookup.search("강남구", 1, 10)
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.25          # at once: far below the 0.5 s scrapes
     assert lookup.search("시청", 1, 10)[1].cache == "hit"
     # An identical scrape that holds a browser answers this one too, within its page time.
     value, outcome = lookup.search("세종대로 110", 1, 10)
