@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,28 +67,44 @@ def uwsgi_server(section="", env=None, log_path=None):
         log.close()
 
 
+def write_nginx_conf(directory, http, user="", error_level="warn", connections=256):
+    """DIRECTORY/nginx.conf for a real nginx in the foreground, its pid, error log
+    (nginx-error.log) and temp files all under DIRECTORY; `http` is the inside of http {}.
+    Returns the file's path."""
+    directory = Path(directory)
+    (directory / "nginx-temp").mkdir(exist_ok=True)
+    conf = directory / "nginx.conf"
+    conf.write_text(f"""{f"user {user};" if user else ""}
+daemon off;
+worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/nginx-error.log {error_level};
+events {{ worker_connections {connections}; }}
+http {{
+    client_body_temp_path {directory}/nginx-temp/body;
+    proxy_temp_path {directory}/nginx-temp/proxy;
+    fastcgi_temp_path {directory}/nginx-temp/fastcgi;
+    uwsgi_temp_path {directory}/nginx-temp/uwsgi;
+    scgi_temp_path {directory}/nginx-temp/scgi;
+{http}
+}}
+""", encoding="utf-8")
+    return conf
+
+
+def nginx_command(conf):
+    """nginx on `conf`; errors from before it reads the config go to the same log."""
+    directory = Path(conf).parent
+    return ["nginx", "-e", str(directory / "nginx-error.log"), "-c", str(conf), "-p", str(directory)]
+
+
 @contextmanager
 def nginx_server(socket_path, port):
     """A real nginx on 127.0.0.1:port passing every request to the uWSGI socket."""
     prefix = tempfile.mkdtemp(prefix="searchaddr-nginx-")
-    conf = os.path.join(prefix, "nginx.conf")
     # As root, nginx's workers would run as nobody, who may not use the 660 socket.
-    user = "user root;" if os.geteuid() == 0 else ""
-    with open(conf, "w") as file:
-        file.write(f"""
-{user}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 256; }}
-http {{
+    conf = write_nginx_conf(prefix, f"""
     access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
     server {{
         listen 127.0.0.1:{port};
         client_max_body_size 16k;
@@ -97,15 +114,12 @@ http {{
             uwsgi_pass unix:{socket_path};
             uwsgi_read_timeout 60s;
         }}
-    }}
-}}
-""")
-    process = subprocess.Popen(["nginx", "-c", conf, "-p", prefix], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    }}""", user="root" if os.geteuid() == 0 else "")
+    process = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: _port_open(port) or process.poll() is not None, 10, "nginx")
         if process.poll() is not None:
-            raise RuntimeError(f"nginx exited: {open(os.path.join(prefix, 'error.log')).read()}")
+            raise RuntimeError(f"nginx exited: {open(os.path.join(prefix, 'nginx-error.log')).read()}")
         yield process
     finally:
         stop_process(process, signal.SIGQUIT)

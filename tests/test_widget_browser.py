@@ -28,6 +28,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import TAG_ENV, tagged_processes
+from tests.servers import nginx_command, write_nginx_conf
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "jekyll"
@@ -81,25 +82,13 @@ def tail(path, lines=40):
 
 # ---------------------------------------------------------------- the stack: site, service, nginx
 
-NGINX_CONF = """\
-{user_line}
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log info;
-events {{ worker_connections 128; }}
-http {{
+NGINX_HTTP = """\
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     charset utf-8;
     charset_types text/css application/javascript;
     log_format requests '$request_method $uri $status "$http_origin"';
     access_log {tmp}/nginx-access.log requests;
-    client_body_temp_path {tmp}/nginx-temp/body;
-    proxy_temp_path {tmp}/nginx-temp/proxy;
-    fastcgi_temp_path {tmp}/nginx-temp/fastcgi;
-    uwsgi_temp_path {tmp}/nginx-temp/uwsgi;
-    scgi_temp_path {tmp}/nginx-temp/scgi;
 
     server {{  # the searchaddr service
         listen 127.0.0.1:{api_port};
@@ -122,9 +111,7 @@ http {{
     server {{  # the same site on an origin the service does not allow
         listen 127.0.0.1:{foreign_port};
         root {site};
-    }}
-}}
-"""
+    }}"""
 
 
 class ServiceInstance:
@@ -208,17 +195,14 @@ class Stack:
         self.failing_service.start(self.env())
 
     def start_nginx(self):
-        (self.tmp / "nginx-temp").mkdir()
-        conf = self.tmp / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(
-            user_line="user root root;" if os.geteuid() == 0 else "",
+        conf = write_nginx_conf(self.tmp, NGINX_HTTP.format(
             tmp=self.tmp, api_port=self.api_port, socket=self.service.socket,
             failing_api_port=self.failing_api_port, failing_socket=self.failing_service.socket,
-            page_port=self.page_port, foreign_port=self.foreign_port, site=self.site))
+            page_port=self.page_port, foreign_port=self.foreign_port, site=self.site),
+            user="root root" if os.geteuid() == 0 else "", error_level="info", connections=128)
         with open(self.tmp / "nginx-stderr.log", "wb") as log:
-            self.nginx = subprocess.Popen(
-                ["nginx", "-e", str(self.tmp / "nginx-error.log"), "-c", str(conf), "-p", str(self.tmp)],
-                env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.nginx = subprocess.Popen(nginx_command(conf), env=self.env(), stdout=log,
+                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def wait_until_ready(self):
         deadline = time.monotonic() + SERVICE_START_TIMEOUT

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 import psutil
 
 from tests.conftest import TAG_ENV
-from tests.servers import ROOT, _port_open, http_request, stop_process, wait_until
+from tests.servers import (ROOT, _port_open, http_request, nginx_command, stop_process, wait_until,
+                           write_nginx_conf)
 
 NGINX_EXAMPLES = os.path.join(ROOT, "deploy", "nginx")
 
@@ -83,31 +84,14 @@ def nginx(server_config, tag):
     """A real nginx (as the host would run it: workers as www-data when we are root) with the
     given http-level config. Yields (process, prefix dir)."""
     prefix = shared_dir("searchaddr-nginx-")
-    user = "user www-data www-data;" if os.geteuid() == 0 else ""
-    conf = os.path.join(prefix, "nginx.conf")
     shutil.copy("/etc/nginx/uwsgi_params", prefix)     # `include uwsgi_params` as on the host
-    with open(conf, "w", encoding="utf-8") as file:
-        file.write(f"""
-{user}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 256; }}
-http {{
+    conf = write_nginx_conf(prefix, f"""
     access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
     include /etc/nginx/mime.types;
-{server_config}
-}}
-""")
-    check = subprocess.run(["nginx", "-t", "-c", conf, "-p", prefix], capture_output=True, text=True)
+{server_config}""", user="www-data www-data" if os.geteuid() == 0 else "")
+    check = subprocess.run(nginx_command(conf) + ["-t"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
-    process = subprocess.Popen(["nginx", "-c", conf, "-p", prefix], env=dict(os.environ, **{TAG_ENV: tag}),
+    process = subprocess.Popen(nginx_command(conf), env=dict(os.environ, **{TAG_ENV: tag}),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield process, prefix

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from tests.servers import nginx_command, write_nginx_conf
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SITE = REPO / "demo_site"
 TAG_ENV = "SEARCHADDR_TEST_TAG"
@@ -231,30 +233,17 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
 
 DEPLOY_NGINX = REPO / "deploy" / "nginx" / "searchaddr-api.conf"
 
-# The http{} around the project's server block: temp paths under the test's directory, and
-# client timeouts short enough for the slow-client test. Size limits come from the server block.
-NGINX_CONF = """\
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-{user_line}
-events {{ worker_connections 1024; }}
-http {{
+# Inside http{}, around the project's server block: client timeouts short enough for the
+# slow-client test. Size limits come from the server block.
+NGINX_HTTP = """\
     access_log {tmp}/nginx-access.log;
-    client_body_temp_path {tmp}/nginx-temp/body;
-    proxy_temp_path {tmp}/nginx-temp/proxy;
-    fastcgi_temp_path {tmp}/nginx-temp/fastcgi;
-    uwsgi_temp_path {tmp}/nginx-temp/uwsgi;
-    scgi_temp_path {tmp}/nginx-temp/scgi;
     server_tokens off;
     client_header_timeout {client_timeout}s;
     client_body_timeout {client_timeout}s;
     send_timeout 10s;
     keepalive_timeout 10s;
 
-{server}
-}}
-"""
+{server}"""
 
 # Used only while deploy/nginx/searchaddr-api.conf does not exist.
 FALLBACK_SERVER = """\
@@ -330,17 +319,12 @@ class Stack:
                                           stdin=subprocess.DEVNULL)
 
     def start_nginx(self):
-        (self.tmp / "nginx-temp").mkdir(exist_ok=True)
-        conf = self.tmp / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(
-            tmp=self.tmp, user_line="user root root;" if os.geteuid() == 0 else "",
-            client_timeout=self.client_timeout,
-            server=nginx_server_block(self.port, self.socket)))
-        self.nginx = subprocess.Popen(
-            ["nginx", "-e", str(self.tmp / "nginx-error.log"), "-c", str(conf), "-p", str(self.tmp),
-             "-g", "daemon off;"],
-            env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL)
+        conf = write_nginx_conf(self.tmp, NGINX_HTTP.format(
+            tmp=self.tmp, client_timeout=self.client_timeout,
+            server=nginx_server_block(self.port, self.socket)),
+            user="root root" if os.geteuid() == 0 else "", connections=1024)
+        self.nginx = subprocess.Popen(nginx_command(conf), env=self.env(), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 
     def wait_healthy(self, timeout):
         deadline = time.monotonic() + timeout
