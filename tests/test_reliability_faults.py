@@ -41,6 +41,7 @@ GRID_RECOVERY_LIMIT = 30
 START_ALLOWANCE = 5
 IN_FLIGHT_LIMIT = CHECKOUT_TIMEOUT + START_ALLOWANCE + PAGE_TIMEOUT + 1
 FAULT_ANSWERS = {200, 502, 503, 504}
+ORPHAN_GRACE = 10                 # seconds for a killed browser's helper processes to exit
 COUNTS = {"phases": {}, "faults_injected": 0}
 GRID_JAR_SCRIPT = REPO / "deploy" / "grid-jar.sh"
 
@@ -111,6 +112,11 @@ def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None,
                                       if p.info["name"] == "chromedriver"]) <= WORKERS * BROWSERS, 10)
     wait_until(lambda: not zombies_of(stack.tag), 5)
     zombies = [f"{p.info['name']}:{p.pid} (parent {p.info['ppid']})" for p in zombies_of(stack.tag)]
+    # A killed browser's helpers (zygote, renderers) exit once they notice, which on a loaded
+    # machine can take a moment; an orphan is one still there after ORPHAN_GRACE seconds.
+    orphans_seen = time.monotonic()
+    wait_until(lambda: not orphans_of(stack.tag, (roots or stack.roots)()), ORPHAN_GRACE)
+    orphans_gone_s = time.monotonic() - orphans_seen
     orphans = [f"{p.info['name']}:{p.pid}" for p in orphans_of(stack.tag, (roots or stack.roots)())]
     record = {
         "injected": injected,
@@ -121,7 +127,7 @@ def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None,
         "in_flight_max_s_after_fault": round(max([o.ended - fault_at for o in in_flight] or [0]), 2),
         "during_fault": tally(during),
         "during_fault_max_s": round(max([o.seconds for o in during] or [0]), 2),
-        "zombies": zombies, "orphans": orphans,
+        "zombies": zombies, "orphans": orphans, "orphans_gone_s": round(orphans_gone_s, 2),
         "chromedrivers_at_most_pool_size": bool(surplus),
         "load_average": [round(x, 1) for x in os.getloadavg()],
     }
