@@ -114,6 +114,16 @@ NGINX_HTTP = """\
     }}"""
 
 
+def warm_browsers():
+    """Browsers the service starts before its first request: uwsgi.ini's processes x
+    searchaddr.ini's [scraper] warm_browsers."""
+    uwsgi = configparser.ConfigParser(strict=False, interpolation=None)
+    uwsgi.read(REPO / "uwsgi.ini", encoding="utf-8")
+    service = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",))
+    service.read(REPO / "searchaddr.ini", encoding="utf-8")
+    return int(uwsgi["common"]["processes"]) * int(service["scraper"].get("warm_browsers", "1"))
+
+
 class ServiceInstance:
     """One uWSGI running wsgi_app on its own unix socket with its own config file."""
 
@@ -226,6 +236,12 @@ class Stack:
         if waiting_for:
             raise AssertionError(f"no answer from {waiting_for[0]}/healthz through nginx: {last_error}\n"
                                  f"{tail(self.service.log)}\n{tail(self.tmp / 'nginx-error.log')}")
+        # These tests are about the widget, not a cold start: on a loaded 2-core machine a
+        # browser start can outlast page_timeout, and the first search would get 504. Wait for
+        # every worker's warm-up browser (the service logs each start).
+        while (self.service.log.read_text(errors="replace").count("browser started in") < warm_browsers()
+               and time.monotonic() < deadline):
+            time.sleep(0.3)
 
     def stop(self):
         stop_process(self.nginx, signal.SIGQUIT)
