@@ -4,11 +4,11 @@ config -> CORS policy -> browser pool -> lookups -> handlers, behind one error-h
 """
 import atexit
 import logging
-import os
 import time
 
 from webob import Request, Response
 
+import access_log
 import handlers
 from config import ConfigError, load_config
 from cors import REJECTED, CorsMiddleware, CorsPolicy
@@ -87,34 +87,14 @@ class Service:
 
     @staticmethod
     def log_request(request, path, status, started):
-        """One line per request, written straight to stderr (uWSGI's log): logging's records,
-        formatter and handler lock would cost more than the rest of a cache hit."""
         if not log.isEnabledFor(logging.INFO):
             return
-        now = time.time()
         outcome = request.environ.get("searchaddr.outcome")
-        shown = path if path.isprintable() else repr(path)       # no forged log lines
-        line = "%s,%03d searchaddr INFO %s %s %d %.1fms cache=%s wait=%s\n" % (
-            _log_second(now), (now % 1) * 1000,
-            request.environ.get("REQUEST_METHOD"), shown, status, 1000 * (time.monotonic() - started),
-            outcome.cache if outcome else "-", f"{outcome.wait_ms:.1f}ms" if outcome else "-")
-        try:
-            os.write(2, line.encode("utf-8", "backslashreplace"))
-        except OSError:
-            pass
-
-
-_last_second = (None, "")
-
-
-def _log_second(now):
-    """'2026-11-27 20:07:26' as logging writes it, formatted once a second, not per request."""
-    global _last_second
-    second, text = _last_second
-    if second != int(now):
-        text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-        _last_second = (int(now), text)       # one tuple: threads never see half of it
-    return text
+        if outcome is None:
+            access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started)
+        else:
+            access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started,
+                             outcome.cache, f"{outcome.wait_ms:.1f}ms")
 
 
 def _under_uwsgi():

@@ -194,19 +194,17 @@ class BrowserPool:
         except ScraperError:
             # The browser works; the site did not. It keeps its slot and reloads the page on its
             # next use, so the service is back as soon as the site is (no new browser needed).
-            with self._lock:
-                self.counts["started"] += 1
-            return member
+            pass
         except BaseException as error:
             self._discard(member, "failed_starts", f"source page did not open: {error}")
             converted = _upstream_error(error, "the source page could not be opened")
             if converted:
                 raise converted from error
             raise
-        with self._lock:
-            self.counts["started"] += 1
-        log.info("browser started in %.0f ms (%s)", 1000 * (time.monotonic() - started),
-                 self.remote_url or "local chromium")
+        self._count("started")
+        log.info("browser started in %.0f ms (%s)%s", 1000 * (time.monotonic() - started),
+                 self.remote_url or "local chromium",
+                 "" if member.page_error is None else ", without the source page")
         return member
 
     def _open_page(self, member):
