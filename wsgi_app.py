@@ -14,6 +14,7 @@ from config import ConfigError, load_config
 from cors import REJECTED, CorsMiddleware, CorsPolicy
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
                     UpstreamFailed, UpstreamTimedOut, error_response)
+from replay import OUTCOME, REPLAY, REQUEST_DECIDES, ResponseReplay
 from scraper.cache import make_cache
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.lookup import AddressLookup, encode
@@ -58,6 +59,8 @@ class Service:
             response = self.dispatch(request, path)
         except ApiError as error:
             response = error_response(error)
+            # A client's mistake is decided by the request alone: replay.py may send it again.
+            environ[REPLAY] = REQUEST_DECIDES if error.request_decides else None
         except (UpstreamError, UpstreamTimeout, PoolTimeout) as error:
             response = error_response(api_error_for(error, self.checkout_timeout))
         except Exception:
@@ -79,6 +82,7 @@ class Service:
         handler, methods, allow = route
         method = environ.get("REQUEST_METHOD")
         if method == "OPTIONS":
+            environ[REPLAY] = REQUEST_DECIDES
             return Response(status=204, headerlist=[("Allow", allow)])
         if method not in methods:
             raise MethodNotAllowed(f"{method} is not allowed here; use {' or '.join(methods)}",
@@ -87,9 +91,7 @@ class Service:
 
     @staticmethod
     def log_request(request, path, status, started):
-        if not log.isEnabledFor(logging.INFO):
-            return
-        outcome = request.environ.get("searchaddr.outcome")
+        outcome = request.environ.get(OUTCOME)
         if outcome is None:
             access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started)
         else:
@@ -155,6 +157,8 @@ def build_app(config, pool, cache):
     deps = handlers.Deps(lookup=lookup, pool=pool, cache=cache, source_name=config.scraper.source,
                          cache_ttl=config.cache.ttl, source_json=encode(config.scraper.source))
     app = CorsMiddleware(Service(ROUTES, deps, config.scraper.checkout_timeout), policy)
+    # Outermost: a kept response carries the CORS headers it was sent with.
+    app = ResponseReplay(app, cache)
     app.pool = pool
     return app
 

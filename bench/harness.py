@@ -74,6 +74,9 @@ def kill_tagged(tag, grace=5.0):
     return len(left)
 
 
+LOG_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} - ")
+
+
 def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
     """The effective options of `uwsgi --ini uwsgi.ini:<section>`, as (key, value) pairs.
 
@@ -99,7 +102,8 @@ def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
         deadline = time.monotonic() + 30
         inside = False
         for line in process.stdout:
-            line = line.rstrip("\n")
+            # uwsgi.ini's log-date puts the date before each line uWSGI logs.
+            line = LOG_DATE.sub("", line.rstrip("\n"))
             if line.startswith(";uWSGI instance configuration"):
                 inside = True
                 continue
@@ -219,7 +223,8 @@ class UwsgiServer:
     def start(self, timeout=60):
         ini = Path(self.workdir) / "uwsgi.ini"
         lines = ["[uwsgi]", f"http-socket = 127.0.0.1:{self.port}"]
-        lines += [f"{key} = {value}" for key, value in self.pairs]
+        # Values come expanded from --show-config: a literal % is written %% so it stays one.
+        lines += [f"{key} = {value.replace('%', '%%')}" for key, value in self.pairs]
         ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
         env = dict(os.environ, **self.env, **{TAG_ENV: self.tag})
         self._log = open(self.log_path, "wb")

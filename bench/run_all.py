@@ -35,7 +35,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 QUERIES = ["세종대로 110", "강남구 테헤란로", "종로구", "해운대구", "Sejong-daero", "수원시 팔달구",
            "제주특별자치도", "중구", "분당구", "유성구", "Gangnam-gu", "광주광역시 북구"]
 # The service's own line per request: method, path, status, time inside the app.
-APP_REQUEST_LOG = re.compile(r"searchaddr INFO (?:GET|POST) /searchaddr1 (\d{3}) ([0-9.]+)ms")
+APP_REQUEST_LOG = re.compile(r"searchaddr INFO (?:GET|POST) /searchaddr1 (\d{3}) (\d+)us")
+# A 400 whose query string is new on every request: nothing the service kept can answer it.
+NEW_EACH_TIME = "400, no two requests alike"
 PREFLIGHT_HEADERS = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
                      "Access-Control-Request-Headers": "content-type"}
 
@@ -133,15 +135,18 @@ class Bench:
                 "PEER_ORIGINS": f"{ORIGIN} http://localhost:4000"}))
             peer_c = stack.enter_context(self.peer("peer-c", "hello_wsgi.py"))
             peer_d = stack.enter_context(self.peer("peer-d", "floor_wsgi.py"))
+            # (method, path, headers, vary): vary gives every request its own query string, so the
+            # service can never send a kept response (replay.py): its first-time cost, reported.
             cases = {
-                "preflight": ("OPTIONS", "/searchaddr1", PREFLIGHT_HEADERS),
-                "400 validation": ("GET", search_path("x"), {"Origin": ORIGIN}),
-                "cache hit": ("GET", search_path(hit_query), {"Origin": ORIGIN}),
+                "preflight": ("OPTIONS", "/searchaddr1", PREFLIGHT_HEADERS, False),
+                "400 validation": ("GET", search_path("x"), {"Origin": ORIGIN}, False),
+                "cache hit": ("GET", search_path(hit_query), {"Origin": ORIGIN}, False),
+                NEW_EACH_TIME: ("GET", search_path("x"), {"Origin": ORIGIN}, True),
             }
             expected = {"preflight": (204, 200, 200, 200), "400 validation": (400, 400, 200, 200),
-                        "cache hit": (200, 200, 200, 200)}
+                        "cache hit": (200, 200, 200, 200), NEW_EACH_TIME: (400, 400, 200, 200)}
             servers = (service, peer_a, peer_c, peer_d)
-            for case, (method, path, headers) in cases.items():
+            for case, (method, path, headers, _) in cases.items():
                 for server, status in zip(servers, expected[case]):
                     sample = send(server.port, method, path, headers, keep_body=True)
                     if sample.status != status:
@@ -151,10 +156,10 @@ class Bench:
             rates = {case: {server.name: [] for server in servers} for case in cases}
             cpu_us = {case: {server.name: [] for server in servers} for case in cases}
             for round_number in range(rounds):
-                for case, (method, path, headers) in cases.items():
+                for case, (method, path, headers, vary) in cases.items():
                     for server in servers:
                         cpu_before = server.cpu_seconds()
-                        result = wrk(server.url(path), method=method, headers=headers,
+                        result = wrk(server.url(path), method=method, headers=headers, vary=vary,
                                      seconds=seconds, connections=self.args.connections)
                         cpu = server.cpu_seconds() - cpu_before
                         if result["socket_errors"]:
@@ -173,18 +178,22 @@ class Bench:
             measured = (f"{median(service_rates):.0f} req/s vs (a) {median(rates[case]['peer-a']):.0f},"
                         f" (c) {median(rates[case]['peer-c']):.0f}")
             command = f"bench/run_all.py nonscrape (wrk -t1 -c{self.args.connections} -d{seconds}s x{rounds})"
-            self.row(f"{case}: req/s vs peer (a)", ">= 2.5x", measured, f"{vs_a:.2f}x", vs_a >= 2.5, command)
-            self.row(f"{case}: req/s vs peer (c)", ">= 0.8x", measured, f"{vs_c:.2f}x", vs_c >= 0.8, command)
+            targeted = case != NEW_EACH_TIME
+            target_a, target_c = (">= 2.5x", ">= 0.8x") if targeted else ("report", "report")
+            self.row(f"{case}: req/s vs peer (a)", target_a, measured, f"{vs_a:.2f}x",
+                     vs_a >= 2.5 if targeted else None, command)
+            self.row(f"{case}: req/s vs peer (c)", target_c, measured, f"{vs_c:.2f}x",
+                     vs_c >= 0.8 if targeted else None, command)
             # CPU per request is what bounds req/s on a dedicated machine, and it barely moves
             # when other work shares the cores: the noise-resistant form of the same comparison.
             cpu = {name: median(values) for name, values in cpu_us[case].items()}
             cpu_vs_a, cpu_vs_c = cpu["peer-a"] / cpu["service"], cpu["peer-c"] / cpu["service"]
             measured = (f"uWSGI CPU {cpu['service']:.0f} us/request vs (a) {cpu['peer-a']:.0f},"
                         f" (c) {cpu['peer-c']:.0f}")
-            self.row(f"{case}: requests per CPU-second vs peer (a)", ">= 2.5x", measured,
-                     f"{cpu_vs_a:.2f}x", cpu_vs_a >= 2.5, command)
-            self.row(f"{case}: requests per CPU-second vs peer (c)", ">= 0.8x", measured,
-                     f"{cpu_vs_c:.2f}x", cpu_vs_c >= 0.8, command)
+            self.row(f"{case}: requests per CPU-second vs peer (a)", target_a, measured,
+                     f"{cpu_vs_a:.2f}x", cpu_vs_a >= 2.5 if targeted else None, command)
+            self.row(f"{case}: requests per CPU-second vs peer (c)", target_c, measured,
+                     f"{cpu_vs_c:.2f}x", cpu_vs_c >= 0.8 if targeted else None, command)
             # Peer (d) does only what the contract asks of every request (WebOb in and out, one
             # log line): how much of the bare-WSGI budget that alone takes.
             d_vs_c = median([d / c for d, c in zip(rates[case]["peer-d"], rates[case]["peer-c"])])
@@ -212,7 +221,8 @@ class Bench:
         self.details["app_cost_us"] = costs
         for case, cost in costs.items():
             self.row(f"{case}: Python us/request (no sockets)", "report",
-                     f"service {cost['service']:.0f} us, (a) {cost['peer-a']:.0f} us, (c) {cost['peer-c']:.0f} us",
+                     f"service {cost['service']:.0f} us (first time, nothing kept: {cost['service-first']:.0f} us),"
+                     f" (a) {cost['peer-a']:.0f} us, (c) {cost['peer-c']:.0f} us",
                      f"(a)/service {cost['peer-a'] / cost['service']:.1f}x", None, "python3 bench/app_cost.py")
 
     # -- warm scrape latency ---------------------------------------------------------------------
@@ -394,7 +404,7 @@ class Bench:
             # Time inside the app (from the service's log) against time seen by the client.
             in_app = {}
             for status, took in APP_REQUEST_LOG.findall(service.log_text()[log_start:]):
-                in_app.setdefault(int(status), []).append(float(took) / 1000)
+                in_app.setdefault(int(status), []).append(int(took) / 1e6)
         accepted = [s for s in samples if s.status == 200]
         shed = [s for s in samples if s.status == 503]
         other = [s for s in samples if s.status not in (200, 503)]

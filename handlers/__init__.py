@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from errors import AddressNotFound, encoded_json_response, json_response
 from handlers.params import (detail_params, params_from_body, params_from_pairs,
                              parse_query_string, read_body, search_params)
+from replay import OUTCOME, REPLAY
 from scraper.lookup import encode
 
 
@@ -39,10 +40,13 @@ def queued_seconds(environ):
     return queued if 0.0 < queued < 60.0 else 0.0
 
 
-def _answer(request, deps, body, outcome):
-    """A 200 with `body` (JSON bytes) and the cache, timing and caching headers."""
-    request.environ["searchaddr.outcome"] = outcome
+def _answer(request, deps, body, outcome, found):
+    """A 200 with `body` (JSON bytes, made from the answer `found`) and the cache, timing and
+    caching headers."""
+    request.environ[OUTCOME] = outcome
     if outcome.cache == "hit":
+        # The same request gets this response again while the cache holds `found`.
+        request.environ[REPLAY] = (outcome.key, found)
         timing = "cache;desc=hit"
     else:
         timing = (f"cache;desc={outcome.cache}, wait;dur={outcome.wait_ms:.1f}, "
@@ -60,16 +64,17 @@ def search_addresses(request, deps):
     # found is b'{"total":..,"results":[..]}': spliced in, not decoded and encoded again.
     body = b'{"query":%s,"page":%d,"per_page":%d,%s,"source":%s}' % (
         encode(q), page, per_page, found[1:-1], deps.source_json)
-    return _answer(request, deps, body, outcome)
+    return _answer(request, deps, body, outcome, found)
 
 
 def address_detail(request, deps):
     address_id = detail_params(request_params(request))
     found, outcome = deps.lookup.detail(address_id, queued_seconds(request.environ))
     if found is None:
-        request.environ["searchaddr.outcome"] = outcome
+        request.environ[OUTCOME] = outcome
         raise AddressNotFound(f"no address with id {address_id}", field="id")
-    return _answer(request, deps, b'{"result":%s,"source":%s}' % (found, deps.source_json), outcome)
+    return _answer(request, deps, b'{"result":%s,"source":%s}' % (found, deps.source_json), outcome,
+                   found)
 
 
 def health(request, deps):

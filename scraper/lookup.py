@@ -20,6 +20,7 @@ class Outcome:
     wait_ms: float = 0.0         # time to get a browser (includes starting one)
     scrape_ms: float = 0.0       # time the source took on that browser
     page_ms: float = 0.0         # the source page's own work, where it reports it
+    key: str = ""                # the cache key of the answer
 
 
 # One encoder for every answer: json.dumps with these options would build a new one per call.
@@ -62,7 +63,7 @@ class AddressLookup:
         """(JSON bytes, Outcome); None means the source has no such address (not cached)."""
         value = self.cache.get(key)
         if value is not None:
-            return value, Outcome(cache="hit")
+            return value, Outcome(cache="hit", key=key)
         with self._lock:
             if (self.max_pending is not None and self._pending >= self.max_pending
                     and key not in self._coming):

@@ -1,5 +1,6 @@
 """Integration: real uWSGI (dev HTTP and unix socket behind a real nginx), real Chromium."""
 import os
+import re
 from urllib.parse import quote
 
 
@@ -70,14 +71,29 @@ def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
         search_and_detail(port)
         status, _, health = http_request(port, "GET", "/healthz")
         assert status == 200 and health["status"] == "ok"
-        status, headers, body = http_request(port, "GET", "/searchaddr1?q=" + quote("세종대로 110"))
-        assert status == 200 and header_values(headers, "X-Cache") == ["HIT"]
-        assert header_values(headers, "Access-Control-Allow-Origin") == []
+        for _ in range(2):          # the second time, a kept response (replay.py)
+            status, headers, body = http_request(port, "GET", "/searchaddr1?q=" + quote("세종대로 110"))
+            assert status == 200 and header_values(headers, "X-Cache") == ["HIT"]
+            assert header_values(headers, "Access-Control-Allow-Origin") == []
+            status, _, body = http_request(port, "GET", "/searchaddr1?q=x")
+            assert status == 400 and body["error"]["field"] == "q"
+        status, _, _ = http_request(port, "GET", "/x%0Aforged")      # a line break in the path
+        assert status == 404
         stopped_in = stop_process(server)
     assert stopped_in < 10
     assert_nothing_left(process_tag)
-    log = (tmp_path / "uwsgi.log").read_text(errors="replace")
-    assert "GET /searchaddr1 200" in log
+    # One line per request, written by uWSGI from the app's logvars (uwsgi.ini log-format).
+    lines = (tmp_path / "uwsgi.log").read_text(errors="replace").splitlines()
+    access = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d searchaddr INFO (GET|POST|OPTIONS|HEAD) (\S+) "
+                        r"(\d{3}) \d+us cache=(\S+) wait=(\S+)$")
+    requests = [access.match(line).groups() for line in lines if access.match(line)]
+    assert requests.count(("GET", "/searchaddr1", "200", "hit", "0.0ms")) == 2
+    assert requests.count(("GET", "/searchaddr1", "400", "-", "-")) == 2
+    assert ("GET", "/searchaddr1", "200", "miss") in [r[:4] for r in requests]
+    assert ("POST", "/searchaddr2", "200", "miss") in [r[:4] for r in requests]
+    assert [line for line in lines if "forged" in line] == [
+        line for line in lines if access.match(line) and access.match(line).group(2) == "'/x\\nforged'"]
+    assert ("GET", "'/x\\nforged'", "404", "-", "-") in requests
 
 
 def test_nginx_in_front_of_the_unix_socket(process_tag, tmp_path):

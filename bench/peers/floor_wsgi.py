@@ -1,10 +1,10 @@
 """Peer (d): the least any app under the service's contract does on every request.
 
 A webob.Request for the environ, a webob.Response with a JSON body, and one access-log line
-(CONTRACT.md: WebOb for requests and responses; one log line per request), written by the
-service's own access_log module and sent the way the service sends its responses. No routing,
-CORS, validation or cache. Its distance from peer (c) is what the contract itself costs before
-the service does any work of its own.
+(CONTRACT.md: WebOb for requests and responses; one log line per request) through the service's
+own access_log module (under uwsgi.ini, uWSGI writes the line from the logvars it gets), sent
+the way the service sends its responses. No routing, CORS, validation or cache. Its distance from
+peer (c) is what the contract costs a response that is built for each request.
 """
 import time
 
