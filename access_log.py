@@ -1,6 +1,6 @@
 """The access log: one line per request, in one format wherever the app runs.
 
-    2026-11-27 20:07:26 searchaddr INFO GET /searchaddr1 200 345us cache=hit wait=0.0ms
+    2026-11-27 20:07:26 searchaddr INFO GET /searchaddr1 200 345us cache=hit wait=0.0ms pid=4242
 
 Under uWSGI with the request log format of uwsgi.ini (it names %(path)), uWSGI writes the line
 after the response has gone, in C and without the GIL; the app only hands it the path, cache
@@ -11,7 +11,7 @@ import os
 import time
 
 # uwsgi.ini's log-format, for servers that do not write it: keep the two the same.
-LINE = "%s searchaddr INFO %s %s %d %dus cache=%s wait=%s\n"
+LINE = "%s searchaddr INFO %s %s %d %dus cache=%s wait=%s pid=%d\n"
 MAX_PATH = 60       # characters: uWSGI keeps at most 255 bytes of a logvar
 
 
@@ -61,7 +61,7 @@ def write(method, path, status, started, cache="-", wait="-"):
     if not _log.isEnabledFor(logging.INFO):
         return
     line = LINE % (_second(time.time()), method, shown_path(path), status,
-                   1e6 * (time.monotonic() - started), cache, wait)
+                   1e6 * (time.monotonic() - started), cache, wait, os.getpid())
     try:
         os.write(2, line.encode("utf-8", "backslashreplace"))
     except OSError:

@@ -341,15 +341,16 @@ class Bench:
     def cache(self):
         print(f"cache: shared across workers, normalized keys, TTL, single-flight; {cpu_load()}")
         ttl = 4
-        # uWSGI's request log (off in production) names the worker that answered each request.
-        with self.service(browsers=1, ttl=ttl, extra_pairs=[("disable-logging", "false")]) as service:
+        # The access line names the worker that answered each request (pid=).
+        with self.service(browsers=1, ttl=ttl) as service:
             health = json.loads(send(service.port, "GET", "/healthz", keep_body=True).body)
             kind = health["cache"]["kind"]
             self.warm_browsers(service, self.processes)
             first = self.first_answer(service, "강서구")
             hits = [send(service.port, *scrape_request("강서구")[:3]) for _ in range(40)]
             hit_count = sum(s.headers.get("x-cache") == "HIT" for s in hits)
-            workers = set(re.findall(r"\[pid: (\d+)\|", service.log_text()))
+            workers = set(re.findall(r"searchaddr INFO GET /searchaddr1 200 .* pid=(\d+)$", service.log_text(),
+                                     re.MULTILINE))
             self.row("cache shared across workers", f"40/40 HIT after 1 MISS, {self.processes} workers",
                      f"{kind}; first {first.status} {first.headers.get('x-cache')}, then {hit_count}/40 HIT;"
                      f" {len(workers)} workers answered", f"{hit_count}/40",

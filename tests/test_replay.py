@@ -1,5 +1,6 @@
 """Kept responses (replay.py): sent again only to the same request, and only while still true."""
 import logging
+import os
 import time
 
 from webob import Request
@@ -148,4 +149,4 @@ def test_a_response_sent_again_is_logged_like_any_other(tmp_path, capfd, caplog)
     lines = [line for line in capfd.readouterr().err.splitlines() if "searchaddr INFO GET /searchaddr1" in line]
     assert len(lines) == 3 and inner.calls == 2
     assert "cache=miss" in lines[0]
-    assert lines[1].split(" cache=")[1] == lines[2].split(" cache=")[1] == "hit wait=0.0ms"
+    assert lines[1].split(" cache=")[1] == lines[2].split(" cache=")[1] == f"hit wait=0.0ms pid={os.getpid()}"

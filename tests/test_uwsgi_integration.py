@@ -85,7 +85,7 @@ def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
     # One line per request, written by uWSGI from the app's logvars (uwsgi.ini log-format).
     lines = (tmp_path / "uwsgi.log").read_text(errors="replace").splitlines()
     access = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d searchaddr INFO (GET|POST|OPTIONS|HEAD) (\S+) "
-                        r"(\d{3}) \d+us cache=(\S+) wait=(\S+)$")
+                        r"(\d{3}) \d+us cache=(\S+) wait=(\S+) pid=\d+$")
     requests = [access.match(line).groups() for line in lines if access.match(line)]
     assert requests.count(("GET", "/searchaddr1", "200", "hit", "0.0ms")) == 2
     assert requests.count(("GET", "/searchaddr1", "400", "-", "-")) == 2
