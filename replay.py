@@ -49,18 +49,20 @@ class ResponseReplay:
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        # Everything that decides such a response; a GET key and an OPTIONS key never match.
         method = environ.get("REQUEST_METHOD")
-        if method != "GET" and method != "OPTIONS":
+        if method == "GET":
+            key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), environ.get("HTTP_ORIGIN"))
+        elif method == "OPTIONS":
+            key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), environ.get("HTTP_ORIGIN"),
+                   environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+                   environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"))
+        else:
             return self.app(environ, start_response)
-        # Everything that decides such a response: the CORS middleware reads the last three.
-        key = (method, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
-               environ.get("HTTP_ORIGIN"), environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-               environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"))
         kept = self._kept.get(key)
         if kept is not None and (kept.answer_key is None
                                  or self.cache.get(kept.answer_key) == kept.answer):
-            started = time.monotonic()
-            access_log.write(method, key[1], kept.status_code, started, kept.cache, kept.wait)
+            access_log.write(method, key[0], kept.status_code, time.monotonic(), kept.cache, kept.wait)
             start_response(kept.status, list(kept.headers))
             return [kept.body]
         captured = []
@@ -78,7 +80,7 @@ class ResponseReplay:
 
     def _keep(self, key, how, captured, body, outcome):
         data = b"".join(body)
-        if len(data) + len(key[2]) > MAX_ENTRY_BYTES:
+        if len(data) + len(key[1]) > MAX_ENTRY_BYTES:
             return
         answer_key, answer = (None, None) if how == REQUEST_DECIDES else how
         cache, wait = ("-", "-") if outcome is None else (outcome.cache, f"{outcome.wait_ms:.1f}ms")
