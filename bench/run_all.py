@@ -88,19 +88,22 @@ class Bench:
         return UwsgiServer.peer(self.shared, PEERS / wsgi_file, name, env=env)
 
     def warm_browsers(self, server, expected, max_seconds=120):
-        """Scrape until `expected` chromedrivers run and a round of scrapes all succeed.
+        """Scrape until `expected` browsers have started with their page open (the pool logs
+        each) and then a round of scrapes all succeed.
 
         Until then a request may find its worker's only slot held by a browser still starting
-        (503 after checkout_timeout): that is start-up, not what the benchmarks measure.
+        (503 after checkout_timeout): that is start-up, not what the benchmarks measure. A
+        chromedriver process alone is not enough: its page may still be loading.
         """
         deadline = time.monotonic() + max_seconds
         index = 0
         while time.monotonic() < deadline:
+            ready = server.log_text().count("searchaddr.pool INFO browser started in") >= expected
             samples, _ = closed_loop(server.port, lambda i: scrape_request(QUERIES[(index + i) % len(QUERIES)]),
                                      concurrency=expected, total=expected * 2, max_seconds=60)
             index += expected * 2
             drivers, _ = browser_processes(server.processes())
-            if len(drivers) >= expected and all(s.status == 200 for s in samples):
+            if ready and len(drivers) >= expected and all(s.status == 200 for s in samples):
                 return len(drivers)
             time.sleep(0.5)
         raise TimeoutError(f"{server.name}: {len(drivers)} of {expected} browsers warm after {max_seconds} s")
