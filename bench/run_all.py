@@ -517,8 +517,8 @@ def main():
                         help="its section whose settings every server uses (default: production's)")
     parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
                         help="override a uWSGI option for every server (what-if runs), e.g. threads=32")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--wrk-seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--wrk-seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--scrape-queries", type=int, default=8)
     parser.add_argument("--scrape-repeats", type=int, default=7)
