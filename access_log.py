@@ -50,11 +50,16 @@ def shown_path(path):
     return shown if len(shown) <= MAX_PATH else shown[:MAX_PATH] + "..."
 
 
+def outcome_fields(outcome):
+    """(cache, wait) of the line for a lookup's Outcome, or for a request that made none."""
+    return ("-", "-") if outcome is None else (outcome.cache, f"{outcome.wait_ms:.1f}ms")
+
+
 def write(method, path, status, started, cache="-", wait="-"):
     """method, path, status, time since `started` (time.monotonic()), cache and browser wait."""
     if _uwsgi is not None:
         set_logvar = _uwsgi.set_logvar
-        set_logvar("path", path if len(path) <= MAX_PATH and path.isprintable() else shown_path(path))
+        set_logvar("path", shown_path(path))
         set_logvar("cache", cache)
         set_logvar("wait", wait)
         return

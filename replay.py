@@ -83,7 +83,7 @@ class ResponseReplay:
         if len(data) + len(key[1]) > MAX_ENTRY_BYTES:
             return
         answer_key, answer = (None, None) if how == REQUEST_DECIDES else how
-        cache, wait = ("-", "-") if outcome is None else (outcome.cache, f"{outcome.wait_ms:.1f}ms")
+        cache, wait = access_log.outcome_fields(outcome)
         kept = _Kept(captured[0], captured[1], data, answer_key, answer, cache, wait)
         with self._lock:
             if key not in self._kept and len(self._kept) >= self.size:

@@ -91,12 +91,8 @@ class Service:
 
     @staticmethod
     def log_request(request, path, status, started):
-        outcome = request.environ.get(OUTCOME)
-        if outcome is None:
-            access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started)
-        else:
-            access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started,
-                             outcome.cache, f"{outcome.wait_ms:.1f}ms")
+        access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started,
+                         *access_log.outcome_fields(request.environ.get(OUTCOME)))
 
 
 def _under_uwsgi():
