@@ -14,34 +14,7 @@ import time
 LINE = "%s searchaddr INFO %s %s %d %dus cache=%s wait=%s pid=%d\n"
 MAX_PATH = 60       # characters: uWSGI keeps at most 255 bytes of a logvar
 
-
-def _uwsgi_request_log():
-    """The uwsgi module when uWSGI writes the access line itself, else None."""
-    try:
-        import uwsgi
-    except ImportError:
-        return None
-    log_format = uwsgi.opt.get("log-format") or uwsgi.opt.get("logformat") or b""
-    disabled = uwsgi.opt.get("disable-logging")
-    if isinstance(log_format, bytes) and b"%(path)" in log_format and (
-            disabled is None or disabled in (b"false", b"0", b"no", b"off")):
-        return uwsgi
-    return None
-
-
-_uwsgi = _uwsgi_request_log()
 _log = logging.getLogger("searchaddr")     # its level turns these lines off, as for the others
-_last_second = (None, "")
-
-
-def _second(now):
-    """'2026-11-27 20:07:26', formatted once a second, not per request."""
-    global _last_second
-    second, text = _last_second
-    if second != int(now):
-        text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-        _last_second = (int(now), text)       # one tuple: threads never see half of it
-    return text
 
 
 def shown_path(path):
@@ -50,24 +23,35 @@ def shown_path(path):
     return shown if len(shown) <= MAX_PATH else shown[:MAX_PATH] + "..."
 
 
-def outcome_fields(outcome):
-    """(cache, wait) of the line for a lookup's Outcome, or for a request that made none."""
-    return ("-", "-") if outcome is None else (outcome.cache, f"{outcome.wait_ms:.1f}ms")
+class AccessLog:
+    """write() once per request; `uwsgi` is the uwsgi module when uWSGI writes the line itself."""
 
+    def __init__(self, uwsgi=None):
+        self.uwsgi = uwsgi
+        self._second = (None, "")
 
-def write(method, path, status, started, cache="-", wait="-"):
-    """method, path, status, time since `started` (time.monotonic()), cache and browser wait."""
-    if _uwsgi is not None:
-        set_logvar = _uwsgi.set_logvar
-        set_logvar("path", shown_path(path))
-        set_logvar("cache", cache)
-        set_logvar("wait", wait)
-        return
-    if not _log.isEnabledFor(logging.INFO):
-        return
-    line = LINE % (_second(time.time()), method, shown_path(path), status,
-                   1e6 * (time.monotonic() - started), cache, wait, os.getpid())
-    try:
-        os.write(2, line.encode("utf-8", "backslashreplace"))
-    except OSError:
-        pass
+    def write(self, method, path, status, started, outcome=None):
+        """method, path, status, time since `started` (time.monotonic()), the lookup's Outcome."""
+        cache, wait = ("-", "-") if outcome is None else (outcome.cache, f"{outcome.wait_ms:.1f}ms")
+        if self.uwsgi is not None:
+            set_logvar = self.uwsgi.set_logvar
+            set_logvar("path", shown_path(path))
+            set_logvar("cache", cache)
+            set_logvar("wait", wait)
+            return
+        if not _log.isEnabledFor(logging.INFO):
+            return
+        line = LINE % (self._date(time.time()), method, shown_path(path), status,
+                       1e6 * (time.monotonic() - started), cache, wait, os.getpid())
+        try:
+            os.write(2, line.encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass
+
+    def _date(self, now):
+        """'2026-11-27 20:07:26', formatted once a second, not per request."""
+        second, text = self._second
+        if second != int(now):
+            text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+            self._second = (int(now), text)       # one tuple: threads never see half of it
+        return text

@@ -1,4 +1,4 @@
-"""CORS middleware: the policy is compiled once from the config; each request makes a few lookups.
+"""CORS: the policy is compiled once from the config; each request makes a few lookups.
 
 Only this module writes CORS headers (nginx adds none: two places would produce duplicate
 Access-Control-Allow-Origin headers, which browsers reject).
@@ -79,6 +79,8 @@ class PathRule:
 
 
 class CorsPolicy:
+    """The config's CORS rules, compiled once; `decide` answers each request with a lookup or two."""
+
     def __init__(self, settings):
         self.rules = {}
         for path in settings.paths:
@@ -87,61 +89,22 @@ class CorsPolicy:
             self.rules[path] = PathRule(origins, settings.allow_headers, settings.max_age,
                                         settings.allow_credentials, where)
 
-    def rule_for(self, path):
-        return self.rules.get(path)
-
-
-REJECTED = "searchaddr.cors_rejected"   # environ key: why the middleware refused this request
-
-
-class CorsMiddleware:
-    """Decides each request of a CORS path and writes its CORS headers.
-
-    A refusal is handed to the app as environ[REJECTED], so the app's one error path answers it
-    (403 cors_rejected, before any browser work) and logs it like every other request.
-    """
-
-    def __init__(self, app, policy):
-        self.app = app
-        self.policy = policy
-
-    def __call__(self, environ, start_response):
-        rule = self.policy.rule_for(environ.get("PATH_INFO", ""))
+    def decide(self, path, environ):
+        """(headers, refusal) for one request. headers: None off the CORS paths, else what the
+        response gets besides `Vary: Origin`. refusal: why the request is refused (a 403 before
+        any browser work), or None."""
+        rule = self.rules.get(path)
         if rule is None:
-            return self.app(environ, start_response)
+            return None, None
         origin = environ.get("HTTP_ORIGIN")
-        added = ()
         if origin is None:
-            pass
-        elif not rule.origin_allowed(origin):
-            environ[REJECTED] = f"origin {origin} is not allowed"
-        elif environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            return (), None
+        if not rule.origin_allowed(origin):
+            return (), f"origin {origin} is not allowed"
+        if environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
             requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             if rule.preflight_allowed(method, requested):
-                added = rule.preflight_headers_for(origin)
-            else:
-                environ[REJECTED] = f"a preflight for {method} with headers [{requested}] is not allowed"
-        else:
-            added = rule.headers_for(origin)
-
-        def start_with_cors(status, headers, exc_info=None):
-            headers = with_vary_origin(headers)
-            headers.extend(added)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, start_with_cors)
-
-
-def with_vary_origin(headers):
-    """A new list of the headers with exactly one Vary that includes Origin."""
-    for name, _ in headers:
-        if name.lower() == "vary":
-            break
-    else:
-        return headers + [("Vary", "Origin")]
-    vary = [value for name, value in headers if name.lower() == "vary"]
-    values = [v.strip() for value in vary for v in value.split(",") if v.strip()]
-    if "origin" not in (v.lower() for v in values):
-        values.append("Origin")
-    return [h for h in headers if h[0].lower() != "vary"] + [("Vary", ", ".join(values))]
+                return rule.preflight_headers_for(origin), None
+            return (), f"a preflight for {method} with headers [{requested}] is not allowed"
+        return rule.headers_for(origin), None

@@ -1,6 +1,8 @@
 """searchaddr: the WSGI application. One screen shows the whole service.
 
-config -> CORS policy -> browser pool -> lookups -> handlers, behind one error-handling edge.
+config -> CORS policy -> browser pool -> answers -> handlers, behind one edge that applies CORS,
+turns every error into JSON and writes the access line. Importing this module does nothing else:
+uWSGI calls serve() in each worker (uwsgi.ini), tests and tools call create_app().
 """
 import atexit
 import logging
@@ -8,16 +10,17 @@ import time
 
 from webob import Request, Response
 
-import access_log
 import handlers
+import uwsgi_host
+from access_log import AccessLog
+from answers import AddressAnswers, Budget, Overloaded
+from answers.caches import MemoryCache, UwsgiCache
 from config import ConfigError, load_config
-from cors import REJECTED, CorsMiddleware, CorsPolicy
+from cors import CorsPolicy
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
-                    UpstreamFailed, UpstreamTimedOut, error_response)
-from replay import OUTCOME, REPLAY, REQUEST_DECIDES, ResponseReplay
-from scraper.cache import make_cache
+                    UpstreamFailed, UpstreamTimedOut)
+from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from scraper.lookup import AddressLookup, encode
 from scraper.pool import BrowserPool, reap_orphans
 from scraper.sources import SOURCES
 
@@ -31,155 +34,139 @@ ROUTES = {
 }
 
 
-def api_error_for(error, checkout_timeout):
-    """The contract's error for what the scraper raised."""
-    if isinstance(error, PoolTimeout):
-        return Busy(headers={"Retry-After": str(max(1, round(checkout_timeout)))})
-    if isinstance(error, UpstreamTimeout):
-        return UpstreamTimedOut()
-    return UpstreamFailed(str(error) or None)
-
-
 class Service:
-    """The WSGI edge: environ -> Request -> one handler -> Response; every error becomes JSON here."""
+    """The WSGI edge: environ -> Request -> one handler -> Response, with CORS; every error
+    becomes JSON here, and every request one access line."""
 
-    def __init__(self, routes, deps, checkout_timeout):
+    def __init__(self, routes, deps, cors, access_log, checkout_timeout, cache_ttl):
         self.routes = {path: (handler, methods, ", ".join(methods + ("OPTIONS",)))
                        for path, (handler, methods) in routes.items()}
         self.deps = deps
-        self.checkout_timeout = checkout_timeout
+        self.cors = cors
+        self.access_log = access_log
+        self.retry_after = {"Retry-After": str(max(1, round(checkout_timeout)))}
+        self.cache_control = f"public, max-age={cache_ttl}"
+
+    @property
+    def pool(self):
+        return self.deps.pool
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
-        request = Request(environ)
         # PATH_INFO as the server gave it (bytes as latin-1): webob's path_info would decode it as
         # UTF-8 and raise on a path that is not; such a path simply matches no route.
         path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD")
+        cors_headers, refusal = self.cors.decide(path, environ)
+        outcome = None
         try:
-            response = self.dispatch(request, path)
+            if refusal is not None:
+                raise CorsRejected(refusal)
+            response, outcome = self.dispatch(Request(environ), path, method)
         except ApiError as error:
-            response = error_response(error)
-            # A client's mistake is decided by the request alone: replay.py may send it again.
-            environ[REPLAY] = REQUEST_DECIDES if error.request_decides else None
-        except (UpstreamError, UpstreamTimeout, PoolTimeout) as error:
-            response = error_response(api_error_for(error, self.checkout_timeout))
-        except Exception:
-            log.exception("internal error on %s %r", request.method, path)
-            response = error_response(Internal())
-        self.log_request(request, path, response.status_code, started)
+            response, outcome = error_response(error), error.outcome
+        except Exception as error:
+            response = error_response(self.api_error_for(error, method, path))
+        if cors_headers is not None:
+            response.headerlist.append(("Vary", "Origin"))
+            response.headerlist.extend(cors_headers)
+        self.access_log.write(method, path, response.status_code, started, outcome)
         # What webob's Response.__call__ does, less the parts this service never needs (a relative
-        # Location to absolutize, conditional responses): a few microseconds on every request.
+        # Location to absolutize, conditional responses).
         start_response(response.status, response.headerlist)
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else response.app_iter
+        return [] if method == "HEAD" else response.app_iter
 
-    def dispatch(self, request, path):
+    def dispatch(self, request, path, method):
+        """(Response, Outcome or None) for a request CORS let through."""
         route = self.routes.get(path)
         if route is None:
             raise NotFound("no such path")
-        environ = request.environ
-        if REJECTED in environ:
-            raise CorsRejected(environ[REJECTED])
         handler, methods, allow = route
-        method = environ.get("REQUEST_METHOD")
         if method == "OPTIONS":
-            environ[REPLAY] = REQUEST_DECIDES
-            return Response(status=204, headerlist=[("Allow", allow)])
+            return Response(status=204, headerlist=[("Allow", allow)]), None
         if method not in methods:
             raise MethodNotAllowed(f"{method} is not allowed here; use {' or '.join(methods)}",
                                    headers={"Allow": allow})
-        return handler(request, self.deps)
+        reply = handler(request, self.deps)
+        outcome = reply.outcome
+        if outcome is None:
+            headers = [("Cache-Control", "no-store")]
+        elif outcome.cache == "hit":
+            headers = [("X-Cache", "HIT"), ("Server-Timing", "cache;desc=hit")]
+        else:
+            headers = [("X-Cache", "MISS"), ("Server-Timing",
+                       f"cache;desc={outcome.cache}, wait;dur={outcome.wait_ms:.1f}, "
+                       f"scrape;dur={outcome.scrape_ms:.1f}, page;dur={outcome.page_ms:.1f}")]
+        if outcome is not None:
+            headers.append(("Cache-Control", self.cache_control if method == "GET" else "no-store"))
+        return json_response(reply.body, headers=headers), outcome
 
-    @staticmethod
-    def log_request(request, path, status, started):
-        access_log.write(request.environ.get("REQUEST_METHOD"), path, status, started,
-                         *access_log.outcome_fields(request.environ.get(OUTCOME)))
-
-
-def _under_uwsgi():
-    try:
-        import uwsgi  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _uwsgi_threads():
-    """Threads per uWSGI worker, or None outside uWSGI (no limit then)."""
-    if not _under_uwsgi():
-        return None
-    import uwsgi
-    return int(uwsgi.opt.get("threads", 1) or 1)
-
-
-# Under uWSGI one thread per worker stays free for /healthz, cache hits and quick errors:
-# lookups beyond the others get 503 at once instead of a thread, so uWSGI's listen queue keeps
-# moving and a shed request is answered in milliseconds, not after a wait in the kernel.
-def _max_pending():
-    """Lookups (scraping, waiting for a browser, or waiting for an identical scrape) at once."""
-    threads = _uwsgi_threads()
-    return None if threads is None else max(1, threads - 1)
+    def api_error_for(self, error, method, path):
+        """The contract's error for what the answers or the scraper raised; anything else is a
+        500, logged with its traceback and never sent."""
+        if isinstance(error, (PoolTimeout, Overloaded)):
+            return Busy(str(error), headers=self.retry_after)
+        if isinstance(error, UpstreamTimeout):
+            return UpstreamTimedOut()
+        if isinstance(error, UpstreamError):
+            return UpstreamFailed(str(error) or None)
+        log.error("internal error on %s %r", method, path, exc_info=error)
+        return Internal()
 
 
-def _max_waiting(browsers):
-    """Requests that may queue for a browser: what the pending lookups leave over the browsers."""
-    threads = _uwsgi_threads()
-    return None if threads is None else max(0, threads - browsers - 1)
-
-
-def _on_exit(callback):
-    """Run `callback` when this process exits: uWSGI worker exit, or interpreter exit."""
-    atexit.register(callback)
-    if not _under_uwsgi():
-        return
-    import uwsgi
-    previous = getattr(uwsgi, "atexit", None)
-
-    def both():
-        callback()
-        if previous:
-            previous()
-
-    uwsgi.atexit = both
-
-
-def build_app(config, pool, cache):
+def build_app(config, pool, cache, host=uwsgi_host.Host()):
     """The WSGI app for a loaded config, a browser pool (with its source) and a cache."""
-    policy = CorsPolicy(config.cors)
     for path in config.cors.paths:
         if path not in ROUTES:
             raise ConfigError(f"{config.path}: [cors] paths: {path} is not an endpoint "
                               f"(endpoints: {' '.join(ROUTES)})")
-    lookup = AddressLookup(pool, cache, config.scraper.checkout_timeout, max_pending=_max_pending())
-    deps = handlers.Deps(lookup=lookup, pool=pool, cache=cache, source_name=config.scraper.source,
-                         cache_ttl=config.cache.ttl, source_json=encode(config.scraper.source))
-    app = CorsMiddleware(Service(ROUTES, deps, config.scraper.checkout_timeout), policy)
-    # Outermost: a kept response carries the CORS headers it was sent with.
-    app = ResponseReplay(app, cache)
-    app.pool = pool
-    return app
+    cors = CorsPolicy(config.cors)
+    # Under uWSGI one thread per worker stays free for requests that need no browser.
+    budget = Budget(max(1, host.threads - 1) if host.threads else None,
+                    config.scraper.checkout_timeout)
+    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget), pool=pool, cache=cache,
+                         source_name=config.scraper.source, source_json=encode(config.scraper.source))
+    return Service(ROUTES, deps, cors, AccessLog(host.uwsgi if host.writes_access_log else None),
+                   config.scraper.checkout_timeout, config.cache.ttl)
 
 
-def create_app(config_path=None):
-    """Read the config once and wire the pieces. Browsers start lazily, after any fork."""
+def create_app(config_path=None, host=None):
+    """Read the config once and wire the pieces. Starts no browser: they start lazily, or from
+    serve() after uWSGI's fork. `host`: what uWSGI offers (uwsgi_host.detect() by default)."""
     config = load_config(config_path)
+    host = host or uwsgi_host.detect()
     settings = config.scraper
     if settings.source not in SOURCES:
         raise ConfigError(f"{config.path}: [scraper] source: unknown source {settings.source!r} "
                           f"(known: {' '.join(SOURCES)})")
-    source = SOURCES[settings.source](settings.url or None)
-    pool = BrowserPool(source, size=settings.browsers, page_timeout=settings.page_timeout,
-                       recycle_after=settings.recycle_after, chromium=settings.chromium,
-                       chromedriver=settings.chromedriver, remote_url=settings.remote_url,
-                       max_waiting=_max_waiting(settings.browsers))
-    app = build_app(config, pool, make_cache(config.cache.size, config.cache.ttl))
+    pool = BrowserPool(SOURCES[settings.source](settings.url or None), size=settings.browsers,
+                       page_timeout=settings.page_timeout, recycle_after=settings.recycle_after,
+                       chromium=settings.chromium, chromedriver=settings.chromedriver,
+                       remote_url=settings.remote_url, warm=settings.warm_browsers)
+    if host.shared_cache and config.cache.size > 0:
+        cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
+    else:
+        cache = MemoryCache(config.cache.size, config.cache.ttl)
+    return build_app(config, pool, cache, host)
+
+
+def serve():
+    """The app uWSGI serves, built in each worker after the fork (uwsgi.ini): logging, the
+    config from $SEARCHADDR_CONFIG, browsers quit at the worker's exit, the warm-up browsers."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    host = uwsgi_host.detect()
+    app = create_app(host=host)
     reap_orphans()
-    _on_exit(pool.close)
-    if _under_uwsgi():
-        import uwsgi
-        if uwsgi.worker_id() > 0:     # a worker, after the fork (lazy-apps); never the master
-            pool.warm(settings.warm_browsers)
+    atexit.register(app.pool.close)
+    if host.uwsgi is not None:
+        previous = getattr(host.uwsgi, "atexit", None)
+
+        def on_exit():
+            app.pool.close()
+            if previous:
+                previous()
+
+        host.uwsgi.atexit = on_exit
+    if host.worker_id > 0:          # a worker, after the fork (lazy-apps); never the master
+        app.pool.warm()
     return app
-
-
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-application = create_app()

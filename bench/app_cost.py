@@ -84,8 +84,6 @@ def main():
         cache_file.write_text(json.dumps({f"{HIT_QUERY.casefold()}|1|10": body.decode()}), encoding="utf-8")
         apps = {
             "service": service,
-            # The app behind replay.py: what a request costs the first time (nothing kept yet).
-            "service-first": service.app,
             "peer-a": load_peer("flask_seed", PEERS / "flask_seed.py",
                                 {"PEER_MODE": "cached", "PEER_CACHE_FILE": str(cache_file)}),
             "peer-c": load_peer("hello_wsgi", PEERS / "hello_wsgi.py", {}),

@@ -21,7 +21,7 @@ TAG_ENV = "SEARCHADDR_BENCH_TAG"
 ORIGIN = "https://blog.example.com"
 
 # Options that say which app runs and where it listens; everything else is shared by all servers.
-APP_KEYS = {"module", "wsgi-file", "wsgi", "callable", "mount", "file", "app",
+APP_KEYS = {"module", "eval", "wsgi-file", "wsgi", "callable", "mount", "file", "app",
             "http-socket", "http11-socket", "socket", "uwsgi-socket", "http", "https", "shared-socket",
             "chmod-socket", "chown-socket", "pidfile", "pidfile2", "daemonize", "daemonize2",
             "logto", "logto2", "req-logger", "logger", "stats", "touch-reload", "show-config",
@@ -130,15 +130,15 @@ def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
 
 
 # Options of the service's file that must not apply to a benchmark run: where it listens, logs, pidfiles.
-PLACE_KEYS = APP_KEYS - {"module", "wsgi-file", "wsgi", "callable", "mount", "file", "app"}
+PLACE_KEYS = APP_KEYS - {"module", "eval", "wsgi-file", "wsgi", "callable", "mount", "file", "app"}
 
 
 def service_settings(service_pairs):
     """The service's own effective options, listening where the benchmark says, with our config."""
     pairs = [(key, value) for key, value in service_pairs
              if key not in PLACE_KEYS and not (key == "env" and value.startswith("SEARCHADDR_CONFIG="))]
-    if not any(key in ("module", "wsgi-file", "wsgi", "mount") for key, _ in pairs):
-        pairs.append(("module", "wsgi_app:application"))
+    if not any(key in ("module", "eval", "wsgi-file", "wsgi", "mount") for key, _ in pairs):
+        pairs.append(("eval", "import wsgi_app; application = wsgi_app.serve()"))
     if not any(key == "chdir" for key, _ in pairs):
         pairs.append(("chdir", str(REPO)))
     return pairs

@@ -1,1 +1,3 @@
-"""Drives address sites in real browsers: sources, the browser pool, caches and lookups."""
+"""Drives address sites in real browsers: the browser pool, browsers, sources and their errors.
+
+Knows nothing of HTTP, uWSGI or the service around it."""

@@ -29,7 +29,7 @@ class BrowserPool:
 
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
                  chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
-                 remote_url="", max_waiting=None):
+                 remote_url="", warm=0):
         self.source = source
         self.size = size
         self.page_timeout = page_timeout
@@ -37,15 +37,13 @@ class BrowserPool:
         self.chromium = chromium
         self.chromedriver = chromedriver
         self.remote_url = remote_url
-        # Requests allowed to queue for a browser; more get PoolTimeout at once (None: no limit).
-        self.max_waiting = max_waiting
+        self.warm_count = warm          # browsers warm() starts by default
         self._slots = queue.LifoQueue(maxsize=size)
         for _ in range(size):
             self._slots.put(None)
         self._lock = threading.Lock()
         self._open = set()
         self._in_use = 0
-        self._waiting = 0
         self._closed = False
         self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0, "failed_opens": 0}
         # One launcher thread: starts are serialized, so a burst of demand cannot start a storm
@@ -130,20 +128,16 @@ class BrowserPool:
         with self._lock:
             if self._closed:
                 raise PoolTimeout("the browser pool is closed")
-            if self.max_waiting is not None and self._slots.empty() and self._waiting >= self.max_waiting:
-                raise PoolTimeout(f"every browser is busy and {self._waiting} requests are waiting")
-            self._waiting += 1
         try:
             return self._slots.get(timeout=timeout)
         except queue.Empty:
             raise PoolTimeout(f"no browser free within {timeout:g} s") from None
-        finally:
-            with self._lock:
-                self._waiting -= 1
 
-    def warm(self, count):
-        """Start browsers in the background until `count` exist or are starting, so the first
-        requests find them warm."""
+    def warm(self, count=None):
+        """Start browsers in the background until `count` (default: the pool's `warm`) exist or
+        are starting, so the first requests find them warm."""
+        if count is None:
+            count = self.warm_count
         idle = []
         for _ in range(self.size):
             try:

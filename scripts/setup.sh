@@ -32,4 +32,4 @@ requirements=requirements.txt
 .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
 
 # Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.
-.venv/bin/python -m scraper doctor
+.venv/bin/python cli.py doctor

@@ -6,8 +6,8 @@ import pytest
 from webob import Request
 
 from config import load_config
-from errors import JSON_TYPE
-from scraper.cache import MemoryCache
+from responses import JSON_TYPE
+from answers.caches import MemoryCache
 from scraper.errors import UpstreamError, UpstreamTimeout
 from tests.conftest import write_config
 from tests.fakes import CITY_HALL, FakePool, FakeSource

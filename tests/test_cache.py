@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from scraper.cache import MemoryCache, SingleFlight, UwsgiCache
-from scraper.lookup import AddressLookup
+from answers import AddressAnswers, Budget, Overloaded, SingleFlight
+from answers.caches import MemoryCache, UwsgiCache
 from tests.fakes import FakePool, FakeSource
 
 
@@ -98,11 +98,11 @@ def test_single_flight_shares_results_and_errors():
 
 def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
     api = CacheApi()
-    cache = UwsgiCache(api, ttl=60)
+    cache = UwsgiCache(api, 60, "searchaddr")
     cache.set("k", '{"total":1,"results":["서울"]}'.encode())
     cache.set("k", b'{"total":2,"results":[]}')          # replaces (cache_update, not cache_set)
     assert cache.get("k") == b'{"total":2,"results":[]}'
-    short = UwsgiCache(api, ttl=1)
+    short = UwsgiCache(api, 1, "searchaddr")
     short.set("t", b"{}")
     assert short.get("t") == b"{}"
     api.items["t"] = (api.items["t"][0], time.monotonic() + 60)   # cache2 kept it past its TTL
@@ -114,12 +114,15 @@ def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
     assert cache.claim("q", 5) is True
 
 
+def answers_for(source, cache, lookups=None):
+    return AddressAnswers(FakePool(source), cache, Budget(lookups, checkout_timeout=2))
+
+
 def test_concurrent_identical_misses_in_two_workers_cost_one_scrape():
-    """Two AddressLookups on one shared cache stand for two uWSGI workers."""
+    """Two AddressAnswers on one shared cache stand for two uWSGI workers."""
     api = CacheApi()
     sources = [FakeSource(delay=0.3), FakeSource(delay=0.3)]
-    workers = [AddressLookup(FakePool(source), UwsgiCache(api, ttl=60), checkout_timeout=2)
-               for source in sources]
+    workers = [answers_for(source, UwsgiCache(api, 60, "searchaddr")) for source in sources]
     answers = []
 
     def client(n):
@@ -135,13 +138,45 @@ def test_concurrent_identical_misses_in_two_workers_cost_one_scrape():
     assert sum(outcome.cache == "miss" for _, outcome in answers) == 1
 
 
+class LateMissCache(UwsgiCache):
+    """A worker whose cache miss comes just before the other worker's answer lands and its claim
+    is released: the moment when a lookup that does not look again after its claim scrapes twice."""
+
+    def __init__(self, api, landed):
+        super().__init__(api, 60, "searchaddr")
+        self.landed = landed
+
+    def get(self, key):
+        value = super().get(key)
+        if value is None and not self.landed.is_set():
+            self.landed.wait(2)         # the other worker answers and releases its claim now
+            return None                 # ... but this miss was read before that
+        return value
+
+
+@pytest.mark.parametrize("run", range(20))
+def test_a_miss_just_before_another_workers_answer_lands_costs_no_second_scrape(run):
+    api = CacheApi()
+    landed = threading.Event()
+    first_source, second_source = FakeSource(delay=0.01 * (run % 4)), FakeSource()
+    first = answers_for(first_source, UwsgiCache(api, 60, "searchaddr"))
+    late = answers_for(second_source, LateMissCache(api, landed))
+    results = []
+    thread = threading.Thread(target=lambda: results.append(late.search("세종대로 110", 1, 10)))
+    thread.start()
+    value, outcome = first.search("세종대로 110", 1, 10)
+    landed.set()
+    thread.join()
+    assert outcome.cache == "miss" and first_source.calls == 1
+    assert second_source.calls == 0 and results[0][0] == value and results[0][1].cache == "shared"
+
+
 def test_a_failed_scrape_in_one_worker_lets_the_other_try():
     api = CacheApi()
     from scraper.errors import UpstreamError
-    failing = AddressLookup(FakePool(FakeSource(delay=0.2, error=UpstreamError("down"))),
-                            UwsgiCache(api, ttl=60), checkout_timeout=2)
+    failing = answers_for(FakeSource(delay=0.2, error=UpstreamError("down")), UwsgiCache(api, 60, "searchaddr"))
     healthy_source = FakeSource()
-    healthy = AddressLookup(FakePool(healthy_source), UwsgiCache(api, ttl=60), checkout_timeout=2)
+    healthy = answers_for(healthy_source, UwsgiCache(api, 60, "searchaddr"))
     errors = []
 
     def fail():
@@ -159,25 +194,24 @@ def test_a_failed_scrape_in_one_worker_lets_the_other_try():
     assert json.loads(value)["total"] == 1 and healthy_source.calls == 1 and outcome.cache == "miss"
 
 
-def test_lookups_beyond_max_pending_are_refused_at_once_unless_their_scrape_is_running():
-    """Under uWSGI max_pending = threads - 1: the last thread never waits for a browser."""
-    from scraper.errors import PoolTimeout
+def test_lookups_beyond_the_budget_are_refused_at_once_unless_their_answer_is_on_its_way():
+    """Under uWSGI the budget is threads - 1 lookups: the last thread never waits for a browser."""
     source = FakeSource(delay=0.5)
-    lookup = AddressLookup(FakePool(source), MemoryCache(100, 60), checkout_timeout=2, max_pending=2)
-    lookup.cache.set("s\x1f시청\x1f1\x1f10", b'{"total":0,"results":[]}')
-    threads = [threading.Thread(target=lookup.search, args=(q, 1, 10)) for q in ("세종대로 110", "종로")]
+    answers = answers_for(source, MemoryCache(100, 60), lookups=2)
+    answers.cache.set("s\x1f시청\x1f1\x1f10", b'{"total":0,"results":[]}')
+    threads = [threading.Thread(target=answers.search, args=(q, 1, 10)) for q in ("세종대로 110", "종로")]
     for thread in threads:
         thread.start()
     time.sleep(0.1)
     started = time.monotonic()
-    with pytest.raises(PoolTimeout):
-        lookup.search("강남구", 1, 10)
+    with pytest.raises(Overloaded):
+        answers.search("강남구", 1, 10)
     assert time.monotonic() - started < 0.25          # at once: far below the 0.5 s scrapes
-    assert lookup.search("시청", 1, 10)[1].cache == "hit"
+    assert answers.search("시청", 1, 10)[1].cache == "hit"
     # An identical scrape that holds a browser answers this one too, within its page time.
-    value, outcome = lookup.search("세종대로 110", 1, 10)
+    value, outcome = answers.search("세종대로 110", 1, 10)
     assert outcome.cache == "shared" and json.loads(value)["total"] == 1
     for thread in threads:
         thread.join()
-    assert source.calls == 2 and lookup._pending == 0
-    assert lookup.search("강남구", 1, 10)[1].cache == "miss"
+    assert source.calls == 2 and answers.budget.status()["under_way"] == 0
+    assert answers.search("강남구", 1, 10)[1].cache == "miss"

@@ -225,24 +225,6 @@ def test_warm_starts_browsers_in_the_background(make_pool, process_tag):
     assert search(pool)["total"] == 1 and pool.status()["started"] == 2
 
 
-def test_requests_beyond_max_waiting_are_refused_at_once(make_pool):
-    pool = make_pool(size=1, max_waiting=1)
-    waiter_result = []
-    with pool.browser(30):
-        waiter = threading.Thread(target=lambda: waiter_result.append(search(pool, timeout=30)))
-        waiter.start()
-        deadline = time.monotonic() + 5
-        while pool._waiting < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        started = time.monotonic()
-        with pytest.raises(PoolTimeout, match="requests are waiting"):
-            with pool.browser(5):
-                pass
-        assert time.monotonic() - started < 0.5
-    waiter.join()
-    assert waiter_result and waiter_result[0]["total"] == 1
-
-
 def test_warm_adds_to_browsers_already_open(make_pool):
     pool = make_pool(size=2)
     search(pool)

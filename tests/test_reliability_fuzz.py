@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from config import load_config
-from scraper.cache import MemoryCache
+from answers.caches import MemoryCache
 from scraper.pool import BrowserPool
 from scraper.sources.demo import DemoSource
 from tests.conftest import wait_for_no_browsers, write_config

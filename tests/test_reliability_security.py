@@ -18,7 +18,7 @@ import pytest
 
 from config import load_config
 from scraper.browser import CHROMIUM_FLAGS
-from scraper.cache import MemoryCache
+from answers.caches import MemoryCache
 from tests.conftest import write_config
 from tests.fakes import FakePool, FakeSource
 from tests.reliability.stack import REPO, Stack, tagged
@@ -67,7 +67,7 @@ def test_no_request_can_change_the_host_the_browser_visits():
     assert "driver.get(self.url)" in source_text
     assert re.search(r"execute_async_script\(script, \*args\)", source_text)
     # No handler or lookup code reads a URL, a Host header or forwards anything to the source.
-    for path in list((REPO / "handlers").glob("*.py")) + [REPO / "scraper" / "lookup.py", REPO / "wsgi_app.py"]:
+    for path in list((REPO / "handlers").glob("*.py")) + [REPO / "answers" / "__init__.py", REPO / "wsgi_app.py"]:
         text = path.read_text()
         assert "HTTP_HOST" not in text and "driver.get" not in text and "source.url" not in text, path
 

@@ -148,12 +148,7 @@ class ServiceInstance:
             config.write(out)
 
     def start(self, env):
-        if (REPO / "uwsgi.ini").exists():
-            command = ["uwsgi", "--ini", "uwsgi.ini"]
-        else:
-            command = ["uwsgi", "--master", "--processes", "1", "--threads", "4", "--lazy-apps",
-                       "--enable-threads", "--die-on-term", "--socket", str(self.socket),
-                       "--chmod-socket=660", "--wsgi-file", "wsgi_app.py", "--need-app"]
+        command = ["uwsgi", "--ini", "uwsgi.ini"]
         env = {**env, "SEARCHADDR_SOCKET": str(self.socket), "SEARCHADDR_CONFIG": str(self.config)}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,

@@ -273,8 +273,7 @@ def nginx_server_block(port, socket_path):
 class Stack:
     """nginx -> uWSGI socket -> wsgi_app, on loopback, with its own config and process tag."""
 
-    def __init__(self, tmp, scraper=None, cache=None, cors=None, client_timeout=5,
-                 processes=2, threads=4):
+    def __init__(self, tmp, scraper=None, cache=None, cors=None, client_timeout=5):
         from tests.conftest import write_config
         self.tmp = Path(tmp)
         self.tag = uuid.uuid4().hex
@@ -286,8 +285,6 @@ class Stack:
                                    cache=cache)
         self.port = free_port()
         self.client_timeout = client_timeout
-        self.processes = processes
-        self.threads = threads
         self.uwsgi_log = self.tmp / "uwsgi.log"
         self.uwsgi = None
         self.nginx = None
@@ -297,14 +294,7 @@ class Stack:
                 "SEARCHADDR_CONFIG": self.config, "PYTHONUNBUFFERED": "1"}
 
     def uwsgi_command(self):
-        if (REPO / "uwsgi.ini").exists():
-            return ["uwsgi", "--ini", str(REPO / "uwsgi.ini")]
-        # The settings uwsgi.ini is expected to carry, for a tree that does not have it yet.
-        return ["uwsgi", "--master", "--processes", str(self.processes), "--threads",
-                str(self.threads), "--lazy-apps", "--enable-threads", "--die-on-term",
-                "--vacuum", "--socket", str(self.socket), "--chmod-socket=660",
-                "--buffer-size", "32768",
-                "--wsgi-file", "wsgi_app.py", "--need-app"]
+        return ["uwsgi", "--ini", str(REPO / "uwsgi.ini")]
 
     def start(self, timeout=60):
         self.start_uwsgi()

@@ -1,4 +1,4 @@
-"""Command line: `python -m scraper search Q | detail ID | doctor`.
+"""Command line: `python cli.py search Q | detail ID | doctor`.
 
 search and detail print exactly the JSON the API returns, by calling the WSGI app in-process.
 """
@@ -91,7 +91,7 @@ def call_api(path, params, config_path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m scraper", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python cli.py", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="config file (default: $SEARCHADDR_CONFIG, else searchaddr.ini)")
     commands = parser.add_subparsers(dest="command", required=True)
     search = commands.add_parser("search", help="search addresses by keyword")
@@ -103,7 +103,7 @@ def main(argv=None):
     commands.add_parser("doctor", help="check chromium, chromedriver and the source page")
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import logging
     logging.basicConfig(level=logging.WARNING)
     if args.command == "doctor":

@@ -1,10 +1,9 @@
-"""Answer caches (uWSGI cache2 shared by workers, or in-process LRU) and single-flight."""
+"""Answer caches: uWSGI's cache2, shared by the workers of one instance, or an in-process LRU."""
 import threading
 import time
 from collections import OrderedDict
 
-UWSGI_CACHE_NAME = "searchaddr"
-FLIGHT = "flight\x1f"      # prefix of the key that marks a scrape in progress in another worker
+FLIGHT = "flight\x1f"      # prefix of the key that marks a scrape in progress in some worker
 
 
 class MemoryCache:
@@ -44,12 +43,15 @@ class MemoryCache:
             return {"kind": self.kind, "entries": len(self._items), "size": self.size,
                     "ttl": self.ttl}
 
-    # One process: SingleFlight alone already makes concurrent misses share one scrape.
+    # One process: single-flight alone makes concurrent misses share one scrape.
     def claim(self, key, seconds):
         return True
 
     def release(self, key):
         pass
+
+    def claimed(self, key):
+        return False
 
     def wait_for(self, key, seconds):
         return None
@@ -64,7 +66,7 @@ class UwsgiCache:
 
     kind = "uwsgi-cache2"
 
-    def __init__(self, uwsgi, ttl, name=UWSGI_CACHE_NAME):
+    def __init__(self, uwsgi, ttl, name):
         self.uwsgi = uwsgi
         self.ttl = ttl
         self.name = name
@@ -95,6 +97,10 @@ class UwsgiCache:
     def release(self, key):
         self.uwsgi.cache_del(FLIGHT + key, self.name)
 
+    def claimed(self, key):
+        """True while some worker holds the claim on `key`."""
+        return bool(self.uwsgi.cache_exists(FLIGHT + key, self.name))
+
     def wait_for(self, key, seconds):
         """The value another worker is scraping, or None when it gave up without one."""
         deadline = time.monotonic() + seconds
@@ -102,60 +108,7 @@ class UwsgiCache:
             value = self.get(key)
             if value is not None:
                 return value
-            if not self.uwsgi.cache_exists(FLIGHT + key, self.name):
+            if not self.claimed(key):
                 return self.get(key)
             time.sleep(0.01)
         return None
-
-
-def make_cache(size, ttl):
-    """uWSGI's shared cache when this runs under uWSGI with a cache named `searchaddr`."""
-    try:
-        import uwsgi
-    except ImportError:
-        return MemoryCache(size, ttl)
-    caches = uwsgi.opt.get("cache2") or []
-    if not isinstance(caches, list):
-        caches = [caches]
-    named = any(f"name={UWSGI_CACHE_NAME}".encode() in cache.split(b",") for cache in caches)
-    return UwsgiCache(uwsgi, ttl) if named and size > 0 else MemoryCache(size, ttl)
-
-
-class SingleFlight:
-    """Concurrent calls for the same key share one execution and its result or error."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._flights = {}
-
-    def do(self, key, work):
-        """(result, shared): shared is True when another caller's execution answered this one."""
-        with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = _Flight()
-        if not leader:
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            return flight.result, True
-        try:
-            flight.result = work()
-            return flight.result, False
-        except BaseException as error:
-            flight.error = error
-            raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.done.set()
-
-
-class _Flight:
-    __slots__ = ("done", "result", "error")
-
-    def __init__(self):
-        self.done = threading.Event()
-        self.result = None
-        self.error = None
