@@ -9,7 +9,7 @@ ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 FROM ${BASE_IMAGE} AS venv
 RUN apt-get update \
  && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
-        python3 python3-venv python3-dev gcc libc6-dev ca-certificates \
+        python3 python3-venv python3-dev gcc libc6-dev libpcre2-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt /tmp/requirements.txt
 # The service's packages only (the test tools are in requirements-test.txt). Selenium Manager,

@@ -103,7 +103,7 @@ def median(values):
 
 def wrk(url, method="GET", headers=None, body="", seconds=5, connections=16, threads=1, vary=False):
     """Requests/s measured by wrk; also returns its error and non-2xx/3xx counts.
-    vary: each request gets its own query string (`url` must have a query)."""
+    vary: each request gets its own query string (n=<counter> added to it)."""
     env = dict(os.environ, WRK_METHOD=method, WRK_BODY=body or "", WRK_VARY="1" if vary else "0",
                WRK_HEADERS="\n".join(f"{k}: {v}" for k, v in (headers or {}).items()))
     output = subprocess.run(

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium chromium-driver python3 python3-venv python3-dev gcc util-linux)
+packages=(chromium chromium-driver python3 python3-venv python3-dev gcc libpcre2-dev util-linux curl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(nginx jekyll fonts-nanum podman buildah runc uidmap debootstrap
              containernetworking-plugins iptables)
@@ -20,8 +20,12 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
 if (( ${#missing[@]} )); then
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]} (log: /tmp/searchaddr-apt.log)"
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+      >/tmp/searchaddr-apt.log 2>&1; then
+    tail -n 30 /tmp/searchaddr-apt.log
+    exit 1
+  fi
 fi
 
 if [[ ! -x .venv/bin/python ]]; then
@@ -29,6 +33,7 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 requirements=requirements.txt
 [[ "${1:-}" == "--test" ]] && requirements=requirements-test.txt
+[[ -x .venv/bin/uwsgi ]] || echo "setup: building uWSGI from source (about 30 s)"
 .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
 
 # Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.

@@ -10,9 +10,12 @@ import time
 
 from webob import Request, Response
 
-import access_log
+import uwsgi_host
+from access_log import AccessLog
 
 BODY = b'{"hello":"world"}'
+_host = uwsgi_host.detect()
+access_log = AccessLog(_host.uwsgi if _host.writes_access_log else None)
 
 
 def application(environ, start_response):
