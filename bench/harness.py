@@ -3,8 +3,8 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -14,6 +14,11 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+# Finding and stopping processes is shared with the test suite.
+from tests import processes as shared_processes  # noqa: E402
+from tests.processes import free_port, stop_process, tail  # noqa: E402
+
 PEERS = REPO / "bench" / "peers"
 DEMO_URL = (REPO / "demo_site" / "index.html").as_uri()
 # Every process a benchmark starts (uWSGI, chromedriver, Chromium) inherits this marker.
@@ -31,47 +36,15 @@ LOGIC_KEYS = {"if-env", "if-not-env", "if-exists", "if-not-exists", "if-file", "
               "if-dir", "if-not-dir", "if-opt", "if-not-opt", "endif", "for", "endfor"}
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def tagged_processes(tag):
-    """Live processes whose environment carries TAG_ENV=tag, and their descendants.
-
-    Chromium's zygote and renderers overwrite their environment block with their process title,
-    so they are found as descendants of the tagged browser process instead.
-    """
-    found = {}
-    for process in psutil.process_iter(["pid"]):
-        try:
-            if process.environ().get(TAG_ENV) == tag:
-                found[process.pid] = process
-                for child in process.children(recursive=True):
-                    found[child.pid] = child
-        except psutil.Error:
-            continue
-    alive = []
-    for process in found.values():
-        with contextlib.suppress(psutil.Error):
-            if process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(process)
-    return alive
+    """Live processes of a benchmark's tag, with their descendants (Chromium's zygote and
+    renderers overwrite their environment)."""
+    return shared_processes.tagged_processes(tag, TAG_ENV, descendants=True)
 
 
 def kill_tagged(tag, grace=5.0):
-    """SIGTERM then SIGKILL, by PID, whatever still carries our tag; returns how many were left."""
-    left = tagged_processes(tag)
-    for process in left:
-        with contextlib.suppress(psutil.Error):
-            process.terminate()
-    _, alive = psutil.wait_procs(left, timeout=grace)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(alive, timeout=grace)
-    return len(left)
+    """SIGKILL, by PID, what is left of a benchmark's tag after `grace` seconds; returns 'name:pid' of each."""
+    return shared_processes.kill_tagged(tag, grace, TAG_ENV, descendants=True)
 
 
 LOG_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} - ")
@@ -234,32 +207,21 @@ class UwsgiServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name}: uwsgi exited with {self.process.returncode}:\n"
-                                   + self.log_tail())
+                                   + tail(self.log_path))
             with contextlib.suppress(OSError):
                 status = http_status(self.port, self.ready_path)
                 if status < 500:
                     return
             time.sleep(0.1)
         self.stop()
-        raise TimeoutError(f"{self.name}: not answering after {timeout} s:\n{self.log_tail()}")
+        raise TimeoutError(f"{self.name}: not answering after {timeout} s:\n{tail(self.log_path)}")
 
     def stop(self):
         """SIGINT makes the uWSGI master shut down at once; anything tagged left is killed by PID."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, signal.SIGINT, timeout=20)
         self.leftovers = kill_tagged(self.tag)
         if getattr(self, "_log", None):
             self._log.close()
-
-    def log_tail(self, lines=40):
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
 
     def log_text(self):
         return self.log_path.read_text(errors="replace")

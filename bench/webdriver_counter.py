@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from harness import TAG_ENV, free_port
+from harness import TAG_ENV, free_port, stop_process
 
 SESSION_ID = re.compile(r"/session/[^/]+")
 
@@ -91,10 +91,4 @@ class CountingProxy:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
-        if self.chromedriver is not None:
-            self.chromedriver.terminate()
-            try:
-                self.chromedriver.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.chromedriver.kill()
-                self.chromedriver.wait(timeout=10)
+        stop_process(self.chromedriver, timeout=10)

@@ -2,7 +2,6 @@ import os
 import sys
 import uuid
 
-import psutil
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -10,40 +9,21 @@ sys.path.insert(0, ROOT)
 # Tests start `uwsgi` by name: use the one installed beside this Python (the virtualenv's).
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
+from tests.processes import TAG_ENV, tagged_processes, wait_for_no_processes  # noqa: E402
+
 # Everything this test run starts (uWSGI, chromedriver, chromium, nginx, java) inherits this
 # tag, so a leak check finds exactly our processes even when other work runs on the machine.
-TAG_ENV = "SEARCHADDR_TEST_TAG"
 SESSION_TAG = os.environ.setdefault(TAG_ENV, uuid.uuid4().hex)
-
-
-def tagged_processes(tag=SESSION_TAG, exclude_self=True):
-    """Live processes whose environment carries TAG_ENV=tag (zombies excluded)."""
-    found = []
-    me = os.getpid()
-    for process in psutil.process_iter(["pid", "name"]):
-        if exclude_self and process.pid == me:
-            continue
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if process.environ().get(TAG_ENV) == tag:
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
+BROWSER_NAMES = ("chromium", "chromedriver")
 
 
 def browser_processes(tag=SESSION_TAG):
-    return [p for p in tagged_processes(tag) if p.info["name"] in ("chromium", "chromedriver")]
+    return tagged_processes(tag, names=BROWSER_NAMES)
 
 
 def wait_for_no_browsers(tag=SESSION_TAG, timeout=10.0):
     """[] once every chromium/chromedriver with this tag has exited, else what is left."""
-    left = browser_processes(tag)
-    if left:
-        psutil.wait_procs(left, timeout=timeout)
-        left = browser_processes(tag)
-    return left
+    return wait_for_no_processes(tag, BROWSER_NAMES, timeout)
 
 
 @pytest.fixture
@@ -52,6 +32,22 @@ def process_tag(monkeypatch):
     tag = uuid.uuid4().hex
     monkeypatch.setenv(TAG_ENV, tag)
     return tag
+
+
+@pytest.fixture(scope="session")
+def progress(pytestconfig):
+    """progress("container: building the image") shows one line on the terminal at once, while
+    a long test runs: pytest captures the test's own stdout and stderr."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    terminal = pytestconfig.pluginmanager.getplugin("terminalreporter")
+
+    def show(line):
+        if capture is None or terminal is None:
+            print(line, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(line)
+    return show
 
 
 def write_config(path, cors=None, scraper=None, cache=None):

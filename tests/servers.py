@@ -1,5 +1,7 @@
-"""Real uWSGI and nginx processes for integration tests, always stopped (by PID) afterwards."""
+"""Real uWSGI and nginx processes for integration tests, always stopped (by PID) afterwards; a
+loopback HTTP server in a thread; and a plain HTTP client."""
 import http.client
+import http.server
 import json
 import os
 import shutil
@@ -7,17 +9,13 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.processes import stop_process, wait_until
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def uwsgi_binary():
@@ -25,32 +23,9 @@ def uwsgi_binary():
     return venv if os.access(venv, os.X_OK) else shutil.which("uwsgi")
 
 
-def wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} not ready within {timeout} s")
-
-
 def _port_open(port):
     with socket.socket() as client:
         return client.connect_ex(("127.0.0.1", port)) == 0
-
-
-def stop_process(process, sig=signal.SIGTERM, timeout=15):
-    """Signal, wait, then SIGKILL; returns the seconds it took to exit after the signal."""
-    if process.poll() is not None:
-        return 0.0
-    started = time.monotonic()
-    process.send_signal(sig)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-    return time.monotonic() - started
 
 
 @contextmanager
@@ -124,6 +99,21 @@ def nginx_server(socket_path, port):
     finally:
         stop_process(process, signal.SIGQUIT)
         shutil.rmtree(prefix, ignore_errors=True)
+
+
+@contextmanager
+def local_http_server(handler):
+    """An HTTP server for `handler` on 127.0.0.1 (a free port), in a thread; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def http_request(port, method, path, body=None, headers=None, timeout=60):

@@ -63,6 +63,7 @@ def run_generator(*args, hash_seed):
                           env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_committed_file_is_what_the_generator_writes():
     # Two interpreters with different hash seeds: no set or dict ordering leaks into the output.
     for hash_seed in (1, 2):
@@ -71,6 +72,7 @@ def test_committed_file_is_what_the_generator_writes():
         assert result.stdout.strip() == "up to date"
 
 
+@pytest.mark.slow
 def test_render_is_byte_for_byte_stable():
     with open(generate.DATA_PATH, encoding="utf-8", newline="") as handle:
         committed = handle.read()

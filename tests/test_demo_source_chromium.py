@@ -3,7 +3,6 @@ import functools
 import http.server
 import os
 import statistics
-import threading
 import time
 import uuid
 
@@ -14,11 +13,13 @@ from scraper.browser import start_browser
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources import SOURCES
 from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
+from tests.servers import local_http_server
 
 PAGE_TIMEOUT = 8
 
-pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
-                                reason="needs Debian's chromium and chromium-driver")
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
+                                 reason="needs Debian's chromium and chromium-driver")]
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +79,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def http_base():
-    handler = functools.partial(_Handler, directory=str(DEMO_INDEX.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with local_http_server(functools.partial(_Handler, directory=str(DEMO_INDEX.parent))) as url:
+        yield url
 
 
 def _matches(address, query):

@@ -14,19 +14,17 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import TAG_ENV
-from tests.deploy.support import (ContainerEngine, kill_tagged, nginx, nginx_group, processes_tagged,
-                                  render_example, shared_dir, socket_dir, wait_for_no_processes,
+from tests.deploy.support import (ContainerEngine, nginx, nginx_group, render_example, shared_dir, socket_dir,
                                   search_when_ready, wait_for_port, wait_until_warm)
-from tests.servers import ROOT, free_port, header_values, http_request, wait_until
+from tests.processes import (TAG_ENV, free_port, kill_tagged, tagged_processes, tail, wait_for_no_processes,
+                             wait_until)
+from tests.servers import ROOT, header_values, http_request
+
+pytestmark = pytest.mark.integration
 
 IMAGE = "localhost/searchaddr:test"
 SERVICE_UID = 1000
 ORIGIN = "https://blog.example.com"
-
-
-def report(name, value):
-    print(f"\n[deploy] {name}: {value}")
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +34,15 @@ def engine():
 
 
 @pytest.fixture(scope="module")
-def image(engine):
+def image(engine, progress):
+    progress(f"container: making sure {engine.name} has the base image (the first time: a pull or a debootstrap)")
     engine.base_image()
+    progress("container: building the image")
     started = time.monotonic()
     build = subprocess.run(engine.build_command(IMAGE, ROOT), capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
-    report("image build", f"{time.monotonic() - started:.1f} s")
     size = int(engine.run("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout.strip())
-    report("image size", f"{size / 1e6:.0f} MB")
+    progress(f"container: image built in {time.monotonic() - started:.1f} s, {size / 1e6:.0f} MB")
     return IMAGE
 
 
@@ -61,12 +60,13 @@ def host_dirs():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_container_behind_host_nginx(engine, image, host_dirs):
+def test_container_behind_host_nginx(engine, image, host_dirs, progress):
     _, run, logs = host_dirs
     sock = os.path.join(run, "searchaddr.sock")
     tag = uuid.uuid4().hex
     name = f"searchaddr-test-{tag[:12]}"
     nginx_port = free_port()
+    progress("container: starting it, then waiting for the socket and the browsers' warm-up")
     started = time.monotonic()
     engine.run("run", "-d", "--name", name, "--user", str(SERVICE_UID), "--network=none",
                *engine.limits, "-e", f"{TAG_ENV}={tag}",
@@ -78,15 +78,15 @@ def test_container_behind_host_nginx(engine, image, host_dirs):
         assert stat.S_IMODE(socket_mode.st_mode) == 0o660 and socket_mode.st_uid == SERVICE_UID
         assert socket_mode.st_gid == grp.getgrnam(nginx_group()).gr_gid
         wait_until_warm(sock)
-        report("container start to warm-up done", f"{time.monotonic() - started:.1f} s")
+        progress(f"container: warm {time.monotonic() - started:.1f} s after start; searching through the host's nginx")
 
         config = render_example("searchaddr-api.conf", nginx_port, [sock])
         with nginx(config, tag) as (nginx_process, _):
             wait_for_port(nginx_port, nginx_process, "nginx")
             status, headers, body, attempts = search_when_ready(
                 nginx_port, "/searchaddr1?q=" + quote("세종대로 110"), {"Origin": ORIGIN})
-            report("container start to first answer", f"{time.monotonic() - started:.1f} s ({attempts} tries)")
-            assert status == 200, (body, log_tail(logs))
+            progress(f"container: first answer {time.monotonic() - started:.1f} s after start ({attempts} tries)")
+            assert status == 200, (body, tail(os.path.join(logs, "searchaddr.log")))
             assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
             assert header_values(headers, "Content-Type")[0].startswith("application/json")
             assert body["total"] == 1 and body["results"][0]["zip"] == "04524"
@@ -108,13 +108,14 @@ def test_container_behind_host_nginx(engine, image, host_dirs):
         assert os.path.exists(log_file) and os.stat(log_file).st_uid == SERVICE_UID
         with open(log_file, errors="replace") as file:
             assert "GET /searchaddr1 200" in file.read()
-        browsers = processes_tagged(tag, ("chromium", "chromedriver"))
+        browsers = tagged_processes(tag, names=("chromium", "chromedriver"))
         assert browsers, "no browser ran in the container"
 
+        progress("container: stopping it")
         stop_started = time.monotonic()
         engine.run("stop", "-t", "10", name, timeout=60)
         stopped_in = time.monotonic() - stop_started
-        report("container stop", f"{stopped_in:.1f} s")
+        progress(f"container: stopped in {stopped_in:.1f} s")
         exit_code = engine.run("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
         assert stopped_in < 10 and exit_code == "0", f"stop took {stopped_in:.1f} s, exit code {exit_code}"
         assert not os.path.exists(sock), "the socket was left behind"
@@ -124,14 +125,6 @@ def test_container_behind_host_nginx(engine, image, host_dirs):
     finally:
         engine.run("rm", "-f", "-t", "0", name, check=False)
         kill_tagged(tag)
-
-
-def log_tail(logs, lines=40):
-    try:
-        with open(os.path.join(logs, "searchaddr.log"), errors="replace") as file:
-            return "".join(file.readlines()[-lines:])
-    except OSError as error:
-        return str(error)
 
 
 def running(engine, name):

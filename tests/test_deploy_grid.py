@@ -14,18 +14,17 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import TAG_ENV, write_config
-from tests.deploy.support import (get_json, healthcheck, kill_tagged, nginx, processes_tagged, render_example,
-                                  search_when_ready, shared_dir, socket_dir, wait_for_no_processes,
-                                  wait_for_port, wait_until_warm)
-from tests.servers import ROOT, free_port, header_values, stop_process, uwsgi_binary, wait_until
+from tests.conftest import write_config
+from tests.deploy.support import (get_json, healthcheck, nginx, render_example, search_when_ready, shared_dir,
+                                  socket_dir, wait_for_port, wait_until_warm)
+from tests.processes import (TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes,
+                             wait_for_no_processes, wait_until)
+from tests.servers import ROOT, header_values, uwsgi_binary
+
+pytestmark = pytest.mark.integration
 
 ORIGIN = "https://blog.example.com"
 QUERIES = ["세종대로 110", "강남구 테헤란로", "부산광역시 해운대구", "대구광역시", "제주특별자치도", "수원시 팔달구"]
-
-
-def report(name, value):
-    print(f"\n[grid] {name}: {value}")
 
 
 def grid_sessions(url):
@@ -36,7 +35,7 @@ def grid_sessions(url):
 
 
 @pytest.fixture(scope="module")
-def grid():
+def grid(progress):
     assert shutil.which("java"), "Java 17 is needed for the Selenium Grid: apt-get install -y openjdk-17-jre-headless"
     fetched = subprocess.run([os.path.join(ROOT, "deploy", "grid-jar.sh")], capture_output=True, text=True,
                              timeout=300)
@@ -62,7 +61,7 @@ def grid():
             except OSError:
                 return False
         wait_until(ready, 90, "Selenium Grid")
-        report("Grid start to ready", f"{time.monotonic() - started:.1f} s")
+        progress(f"grid: Grid start to ready: {time.monotonic() - started:.1f} s")
         yield SimpleNamespace(url=url, tag=tag, process=process, log=log.name)
     finally:
         stop_process(process, signal.SIGTERM, timeout=20)
@@ -88,7 +87,7 @@ def start_instance(base, name, grid_url, tag):
     return SimpleNamespace(process=process, socket=sock, log=log.name)
 
 
-def test_instances_behind_nginx_upstream_use_the_grid(grid):
+def test_instances_behind_nginx_upstream_use_the_grid(grid, progress):
     tag = uuid.uuid4().hex
     base = shared_dir("searchaddr-scale-")
     instances = []
@@ -101,7 +100,7 @@ def test_instances_behind_nginx_upstream_use_the_grid(grid):
                        "uwsgi socket")
             assert instance.process.poll() is None, open(instance.log, errors="replace").read()
             wait_until_warm(instance.socket)
-        report("instances start to warm-up done", f"{time.monotonic() - started:.1f} s")
+        progress(f"grid: instances start to warm-up done: {time.monotonic() - started:.1f} s")
 
         port = free_port()
         config = render_example("searchaddr-upstream.conf", port, [i.socket for i in instances])
@@ -117,9 +116,10 @@ def test_instances_behind_nginx_upstream_use_the_grid(grid):
                 assert header_values(headers, "Access-Control-Allow-Origin") == [ORIGIN]
                 assert body["total"] > 0 and body["query"] == query
                 if query == QUERIES[0]:
-                    report("instances start to first answer via the Grid", f"{time.monotonic() - started:.1f} s")
-            report("search latency via nginx + Grid (first, median)",
-                   f"{timings[0] * 1000:.0f} ms, {sorted(timings)[len(timings) // 2] * 1000:.0f} ms")
+                    progress("grid: instances start to first answer via the Grid: "
+                             f"{time.monotonic() - started:.1f} s")
+            progress("grid: search latency via nginx + Grid (first, median): "
+                     f"{timings[0] * 1000:.0f} ms, {sorted(timings)[len(timings) // 2] * 1000:.0f} ms")
 
         pools = []
         for instance in instances:
@@ -129,22 +129,23 @@ def test_instances_behind_nginx_upstream_use_the_grid(grid):
         assert all(pool["remote"] for pool in pools)
         open_browsers = sum(pool["open"] for pool in pools)
         sessions = grid_sessions(grid.url)
-        report("Grid sessions while serving", f"{len(sessions)} (pools report {open_browsers} open)")
+        progress(f"grid: Grid sessions while serving: {len(sessions)} (pools report {open_browsers} open)")
         assert len(sessions) == open_browsers >= 2
         # Both instances answered: nginx spread the searches over the upstream.
         for instance in instances:
             with open(instance.log, errors="replace") as file:
                 assert "GET /searchaddr1 200" in file.read(), instance.log
-        assert processes_tagged(grid.tag, ("chromium",)), "the Grid's node started no Chromium"
-        assert processes_tagged(tag, ("chromium", "chromedriver")) == [], "the service started a local browser"
+        assert tagged_processes(grid.tag, names=("chromium",)), "the Grid's node started no Chromium"
+        assert tagged_processes(tag, names=("chromium", "chromedriver")) == [], \
+            "the service started a local browser"
 
         stop_started = time.monotonic()
         for instance in instances:
             assert stop_process(instance.process) < 10
         wait_until(lambda: grid_sessions(grid.url) == [], 15, "sessions released on the Grid")
-        report("stop to all Grid sessions released", f"{time.monotonic() - stop_started:.1f} s")
+        progress(f"grid: stop to all Grid sessions released: {time.monotonic() - stop_started:.1f} s")
         # Only the Grid itself is left: its node quit every chromedriver, Chromium and crash handler.
-        wait_until(lambda: [p.info["name"] for p in processes_tagged(grid.tag)] == ["java"], 10,
+        wait_until(lambda: [p.info["name"] for p in tagged_processes(grid.tag)] == ["java"], 10,
                    "the Grid's browsers to exit")
         assert wait_for_no_processes(tag, timeout=5) == []
     finally:

@@ -14,11 +14,12 @@ from urllib.parse import quote
 import grp
 import pytest
 
-from tests.conftest import TAG_ENV
 from tests.deploy.support import (nginx, nginx_group, render_example, shared_dir, socket_dir,
-                                  search_when_ready, wait_for_no_processes, wait_for_port,
-                                  wait_until_warm)
-from tests.servers import ROOT, free_port, header_values, http_request, uwsgi_server, wait_until
+                                  search_when_ready, wait_for_port, wait_until_warm)
+from tests.processes import TAG_ENV, free_port, wait_for_no_processes, wait_until
+from tests.servers import ROOT, header_values, http_request, uwsgi_server
+
+pytestmark = pytest.mark.integration
 
 ORIGIN = "https://blog.example.com"
 CITY_HALL = "/searchaddr1?q=" + quote("세종대로 110")

@@ -31,6 +31,7 @@ def our_pairs(query_string):
         return "invalid"
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(QUERY_STRINGS)
 @example("q=%EC%84%B8%EC%A2%85%EB%8C%80%EB%A1%9C+110&page=2")

@@ -13,6 +13,8 @@ from scraper.pool import BrowserPool
 from scraper.sources.demo import DemoSource
 from tests.conftest import browser_processes, wait_for_no_browsers
 
+pytestmark = pytest.mark.integration
+
 FAST_SITE = DemoSource.default_url + "?latency=0"
 
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.processes import TAG_ENV, free_port, kill_tagged, tail, wait_until
 from tests.reliability.report import record_counts
-from tests.reliability.stack import (REPO, TAG_ENV, Load, SourceSite, Stack, browsers_of,
-                                     free_port, kill_tagged, orphans_of, request, search_path,
-                                     tally, tail, wait_until, zombies_of)
+from tests.reliability.stack import (REPO, Load, SourceSite, Stack, browsers_of, orphans_of, request,
+                                     search_path, tally, zombies_of)
+
+pytestmark = pytest.mark.integration
 
 CLIENTS = 20
 CHECKOUT_TIMEOUT = 2

@@ -8,7 +8,6 @@ import http.server
 import io
 import json
 import logging
-import threading
 from urllib.parse import quote_from_bytes, urlsplit
 
 import pytest
@@ -21,6 +20,7 @@ from scraper.sources.demo import DemoSource
 from tests.conftest import wait_for_no_browsers, write_config
 from tests.fakes import FakePool, FakeSource
 from tests.reliability.report import record_counts
+from tests.servers import local_http_server
 from wsgi_app import build_app
 
 ALLOWED = ("https://blog.example.com", "http://localhost:4000")
@@ -253,6 +253,7 @@ HEADERS = st.lists(st.tuples(
 
 # ---------------------------------------------------------------- WSGI fuzz with the fake pool
 
+@pytest.mark.slow
 @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                     HealthCheck.function_scoped_fixture])
 @given(method=METHODS, path=PATHS, query=QUERIES, body=BODIES, content_type=CONTENT_TYPES,
@@ -269,6 +270,7 @@ def test_any_request_gets_the_contracts_json(fake_app, method, path, query, body
     check_contract(answer, method, path, origin, preflight)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from([b"/searchaddr1", b"/searchaddr2"]), method=st.sampled_from(["GET", "POST"]),
        query=QUERIES, body=BODIES, content_type=CONTENT_TYPES, origin=st.sampled_from([None, *ALLOWED]))
@@ -291,6 +293,7 @@ def test_search_paths_answer_200_or_a_named_client_error(fake_app, path, method,
         assert isinstance(document["error"].get("field"), str)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(origins=st.lists(st.one_of(st.sampled_from([
     "https://blog.example.com", "*", "null", "http://a.test:0", "http://a.test:65536", "ftp://a.test",
@@ -343,14 +346,8 @@ class Canary(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def canary():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Canary)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_http_server(Canary) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -378,6 +375,7 @@ def hostile_queries(canary):
             f"{{{{constructor.constructor('fetch(\"{canary}/c\")')()}}}}", "%00ab", "ab" * 40]))
 
 
+@pytest.mark.integration
 @settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
@@ -404,6 +402,7 @@ def test_real_chromium_search_never_fails_and_never_leaves_the_site(chromium_app
     assert Canary.hits == []
 
 
+@pytest.mark.integration
 def test_real_chromium_detail_fuzz_and_no_request_left_the_site(chromium_app, canary):
     """Ids are validated before the browser sees them; hostile ones never reach the page."""
     app, pool = chromium_app

@@ -21,7 +21,8 @@ from scraper.browser import CHROMIUM_FLAGS
 from answers.caches import MemoryCache
 from tests.conftest import write_config
 from tests.fakes import FakePool, FakeSource
-from tests.reliability.stack import REPO, Stack, tagged
+from tests.processes import tagged_processes
+from tests.reliability.stack import REPO, Stack
 from wsgi_app import build_app
 
 CORS_MISTAKES = [
@@ -38,6 +39,7 @@ CORS_MISTAKES = [
 ]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("cors, names", CORS_MISTAKES, ids=[str(c) for c, _ in CORS_MISTAKES])
 def test_cors_mistakes_stop_the_real_uwsgi_at_start_up(tmp_path, cors, names):
     """uWSGI (uwsgi.ini, need-app) exits non-zero, names the key, and serves nothing."""
@@ -51,7 +53,7 @@ def test_cors_mistakes_stop_the_real_uwsgi_at_start_up(tmp_path, cors, names):
     assert returncode != 0
     assert "ConfigError" in log and names in log, log[-2000:]
     assert not stack.socket.exists()
-    assert not left and not tagged(stack.tag)
+    assert not left and not tagged_processes(stack.tag)
 
 
 def test_no_request_can_change_the_host_the_browser_visits():
@@ -160,6 +162,7 @@ def test_the_image_runs_as_non_root_with_nothing_secret_in_it():
     assert not secret_text, secret_text
 
 
+@pytest.mark.integration
 def test_the_built_image_user_is_not_root_when_an_image_exists():
     """Checks a locally built image (podman) if there is one; the static check above always runs."""
     if shutil.which("podman") is None:

@@ -10,10 +10,12 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from tests.processes import tagged_processes, wait_until
 from tests.reliability.rawhttp import exchange
 from tests.reliability.report import record_counts
-from tests.reliability.stack import (Load, Stack, browsers_of, request, search_path, tally, tagged,
-                                     wait_until, zombies_of)
+from tests.reliability.stack import Load, Stack, browsers_of, request, search_path, tally, zombies_of
+
+pytestmark = pytest.mark.integration
 
 HOST = b"Host: 127.0.0.1\r\n"
 CLOSE = b"Connection: close\r\n"
@@ -235,7 +237,7 @@ def test_sigterm_to_the_uwsgi_master_under_load_stops_everything(tmp_path):
         assert not [o for o in outcomes if o.failure == "timeout"], "a request hung"
         # Before the signal: answers, or 503 busy when 20 clients outnumber the browsers.
         assert not [o for o in outcomes if o.ended < sent_at and o.status not in (200, 503)], tally(outcomes)
-        assert not [t for t in tagged(stack.tag) if t.info["name"] == "uwsgi"]
+        assert not tagged_processes(stack.tag, names=("uwsgi",))
     finally:
         if load:
             load.stop()

@@ -3,10 +3,13 @@ import os
 import re
 from urllib.parse import quote
 
+import pytest
 
-from tests.conftest import tagged_processes, wait_for_no_browsers, write_config
-from tests.servers import (free_port, header_values, http_request, nginx_server, stop_process,
-                           uwsgi_server, wait_until, _port_open)
+from tests.conftest import wait_for_no_browsers, write_config
+from tests.processes import free_port, stop_process, tagged_processes, wait_until
+from tests.servers import _port_open, header_values, http_request, nginx_server, uwsgi_server
+
+pytestmark = pytest.mark.integration
 
 ORIGIN = "https://blog.example.com"
 
@@ -18,7 +21,7 @@ def roomy_config(tmp_path):
 
 def assert_nothing_left(tag):
     assert wait_for_no_browsers(tag) == []
-    left = [p for p in tagged_processes(tag) if p.info["name"] in ("uwsgi", "nginx")]
+    left = tagged_processes(tag, names=("uwsgi", "nginx"))
     assert left == [], f"left running: {left}"
 
 

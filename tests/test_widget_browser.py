@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -27,8 +26,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import TAG_ENV, tagged_processes
+from tests.processes import TAG_ENV, free_ports, kill_tagged, stop_process, tail
 from tests.servers import nginx_command, write_nginx_conf
+
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "jekyll"
@@ -45,39 +46,6 @@ SERVICE_START_TIMEOUT = 90
 WAIT = 60  # seconds for anything the page should show
 
 TIMINGS = {}
-
-
-# ---------------------------------------------------------------- processes started by this module
-
-def stop_process(process, sig, timeout=20):
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(sig)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
-
-
-def free_ports(count):
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def tail(path, lines=40):
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 # ---------------------------------------------------------------- the stack: site, service, nginx
@@ -242,13 +210,7 @@ class Stack:
         stop_process(self.nginx, signal.SIGQUIT)
         self.service.stop()
         self.failing_service.stop()
-        deadline = time.monotonic() + 15
-        while tagged_processes(self.tag) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        leftovers = tagged_processes(self.tag)
-        for process in leftovers:
-            process.kill()  # by PID: only what carries this stack's tag
-        return [f"{process.info['name']}:{process.pid}" for process in leftovers]
+        return kill_tagged(self.tag, grace=15)
 
     def post(self, path, body, api=None):
         """Ask the service directly (no Origin: a server-side caller) for the expected answers."""
@@ -321,6 +283,14 @@ def open_form(driver, origin):
     return search
 
 
+def type_query(driver, origin, text):
+    """The form on `origin`'s page, with `text` typed into its address field; returns the field."""
+    search = open_form(driver, origin)
+    search.click()
+    search.send_keys(text)
+    return search
+
+
 def status_element(driver, search):
     return driver.find_element(By.ID, search.get_attribute("aria-describedby").split()[-1])
 
@@ -371,9 +341,7 @@ def network_messages(driver):
 
 def test_search_and_choose_fills_the_form_through_nginx_and_uwsgi(stack, browser):
     mark = stack.log_mark()
-    search = open_form(browser, stack.page_origin)
-    search.click()
-    search.send_keys(LANDMARK_QUERY)
+    search = type_query(browser, stack.page_origin, LANDMARK_QUERY)
     options = wait_for_options(browser, search)
 
     expected = stack.post("/searchaddr1", {"q": LANDMARK_QUERY, "page": 1, "per_page": 10})
@@ -485,9 +453,7 @@ def test_typing_on_aborts_the_request_in_flight(stack, browser):
 
 def test_page_on_an_origin_the_service_does_not_allow(stack, browser):
     mark = stack.log_mark()
-    search = open_form(browser, stack.foreign_origin)
-    search.click()
-    search.send_keys(LANDMARK_QUERY)
+    search = type_query(browser, stack.foreign_origin, LANDMARK_QUERY)
     status = status_element(browser, search)
     WebDriverWait(browser, WAIT).until(lambda _: status.get_attribute("data-error"))
     assert status.get_attribute("data-error") == "cors"

@@ -13,11 +13,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-import psutil
-
-from tests.conftest import TAG_ENV
-from tests.servers import (ROOT, _port_open, http_request, nginx_command, stop_process, wait_until,
-                           write_nginx_conf)
+from tests.processes import TAG_ENV, stop_process, wait_until
+from tests.servers import ROOT, _port_open, http_request, nginx_command, write_nginx_conf
 
 NGINX_EXAMPLES = os.path.join(ROOT, "deploy", "nginx")
 
@@ -103,41 +100,6 @@ def nginx(server_config, tag):
 def wait_for_port(port, process, what, timeout=10):
     wait_until(lambda: _port_open(port) or process.poll() is not None, timeout, what)
     assert process.poll() is None, f"{what} exited with {process.returncode}"
-
-
-def processes_tagged(tag, names=None):
-    """Live processes (zombies excluded) whose environment carries TAG_ENV=tag; by name if given.
-    Works for processes inside containers too: the host sees them in /proc."""
-    found = []
-    for process in psutil.process_iter(["pid", "name"]):
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if process.environ().get(TAG_ENV) != tag:
-                continue
-        except psutil.Error:
-            continue
-        if names is None or process.info["name"] in names:
-            found.append(process)
-    return found
-
-
-def wait_for_no_processes(tag, names=None, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        left = processes_tagged(tag, names)
-        if not left:
-            return []
-        time.sleep(0.2)
-    return processes_tagged(tag, names)
-
-
-def kill_tagged(tag):
-    for process in processes_tagged(tag):
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
 
 
 def get_json(url, timeout=5):

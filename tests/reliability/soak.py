@@ -118,8 +118,8 @@ def check_answer(outcome):
     return None
 
 
-def run(seconds, clients, workdir, recycle_after=200, browsers=2, out=sys.stdout):
-    """Run the soak; returns (summary dict, list of failures)."""
+def run(seconds, clients, workdir, recycle_after=200, browsers=2, progress=print):
+    """Run the soak; returns (summary dict, list of failures). progress(line) is told each phase."""
     stack = Stack(workdir, scraper={"recycle_after": str(recycle_after), "browsers": str(browsers)},
                   cache={"ttl": "20"})
     load = None
@@ -129,6 +129,7 @@ def run(seconds, clients, workdir, recycle_after=200, browsers=2, out=sys.stdout
     outcomes = []
     left = []
     try:
+        progress("soak: starting nginx, uWSGI and the browsers")
         stack.start()
         ids = collect_ids(stack.port)
 
@@ -139,14 +140,14 @@ def run(seconds, clients, workdir, recycle_after=200, browsers=2, out=sys.stdout
         sampling = threading.Thread(target=sampler, daemon=True)
         samples.append(sample(stack))
         sampling.start()
+        progress(f"soak: {seconds:.0f} s of mixed load from {clients} clients")
         started = time.monotonic()
         load = Load(stack.port, clients, mixed_request(ids), max_requests=10_000_000,
                     max_seconds=seconds, timeout=30, seed=int(time.time())).start()
         while time.monotonic() - started < seconds:
             time.sleep(min(10, seconds - (time.monotonic() - started)))
             done = load.snapshot()
-            print(f"[{time.monotonic() - started:6.0f} s] {len(done)} requests {tally(done)}", file=out,
-                  flush=True)
+            progress(f"soak: [{time.monotonic() - started:4.0f} s] {len(done)} requests {tally(done)}")
         outcomes = load.stop()
         stop_sampling.set()
         sampling.join(5)
@@ -169,6 +170,7 @@ def run(seconds, clients, workdir, recycle_after=200, browsers=2, out=sys.stdout
         stop_sampling.set()
         if load:
             load.stop()
+        progress("soak: stopping the stack")
         left = stack.stop()
     if not summary:
         raise AssertionError(f"the soak did not run; processes left: {left}")

@@ -22,12 +22,11 @@ from pathlib import Path
 
 import psutil
 
+from tests.processes import TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
 from tests.servers import nginx_command, write_nginx_conf
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SITE = REPO / "demo_site"
-TAG_ENV = "SEARCHADDR_TEST_TAG"
-OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
 BROWSER_NAMES = ("chromium", "chromedriver", "chrome_crashpad", "chrome_crashpad_handler")
 
 # Queries the demo site answers with results; pages and sizes vary so the cache can be defeated.
@@ -35,113 +34,32 @@ QUERIES = ("세종대로", "중구 세종대로", "강남구", "테헤란로", "
            "Gangnam-gu", "종로구", "부산", "마포구", "서초구", "대전", "광주", "전주")
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def tail(path, lines=40):
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop_process(process, sig=signal.SIGTERM, timeout=15):
-    """Stop one process we started; True when it exited on `sig` within `timeout`."""
-    if process is None or process.poll() is not None:
-        return True
-    process.send_signal(sig)
-    try:
-        process.wait(timeout)
-        return True
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
-        return False
-
-
 # ---------------------------------------------------------------- processes by tag
 
-def tagged(tag, include_zombies=False):
-    """Processes whose environment carries TAG_ENV=tag, except this one."""
-    found = []
-    for process in psutil.process_iter(["pid", "name", "ppid", "status"]):
-        if process.pid == os.getpid():
-            continue
-        try:
-            if process.info["status"] == psutil.STATUS_ZOMBIE:
-                # A zombie's environment is gone: it counts if its parent is one of ours.
-                if include_zombies:
-                    found.append(process)
-                continue
-            if process.environ().get(TAG_ENV) == tag:
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
-
-
 def browsers_of(tag):
-    return [p for p in tagged(tag) if p.info["name"] in BROWSER_NAMES]
+    return tagged_processes(tag, names=BROWSER_NAMES)
 
 
 def zombies_of(tag):
     """Zombie processes whose parent is a live process of this tag: children nobody reaps."""
-    ours = {p.pid for p in tagged(tag)}
-    return [p for p in tagged(tag, include_zombies=True)
-            if p.info["status"] == psutil.STATUS_ZOMBIE and p.info["ppid"] in ours]
+    return [p for p in tagged_processes(tag, zombies=True) if p.info["status"] == psutil.STATUS_ZOMBIE]
 
 
 def orphans_of(tag, roots):
     """Tagged processes that are not descendants of `roots` (pids we started): nobody will stop them.
 
-    chrome_crashpad_handler daemonizes itself by design; it is reported separately by
-    crashpad_leftovers() once the browsers are gone.
+    Parents are followed within one snapshot, so a browser starting or exiting meanwhile is not
+    mistaken for an orphan. chrome_crashpad_handler daemonizes itself by design: not counted.
     """
-    kept = set()
-    for pid in roots:
-        try:
-            root = psutil.Process(pid)
-            kept.add(pid)
-            kept.update(child.pid for child in root.children(recursive=True))
-        except psutil.Error:
-            continue
-    return [p for p in tagged(tag) if p.pid not in kept
+    found = tagged_processes(tag)
+    parent = {p.pid: p.info["ppid"] for p in found}
+
+    def descends_from_a_root(pid):
+        while pid in parent and pid not in roots:
+            pid = parent[pid]
+        return pid in roots
+    return [p for p in found if not descends_from_a_root(p.pid)
             and not p.info["name"].startswith("chrome_crashpad")]
-
-
-def owner_alive(process):
-    try:
-        owner = process.environ().get(OWNER_ENV)
-    except psutil.Error:
-        return True
-    return not owner or psutil.pid_exists(int(owner))
-
-
-def kill_tagged(tag):
-    """Last resort in finally blocks: kill what is left of one tag, by PID, and name it.
-
-    A process already on its way out (it exits within 2 s by itself) is not counted as left.
-    """
-    _, left = psutil.wait_procs(tagged(tag), timeout=2)
-    for process in left:
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(left, timeout=5)
-    return [f"{p.info['name']}:{p.pid}" for p in left]
-
-
-def wait_until(predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 # ---------------------------------------------------------------- a source site that fails on demand
@@ -344,8 +262,7 @@ class Stack:
         """Stop nginx and uWSGI; return what outlived them (killed by PID)."""
         stop_process(self.nginx, signal.SIGQUIT)
         stop_process(self.uwsgi, signal.SIGTERM, timeout=30)
-        wait_until(lambda: not tagged(self.tag), 10)
-        return kill_tagged(self.tag)
+        return kill_tagged(self.tag, grace=12)
 
 
 # ---------------------------------------------------------------- one request, and bounded load
@@ -417,25 +334,23 @@ def _quote(text):
     return quote(text)
 
 
+@dataclass
 class Load:
     """`clients` threads sending requests made by `next_request(rng)` until stop() or the limits.
 
     Bounded twice: at most `max_requests` in all and at most `max_seconds` of wall time.
     """
-
-    def __init__(self, port, clients, next_request, max_requests=100_000, max_seconds=120,
-                 timeout=30, seed=1):
-        self.port = port
-        self.clients = clients
-        self.next_request = next_request
-        self.max_requests = max_requests
-        self.max_seconds = max_seconds
-        self.timeout = timeout
-        self.seed = seed
-        self.outcomes = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = []
+    port: int
+    clients: int
+    next_request: object        # rng -> (method, path, body, headers)
+    max_requests: int = 100_000
+    max_seconds: float = 120
+    timeout: float = 30
+    seed: int = 1
+    outcomes: list = field(default_factory=list, init=False)
+    _lock: object = field(default_factory=threading.Lock, init=False, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _threads: list = field(default_factory=list, init=False, repr=False)
 
     def start(self):
         self.deadline = time.monotonic() + self.max_seconds
