@@ -41,27 +41,30 @@ def search_and_detail(port, prefix=""):
     return body
 
 
-def assert_concurrent_misses_cost_one_scrape(port, log_path):
-    """50 identical misses at once, spread over both workers: one scrape (cache=miss) in all.
+def assert_concurrent_misses_cost_one_scrape(port, log_path, rounds=20):
+    """50 identical misses at once, spread over both workers: one scrape (cache=miss) in all,
+    in each of `rounds` rounds in a row (each round asks for another page size: a new key).
 
     Each worker keeps one thread free for quick answers: a request beyond the other threads
     shares the scrape once it has its browser (here or in the other worker); in the moment
     before that it would get 503 busy at once (with Retry-After) rather than hold the last thread.
     """
     from concurrent.futures import ThreadPoolExecutor
-    misses_before = log_path.read_text(errors="replace").count("cache=miss")
-    path = "/searchaddr1?q=" + quote("테헤란로") + "&per_page=7"
-    with ThreadPoolExecutor(50) as clients:
-        answers = list(clients.map(lambda _: http_request(port, "GET", path), range(50)))
-    ok = [body for status, _, body in answers if status == 200]
-    busy = [(headers, body) for status, headers, body in answers if status == 503]
-    assert len(ok) + len(busy) == 50 and ok, [status for status, _, _ in answers]
-    assert len({str(body) for body in ok}) == 1
-    assert all(body["error"]["code"] == "busy" and header_values(headers, "Retry-After")
-               for headers, body in busy)
-    log = log_path.read_text(errors="replace")
-    assert log.count("cache=miss") - misses_before == 1
-    assert log.count("cache=shared") >= 1
+    scrapes = []
+    for per_page in range(1, rounds + 1):
+        misses_before = log_path.read_text(errors="replace").count("cache=miss")
+        path = "/searchaddr1?q=" + quote("테헤란로") + f"&per_page={per_page}"
+        with ThreadPoolExecutor(50) as clients:
+            answers = list(clients.map(lambda _: http_request(port, "GET", path), range(50)))
+        ok = [body for status, _, body in answers if status == 200]
+        busy = [(headers, body) for status, headers, body in answers if status == 503]
+        assert len(ok) + len(busy) == 50 and ok, [status for status, _, _ in answers]
+        assert len({str(body) for body in ok}) == 1
+        assert all(body["error"]["code"] == "busy" and header_values(headers, "Retry-After")
+                   for headers, body in busy)
+        scrapes.append(log_path.read_text(errors="replace").count("cache=miss") - misses_before)
+    assert scrapes == [1] * rounds
+    assert log_path.read_text(errors="replace").count("cache=shared") >= rounds
 
 
 def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
@@ -74,7 +77,7 @@ def test_uwsgi_dev_section_serves_real_searches(process_tag, tmp_path):
         search_and_detail(port)
         status, _, health = http_request(port, "GET", "/healthz")
         assert status == 200 and health["status"] == "ok"
-        for _ in range(2):          # the second time, a kept response (replay.py)
+        for _ in range(2):
             status, headers, body = http_request(port, "GET", "/searchaddr1?q=" + quote("세종대로 110"))
             assert status == 200 and header_values(headers, "X-Cache") == ["HIT"]
             assert header_values(headers, "Access-Control-Allow-Origin") == []
