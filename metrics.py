@@ -11,7 +11,8 @@ import os
 import re
 
 import psutil
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import (CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics,
+                               multiprocess)
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -34,6 +35,8 @@ class ServiceMetrics:
         self.paths = frozenset(paths)
         self.worker = str(worker)
         self.multiproc_dir = multiproc_dir
+        # No *_created series: multiprocess mode has none, and they would double the series.
+        disable_created_metrics()
         registry = self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("searchaddr_http_requests", "HTTP requests answered, by path, method and status",
                                 ("path", "method", "status"), registry=registry)

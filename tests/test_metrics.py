@@ -2,6 +2,7 @@
 (no browser), plus prometheus-client's multiprocess mode across real processes."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -273,3 +274,63 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path):
     assert pick(after, "searchaddr_http_requests_total", status="200") == 5
     assert pick(after, "searchaddr_browsers_limit") == 0
     assert len(pids) == 2
+
+
+def every_metric():
+    """The text format with a sample of every metric the service has."""
+    from answers import Outcome
+
+    class Pool:
+        size = 2
+        on_event = None
+
+        def status(self):
+            return {"open": 1, "in_use": 1}
+
+    metrics = ServiceMetrics(["/searchaddr1", "/searchaddr2", "/healthz"], worker=1)
+    pool = Pool()
+    metrics.watch_pool(pool)
+    for event in ("started", "recycled", "replaced", "failed_starts", "failed_opens", "checkout"):
+        pool.on_event(event, 1.5 if event == "started" else None)
+    metrics.set_build_info("1.1.0", "demo", "156.0.8078.114")
+    metrics.request("/searchaddr1", "GET", 200, 0.07, Outcome(cache="miss", wait_ms=0.2, scrape_ms=60, page_ms=20))
+    metrics.request("/searchaddr1", "GET", 200, 0.0004, Outcome(cache="hit"))
+    metrics.request("/searchaddr2", "POST", 200, 0.07, Outcome(cache="shared"))
+    metrics.request("/nope", "GET", 404, 0.0002)
+    for reason in ("no_thread", "no_browser"):
+        metrics.shed_request(reason)
+    for kind in ("error", "timeout"):
+        metrics.upstream_failure(kind)
+    return metrics.exposition().decode()
+
+
+def test_promtool_check_metrics_passes():
+    lint = subprocess.run(["promtool", "check", "metrics"], input=every_metric().encode(),
+                          capture_output=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert lint.stdout + lint.stderr == b""        # no lint remark either
+
+
+def test_dashboard_panels_query_existing_metrics():
+    with open(os.path.join(ROOT, "deploy", "grafana", "searchaddr.json"), encoding="utf-8") as file:
+        dashboard = json.load(file)
+    exposed = {sample.name for family in text_string_to_metric_families(every_metric())
+               for sample in family.samples}
+    families = {family.name for family in text_string_to_metric_families(every_metric())}
+    panels = [panel for top in dashboard["panels"] for panel in [top] + top.get("panels", [])]
+    used = set()
+    for panel in panels:
+        if panel["type"] == "row":
+            continue
+        exprs = [target["expr"] for target in panel["targets"]]
+        assert exprs, panel["title"]
+        for expr in exprs:
+            names = set(re.findall(r"\bsearchaddr_\w+", expr))
+            assert names, (panel["title"], expr)
+            assert names <= exposed, (panel["title"], names - exposed)
+            used |= names
+    # Every metric the service has is on the dashboard somewhere.
+    unused = {family for family in families
+              if not any(name == family or name.startswith(family + "_") for name in used)}
+    assert unused == set()
+    assert len({panel["id"] for panel in panels}) == len(panels)
