@@ -204,6 +204,7 @@ class BrowserPool:
             if converted:
                 raise converted from error
             raise
+        member.launched = True
         self._count("started", time.monotonic() - started)
         log.info("browser started in %.0f ms (%s)%s", 1000 * (time.monotonic() - started),
                  self.remote_url or "local chromium",
@@ -256,11 +257,11 @@ class BrowserPool:
         self.on_event("closed")
 
     def usable(self):
-        """Open browsers whose processes all still run (no round trip): 0 when none could serve
-        a lookup without a start. A remote browser counts as long as it is open."""
+        """Started browsers whose processes all still run (no round trip): 0 when none could
+        serve a lookup without a start. A remote browser counts as long as it is open."""
         with self._lock:
             members = list(self._open)
-        return sum(1 for member in members if member.alive())
+        return sum(1 for member in members if member.launched and member.alive())
 
 
 def _ignore_event(event, seconds=None):
