@@ -1,6 +1,7 @@
 """Integration: a real Prometheus scrapes /metrics of a real uWSGI instance (2 workers, real
 Chromium) behind a real nginx, and finds exactly the requests the test made, summed over both
 workers. Readiness follows the browsers: unready once they are all killed, ready when back."""
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tests.conftest import browser_processes, tagged_processes, wait_for_no_browsers, write_config
-from tests.servers import (free_port, http_request, nginx_server, prometheus_query, prometheus_server,
+from tests.servers import (ROOT, free_port, http_request, nginx_server, prometheus_query, prometheus_server,
                            stop_process, uwsgi_server, wait_until)
 
 SEARCHES = ["세종대로 110", "테헤란로 152", "강남구 테헤란로", "04524", "Sejong-daero 110"]   # N
@@ -108,7 +109,7 @@ def serve_and_check(server, port, get, served, tmp_path, temp, process_tag):
             return scalar(prometheus, 'max(timestamp(searchaddr_http_requests_total))') > traffic_ended + 0.2
 
         wait_until(scraped_after_traffic, 30, "a scrape after the traffic")
-    print(f"\nserved: {dict(served)}; burst: {burst_ok} ok, {burst_shed} shed")
+        print(f"\nserved: {dict(served)}; burst: {burst_ok} ok, {burst_shed} shed")
         assert scalar(prometheus, 'up{job="searchaddr"}') == 1
         for (path, status), count in served.items():
             assert scalar(prometheus, f'sum(searchaddr_http_requests_total{{path="{path}",'
@@ -131,6 +132,18 @@ def serve_and_check(server, port, get, served, tmp_path, temp, process_tag):
         assert scalar(prometheus, "sum(searchaddr_browser_start_duration_seconds_count)") >= 2
         info = prometheus_query(prometheus, "searchaddr_build_info")
         assert len(info) == 1 and re.fullmatch(r"\d+\.\d+\.\d+\.\d+", info[0][0]["chromium"])
+        # Every query of the dashboard is PromQL that this Prometheus runs, over these series.
+        with open(os.path.join(ROOT, "deploy", "grafana", "searchaddr.json"), encoding="utf-8") as file:
+            dashboard = json.load(file)
+        exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+        assert len(exprs) > 15
+        wait_until(lambda: scalar(prometheus, "min(count_over_time(searchaddr_http_requests_total[1m]))") >= 3,
+                   30, "a few scrapes of every series (rate() needs two)")
+        answered = 0
+        for expr in exprs:
+            answered += bool(prometheus_query(prometheus, expr.replace("$__rate_interval", "1m")
+                                              .replace("$instance", ".*")))
+        assert answered >= len(exprs) - 3        # a few need traffic this test did not make
     # Both workers served searches: Prometheus's sums are over both.
     pids = set(re.findall(r" GET /searchaddr1 200 \d+us cache=miss \S+ pid=(\d+)",
                           (tmp_path / "uwsgi.log").read_text(errors="replace")))
