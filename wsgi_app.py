@@ -201,6 +201,9 @@ def serve():
         host.uwsgi.atexit = on_exit
     if app.metrics.multiproc_dir:
         forget_dead_workers(app.metrics.multiproc_dir)      # workers killed without an exit
+    elif host.uwsgi is not None:
+        log.warning("PROMETHEUS_MULTIPROC_DIR is not a directory (uwsgi.ini sets it): "
+                    "/metrics shows only the worker that answers")
     if host.worker_id > 0:          # a worker, after the fork (lazy-apps); never the master
         app.pool.warm()
     return app
