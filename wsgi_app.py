@@ -40,6 +40,8 @@ ROUTES = {
     "/readyz": (handlers.ready, ("GET", "HEAD")),
     "/metrics": (handlers.metrics, ("GET",)),
 }
+# For operators and their tools, never for web pages: no CORS, whatever the config says.
+OPERATOR_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 
 
 class Service:
@@ -133,6 +135,9 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
         if path not in ROUTES:
             raise ConfigError(f"{config.path}: [cors] paths: {path} is not an endpoint "
                               f"(endpoints: {' '.join(ROUTES)})")
+        if path in OPERATOR_PATHS:
+            raise ConfigError(f"{config.path}: [cors] paths: {path} is for operators, "
+                              f"not for pages on other origins")
     cors = CorsPolicy(config.cors)
     # Under uWSGI one thread per worker stays free for requests that need no browser.
     budget = Budget(max(1, host.threads - 1) if host.threads else None,

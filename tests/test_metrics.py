@@ -179,6 +179,12 @@ def test_metrics_allow_errors_name_the_section_and_key(tmp_path, allow, why):
         load_config(path)
 
 
+def test_operator_paths_cannot_be_cors_paths(tmp_path):
+    for path in ("/metrics", "/readyz", "/livez"):
+        with pytest.raises(ConfigError, match=rf"\[cors\] paths: {path} is for operators"):
+            make_app(tmp_path, cors={"paths": f"/searchaddr1 {path}"})
+
+
 def test_metrics_never_touches_a_browser(tmp_path):
     app, source = make_app(tmp_path)
     pool = app.deps.pool
