@@ -20,9 +20,9 @@ from answers import AddressAnswers, Budget, Overloaded
 from answers.caches import MemoryCache, UwsgiCache
 from config import ConfigError, load_config
 from cors import CorsPolicy
-from metrics import ReadAccess, ServiceMetrics, forget_dead_workers, multiproc_dir
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
                     UpstreamFailed, UpstreamTimedOut)
+from metrics import ReadAccess, ServiceMetrics, forget_dead_workers, multiproc_dir
 from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import BrowserPool, reap_orphans

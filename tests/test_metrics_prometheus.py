@@ -148,6 +148,20 @@ def serve_and_check(server, port, get, served, tmp_path, temp, process_tag):
     pids = set(re.findall(r" GET /searchaddr1 200 \d+us cache=miss \S+ pid=(\d+)",
                           (tmp_path / "uwsgi.log").read_text(errors="replace")))
     assert len(pids) == 2
+    # What /metrics takes in the app (uWSGI's access line), for the record (pytest -s shows it):
+    # while Prometheus scraped during the traffic, and 30 times in a row with no other traffic.
+    def metrics_micros():
+        return [int(m) for m in re.findall(r" GET /metrics 200 (\d+)us ",
+                                           (tmp_path / "uwsgi.log").read_text(errors="replace"))]
+
+    during = sorted(metrics_micros())
+    for _ in range(30):
+        _, _, text = http_request(port, "GET", "/metrics")
+    quiet = sorted(metrics_micros()[len(during):])
+    series = len([line for line in text.decode().splitlines() if line and not line.startswith("#")])
+    print(f"/metrics in the app ({series} series): median {during[len(during) // 2] / 1000:.2f} ms "
+          f"during the traffic ({len(during)} scrapes); median {quiet[len(quiet) // 2] / 1000:.2f} ms, "
+          f"p90 {quiet[int(len(quiet) * 0.9)] / 1000:.2f} ms when quiet (load average {os.getloadavg()[0]:.0f})")
 
     # The text format passes Prometheus's own linter.
     _, _, text = http_request(port, "GET", "/metrics")
