@@ -31,8 +31,11 @@ class ServiceMetrics:
 
     content_type = CONTENT_TYPE
 
-    def __init__(self, paths, worker=0, multiproc_dir=None):
+    def __init__(self, paths, worker=0, multiproc_dir=None, untimed=()):
         self.paths = frozenset(paths)
+        # Paths whose duration nobody needs (probes, /metrics: Prometheus times its own scrapes),
+        # and paths no route knows: counted, not timed, so they add no histogram series.
+        self.timed = self.paths - frozenset(untimed)
         self.worker = str(worker)
         self.multiproc_dir = multiproc_dir
         # No *_created series: multiprocess mode has none, and they would double the series.
@@ -41,7 +44,8 @@ class ServiceMetrics:
         self.requests = Counter("searchaddr_http_requests", "HTTP requests answered, by path, method and status",
                                 ("path", "method", "status"), registry=registry)
         self.request_seconds = Histogram("searchaddr_http_request_duration_seconds",
-                                         "Time from the request reaching the app to its response",
+                                         "Time from the request reaching the app to its response "
+                                         "(the API paths and /healthz)",
                                          ("path",), registry=registry, buckets=REQUEST_BUCKETS)
         self.answers = Counter("searchaddr_answers", "Lookups answered, by where the answer came from: "
                                "cache hit, a scrape of its own (miss), or another request's scrape (shared)",
@@ -103,7 +107,8 @@ class ServiceMetrics:
         """One answered request, and the lookup behind it (an answers.Outcome, or None)."""
         path = path if path in self.paths else "other"       # a client's path is not a label
         self.requests.labels(path, method if method in METHODS else "other", str(status)).inc()
-        self.request_seconds.labels(path).observe(seconds)
+        if path in self.timed:
+            self.request_seconds.labels(path).observe(seconds)
         if outcome is None:
             return
         self.answers.labels(path, outcome.cache).inc()

@@ -142,7 +142,8 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
     # Under uWSGI one thread per worker stays free for requests that need no browser.
     budget = Budget(max(1, host.threads - 1) if host.threads else None,
                     config.scraper.checkout_timeout)
-    metrics = ServiceMetrics(ROUTES, host.worker_id, multiproc_dir() if host.uwsgi else None)
+    metrics = ServiceMetrics(ROUTES, host.worker_id, multiproc_dir() if host.uwsgi else None,
+                             untimed=OPERATOR_PATHS)
     metrics.watch_pool(pool)
     metrics.set_build_info(VERSION, config.scraper.source, chromium_version)
     deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget), pool=pool, cache=cache,

@@ -60,6 +60,9 @@ def test_requests_are_counted_by_path_method_and_status(tmp_path):
     assert value(found, requests, path="other", method="other", status="404") == 1
     assert not [key for key in found if "/no/such" in str(key) or "BREW" in str(key)]
     assert value(found, "searchaddr_http_request_duration_seconds_count", path="/searchaddr1") == 4
+    # Probes, /metrics and unknown paths are counted but not timed: no histogram series of their own.
+    assert value(found, "searchaddr_http_request_duration_seconds_count", path="other") == 0
+    assert value(found, "searchaddr_http_request_duration_seconds_count", path="/metrics") == 0
 
 
 def test_cache_hits_misses_and_what_a_scrape_took(tmp_path):
