@@ -145,7 +145,7 @@ def serve_and_check(server, port, get, served, tmp_path, temp, process_tag):
                                               .replace("$instance", ".*")))
         assert answered >= len(exprs) - 3        # a few need traffic this test did not make
     # Both workers served searches: Prometheus's sums are over both.
-    pids = set(re.findall(r" GET /searchaddr1 200 \d+us cache=miss \S+ pid=(\d+)",
+    pids = set(re.findall(r" GET /searchaddr[12] \d{3} \d+us cache=\S+ \S+ pid=(\d+)",
                           (tmp_path / "uwsgi.log").read_text(errors="replace")))
     assert len(pids) == 2
     # What /metrics takes in the app (uWSGI's access line), for the record (pytest -s shows it):
