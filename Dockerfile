@@ -61,7 +61,9 @@ WORKDIR /app
 # The socket (run/searchaddr.sock) and the log (logs/searchaddr.log), bind-mounted by the host.
 VOLUME ["/app/run", "/app/logs"]
 
+# Liveness (/livez): the service answers. Readiness (/readyz: a browser can serve) is for the
+# load balancer or orchestrator; a restart would not bring browsers back sooner (docs/monitoring.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python3", "/app/deploy/healthcheck.py"]
+    CMD ["python3", "/app/deploy/healthcheck.py", "/livez"]
 # tini is PID 1: it passes SIGTERM to the uWSGI master and reaps any process left orphaned.
 ENTRYPOINT ["/usr/bin/tini", "--", "/opt/venv/bin/uwsgi", "--ini", "/app/uwsgi.ini"]

@@ -1,5 +1,6 @@
 """The service's INI file: read once at start-up, validated, never silently defaulted."""
 import configparser
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -42,11 +43,17 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    allow: tuple = ("127.0.0.1", "::1", "unix")     # who may read /metrics
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     cors: CorsSettings
     scraper: ScraperSettings
     cache: CacheSettings
+    metrics: MetricsSettings = MetricsSettings()
 
 
 def split_list(value):
@@ -157,6 +164,22 @@ def _cache(parser):
     return settings
 
 
+def _metrics(parser):
+    if not parser.has_section("metrics"):      # optional: the defaults suit most hosts
+        return MetricsSettings()
+    section = _Section(parser, "metrics")
+    allow = split_list(section.text("allow", " ".join(MetricsSettings.allow)))
+    for item in allow:
+        if item != "unix":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                section.fail("allow", f"{item!r} is not an IP address, a network such as "
+                                      f"10.0.0.0/8, or unix")
+    section.reject_unknown()
+    return MetricsSettings(allow=allow)
+
+
 def load_config(path=None):
     """Read the file named by `path`, else $SEARCHADDR_CONFIG, else the repo's searchaddr.ini."""
     path = path or os.environ.get("SEARCHADDR_CONFIG") or DEFAULT_PATH
@@ -176,6 +199,6 @@ def load_config(path=None):
         raise ConfigError(f"config file {path} is not valid INI: {error}") from None
     try:
         return Config(path=path, cors=_cors(parser), scraper=_scraper(parser),
-                      cache=_cache(parser))
+                      cache=_cache(parser), metrics=_metrics(parser))
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from None

@@ -14,9 +14,10 @@ def encode(value):
     return _ENCODER.encode(value).encode("utf-8", "replace")
 
 
-def json_response(data, status=200, headers=()):
-    """A response whose body is JSON bytes; `headers` is a sequence of (name, value)."""
-    headerlist = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(data)))]
+def json_response(data, status=200, headers=(), content_type=JSON_TYPE):
+    """A response whose body is JSON bytes (or another `content_type`); `headers` is a sequence
+    of (name, value)."""
+    headerlist = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
     headerlist.extend(headers)
     return Response(body=data, status=status, headerlist=headerlist)
 

@@ -6,6 +6,9 @@ uWSGI calls serve() in each worker (uwsgi.ini), tests and tools call create_app(
 """
 import atexit
 import logging
+import os
+import re
+import subprocess
 import time
 
 from webob import Request, Response
@@ -19,26 +22,33 @@ from config import ConfigError, load_config
 from cors import CorsPolicy
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
                     UpstreamFailed, UpstreamTimedOut)
+from metrics import ReadAccess, ServiceMetrics, forget_dead_workers, multiproc_dir
 from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import BrowserPool, reap_orphans
 from scraper.sources import SOURCES
 
 log = logging.getLogger("searchaddr")
+VERSION = "1.1.0"
 
 # path -> (handler, allowed methods). The router below owns 404 and 405 + Allow.
 ROUTES = {
     "/searchaddr1": (handlers.search_addresses, ("GET", "POST")),
     "/searchaddr2": (handlers.address_detail, ("GET", "POST")),
     "/healthz": (handlers.health, ("GET", "HEAD")),
+    "/livez": (handlers.alive, ("GET", "HEAD")),
+    "/readyz": (handlers.ready, ("GET", "HEAD")),
+    "/metrics": (handlers.metrics, ("GET",)),
 }
+# For operators and their tools, never for web pages: no CORS, whatever the config says.
+OPERATOR_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 
 
 class Service:
     """The WSGI edge: environ -> Request -> one handler -> Response, with CORS; every error
     becomes JSON here, and every request one access line."""
 
-    def __init__(self, routes, deps, cors, access_log, checkout_timeout, cache_ttl):
+    def __init__(self, routes, deps, cors, access_log, checkout_timeout, cache_ttl, metrics):
         self.routes = {path: (handler, methods, ", ".join(methods + ("OPTIONS",)))
                        for path, (handler, methods) in routes.items()}
         self.deps = deps
@@ -46,6 +56,7 @@ class Service:
         self.access_log = access_log
         self.retry_after = {"Retry-After": str(max(1, round(checkout_timeout)))}
         self.cache_control = f"public, max-age={cache_ttl}"
+        self.metrics = metrics
 
     @property
     def pool(self):
@@ -71,6 +82,7 @@ class Service:
             response.headerlist.append(("Vary", "Origin"))
             response.headerlist.extend(cors_headers)
         self.access_log.write(method, path, response.status_code, started, outcome)
+        self.metrics.request(path, method, response.status_code, time.monotonic() - started, outcome)
         # What webob's Response.__call__ does, less the parts this service never needs (a relative
         # Location to absolutize, conditional responses).
         start_response(response.status, response.headerlist)
@@ -99,35 +111,46 @@ class Service:
                        f"scrape;dur={outcome.scrape_ms:.1f}, page;dur={outcome.page_ms:.1f}")]
         if outcome is not None:
             headers.append(("Cache-Control", self.cache_control if method == "GET" else "no-store"))
-        return json_response(reply.body, headers=headers), outcome
+        return json_response(reply.body, headers=headers, content_type=reply.content_type), outcome
 
     def api_error_for(self, error, method, path):
         """The contract's error for what the answers or the scraper raised; anything else is a
         500, logged with its traceback and never sent."""
         if isinstance(error, (PoolTimeout, Overloaded)):
+            self.metrics.shed_request("no_thread" if isinstance(error, Overloaded) else "no_browser")
             return Busy(str(error), headers=self.retry_after)
         if isinstance(error, UpstreamTimeout):
+            self.metrics.upstream_failure("timeout")
             return UpstreamTimedOut()
         if isinstance(error, UpstreamError):
+            self.metrics.upstream_failure("error")
             return UpstreamFailed(str(error) or None)
         log.error("internal error on %s %r", method, path, exc_info=error)
         return Internal()
 
 
-def build_app(config, pool, cache, host=uwsgi_host.Host()):
+def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unknown"):
     """The WSGI app for a loaded config, a browser pool (with its source) and a cache."""
     for path in config.cors.paths:
         if path not in ROUTES:
             raise ConfigError(f"{config.path}: [cors] paths: {path} is not an endpoint "
                               f"(endpoints: {' '.join(ROUTES)})")
+        if path in OPERATOR_PATHS:
+            raise ConfigError(f"{config.path}: [cors] paths: {path} is for operators, "
+                              f"not for pages on other origins")
     cors = CorsPolicy(config.cors)
     # Under uWSGI one thread per worker stays free for requests that need no browser.
     budget = Budget(max(1, host.threads - 1) if host.threads else None,
                     config.scraper.checkout_timeout)
+    metrics = ServiceMetrics(ROUTES, host.worker_id, multiproc_dir() if host.uwsgi else None,
+                             untimed=OPERATOR_PATHS)
+    metrics.watch_pool(pool)
+    metrics.set_build_info(VERSION, config.scraper.source, chromium_version)
     deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget), pool=pool, cache=cache,
-                         source_name=config.scraper.source, source_json=encode(config.scraper.source))
+                         source_name=config.scraper.source, source_json=encode(config.scraper.source),
+                         metrics=metrics, metrics_access=ReadAccess(config.metrics.allow))
     return Service(ROUTES, deps, cors, AccessLog(host.uwsgi if host.writes_access_log else None),
-                   config.scraper.checkout_timeout, config.cache.ttl)
+                   config.scraper.checkout_timeout, config.cache.ttl, metrics)
 
 
 def create_app(config_path=None, host=None):
@@ -147,7 +170,20 @@ def create_app(config_path=None, host=None):
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:
         cache = MemoryCache(config.cache.size, config.cache.ttl)
-    return build_app(config, pool, cache, host)
+    return build_app(config, pool, cache, host, read_chromium_version(settings))
+
+
+def read_chromium_version(settings):
+    """'156.0.8078.114' for the configured local Chromium; "remote" or "unknown" otherwise."""
+    if settings.remote_url:
+        return "remote"
+    try:
+        output = subprocess.run([settings.chromium, "--version"], capture_output=True, text=True,
+                                timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    match = re.search(r"\d+(\.\d+){3}", output)
+    return match.group(0) if match else "unknown"
 
 
 def serve():
@@ -163,10 +199,17 @@ def serve():
 
         def on_exit():
             app.pool.close()
+            if app.metrics.multiproc_dir:
+                forget_dead_workers(app.metrics.multiproc_dir, os.getpid())
             if previous:
                 previous()
 
         host.uwsgi.atexit = on_exit
+    if app.metrics.multiproc_dir:
+        forget_dead_workers(app.metrics.multiproc_dir)      # workers killed without an exit
+    elif host.uwsgi is not None:
+        log.warning("PROMETHEUS_MULTIPROC_DIR is not a directory (uwsgi.ini sets it): "
+                    "/metrics shows only the worker that answers")
     if host.worker_id > 0:          # a worker, after the fork (lazy-apps); never the master
         app.pool.warm()
     return app

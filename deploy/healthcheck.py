@@ -1,7 +1,11 @@
-"""Container health check: GET /healthz over the service's own uWSGI socket (stdlib only).
+"""Container health check: GET /livez over the service's own uWSGI socket (stdlib only).
 
-Exit 0 when the service answers 200 with status "ok", else 1 with the reason on stderr.
-The socket is $SEARCHADDR_SOCKET, else run/searchaddr.sock next to uwsgi.ini.
+    python3 deploy/healthcheck.py [/livez | /readyz | /healthz]
+
+Exit 0 when the service answers 200, else 1 with the reason on stderr. The Docker HEALTHCHECK
+asks /livez (the service answers): a container whose browsers are down is not restarted for it,
+since a restart would only start them again; /readyz (a browser can serve) is for whatever sends
+traffic to it. The socket is $SEARCHADDR_SOCKET, else run/searchaddr.sock next to uwsgi.ini.
 """
 import json
 import os
@@ -38,19 +42,20 @@ def get(socket_path, path, timeout=4.0):
     return status, body
 
 
-def main():
+def main(argv):
+    path = argv[1] if len(argv) > 1 else "/livez"
     socket_path = os.environ.get("SEARCHADDR_SOCKET") or DEFAULT_SOCKET
     try:
-        status, body = get(socket_path, "/healthz")
-        state = json.loads(body).get("status")
+        status, body = get(socket_path, path)
+        answer = json.loads(body)
     except (OSError, ValueError, IndexError) as error:
         print(f"unhealthy: {socket_path}: {error}", file=sys.stderr)
         return 1
-    if status != 200 or state != "ok":
-        print(f"unhealthy: /healthz answered {status} {state!r}", file=sys.stderr)
+    if status != 200:
+        print(f"unhealthy: {path} answered {status} {answer.get('error', answer)}", file=sys.stderr)
         return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))

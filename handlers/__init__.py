@@ -3,10 +3,10 @@ import time
 from dataclasses import dataclass
 
 from answers import Outcome
-from errors import AddressNotFound
+from errors import AddressNotFound, Forbidden, NotReady
 from handlers.params import (detail_params, params_from_body, params_from_pairs,
                              parse_query_string, read_body, search_params)
-from responses import encode
+from responses import JSON_TYPE, encode
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,8 @@ class Deps:
     cache: object
     source_name: str
     source_json: bytes = b'""'    # source_name as a JSON string, encoded once
+    metrics: object = None        # metrics.ServiceMetrics
+    metrics_access: object = None # metrics.ReadAccess: who may read /metrics
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Reply:
     """A handler's answer: the JSON body, and the lookup behind it (None for one that made none)."""
     body: bytes
     outcome: Outcome = None
+    content_type: str = JSON_TYPE
 
 
 def request_params(request):
@@ -63,6 +66,29 @@ def address_detail(request, deps):
 
 
 def health(request, deps):
-    """Cheap: reports state, starts no browser."""
-    return Reply(encode({"status": "ok", "source": deps.source_name,
+    """Cheap: reports state, starts no browser. `ready` is what /readyz decides."""
+    return Reply(encode({"status": "ok", "ready": deps.pool.usable() > 0, "source": deps.source_name,
                          "pool": deps.pool.status(), "cache": deps.cache.status()}))
+
+
+def alive(request, deps):
+    """Liveness: this worker answers. Touches neither browsers nor the cache."""
+    return Reply(b'{"status":"ok"}')
+
+
+def ready(request, deps):
+    """Readiness: at least one of this worker's browsers runs, so a lookup gets one within
+    checkout_timeout instead of waiting for a start. A worker with none asks its pool to start
+    one in the background (the request does not wait for it) and answers 503 until it runs."""
+    usable = deps.pool.usable()
+    if usable == 0:
+        deps.pool.warm(max(1, deps.pool.warm_count))
+        raise NotReady("no browser runs in this worker; one is starting")
+    return Reply(encode({"status": "ready", "browsers": usable}))
+
+
+def metrics(request, deps):
+    """The Prometheus text format of every worker's metrics; never touches a browser."""
+    if not deps.metrics_access.allows(request.environ.get("REMOTE_ADDR")):
+        raise Forbidden("/metrics is not readable from this address ([metrics] allow)")
+    return Reply(deps.metrics.exposition(), content_type=deps.metrics.content_type)

@@ -47,6 +47,8 @@ class Browser:
         self.script_timeout = None
         # Why the source page is not loaded (None: it is); set by the pool.
         self.page_error = None
+        # True once the pool's start of it is done (with or without the source page).
+        self.launched = False
         self.processes = _local_processes(service)
 
     def alive(self):

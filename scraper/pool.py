@@ -29,7 +29,7 @@ class BrowserPool:
 
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
                  chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
-                 remote_url="", warm=0):
+                 remote_url="", warm=0, on_event=None):
         self.source = source
         self.size = size
         self.page_timeout = page_timeout
@@ -49,6 +49,10 @@ class BrowserPool:
         # One launcher thread: starts are serialized, so a burst of demand cannot start a storm
         # of browsers that all miss their deadlines on a busy machine.
         self._launcher = Launcher(threads=1)
+        # Told of every change, outside the pool's lock, as on_event(event, seconds): "checkout",
+        # "checkin", "started" (seconds: how long the start took), "recycled", "replaced",
+        # "failed_starts", "failed_opens", "closed". It must be quick and must not raise.
+        self.on_event = on_event or _ignore_event
 
     @contextmanager
     def browser(self, timeout):
@@ -61,6 +65,7 @@ class BrowserPool:
         member = self._checkout(timeout)
         with self._lock:
             self._in_use += 1
+        self.on_event("checkout")
         slot_handed_over = False
         try:
             deadline = time.monotonic() + self.page_timeout
@@ -114,6 +119,7 @@ class BrowserPool:
         finally:
             with self._lock:
                 self._in_use -= 1
+            self.on_event("checkin")
             if not slot_handed_over:
                 self._slots.put(member)
 
@@ -144,6 +150,9 @@ class BrowserPool:
                 member = self._slots.get_nowait()
             except queue.Empty:
                 break
+            if member is not None and not member.alive():
+                self._discard(member, "replaced", "found dead while idle")
+                member = None
             if member is not None:
                 idle.append(member)
                 count -= 1
@@ -195,7 +204,8 @@ class BrowserPool:
             if converted:
                 raise converted from error
             raise
-        self._count("started")
+        member.launched = True
+        self._count("started", time.monotonic() - started)
         log.info("browser started in %.0f ms (%s)%s", 1000 * (time.monotonic() - started),
                  self.remote_url or "local chromium",
                  "" if member.page_error is None else ", without the source page")
@@ -212,9 +222,10 @@ class BrowserPool:
             raise
         member.page_error = None
 
-    def _count(self, name):
+    def _count(self, name, seconds=None):
         with self._lock:
             self.counts[name] += 1
+        self.on_event(name, seconds)
 
     def _discard(self, member, count, why):
         with self._lock:
@@ -222,6 +233,7 @@ class BrowserPool:
             self.counts[count] += 1
         log.info("browser %s: %s", count, why)
         _quit(member)
+        self.on_event(count)
 
     def status(self):
         with self._lock:
@@ -242,6 +254,18 @@ class BrowserPool:
             self._open.clear()
         for member in members:
             _quit(member)
+        self.on_event("closed")
+
+    def usable(self):
+        """Started browsers whose processes all still run (no round trip): 0 when none could
+        serve a lookup without a start. A remote browser counts as long as it is open."""
+        with self._lock:
+            members = list(self._open)
+        return sum(1 for member in members if member.launched and member.alive())
+
+
+def _ignore_event(event, seconds=None):
+    pass
 
 
 class Launcher:

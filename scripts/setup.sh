@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(chromium chromium-driver python3 python3-venv python3-dev gcc libpcre2-dev util-linux curl)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nginx jekyll fonts-nanum podman buildah runc uidmap debootstrap
+  packages+=(nginx jekyll fonts-nanum podman buildah runc uidmap debootstrap prometheus
              containernetworking-plugins iptables)
   # Java (Selenium Grid) and npm (the Grid's jar) may come from elsewhere, e.g. NodeSource's
   # nodejs, which conflicts with Debian's npm: install them only when the command is missing.

@@ -47,23 +47,35 @@ class FakePool:
     """At most `size` concurrent users, like BrowserPool, without browsers."""
 
     page_timeout = 8.0
+    warm_count = 1
 
-    def __init__(self, source, size=2):
+    def __init__(self, source, size=2, usable=1):
         self.source = source
         self._free = threading.Semaphore(size)
         self.size = size
+        self.running = usable       # what usable() reports: browsers that could serve now
+        self.warmed = 0             # times warm() was asked for
+        self.on_event = lambda event, seconds=None: None
 
     @contextmanager
     def browser(self, timeout):
         if not self._free.acquire(timeout=timeout):
             raise PoolTimeout(f"no browser free within {timeout} s")
+        self.on_event("checkout")
         try:
             yield None
         finally:
             self._free.release()
+            self.on_event("checkin")
 
     def status(self):
-        return {"size": self.size, "fake": True}
+        return {"size": self.size, "fake": True, "open": self.running, "in_use": 0}
+
+    def usable(self):
+        return self.running
+
+    def warm(self, count=None):
+        self.warmed += 1
 
     def close(self):
         pass

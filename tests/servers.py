@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.processes import stop_process, wait_until
+from tests.processes import free_port, stop_process, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -135,3 +135,54 @@ def http_request(port, method, path, body=None, headers=None, timeout=60):
 
 def header_values(headers, name):
     return [value for key, value in headers if key.lower() == name.lower()]
+
+
+@contextmanager
+def prometheus_server(targets, directory, interval="1s"):
+    """A real Prometheus (Debian's package) on a loopback port, scraping `targets` (host:port,
+    path /metrics) every `interval`, its storage under `directory`; yields its base URL."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "prometheus.yml"
+    config.write_text(f"""global:
+  scrape_interval: {interval}
+  scrape_timeout: {interval}
+scrape_configs:
+  - job_name: searchaddr
+    static_configs:
+      - targets: {json.dumps(list(targets))}
+""", encoding="utf-8")
+    port = free_port()
+    log = open(directory / "prometheus.log", "ab")
+    process = subprocess.Popen(["prometheus", f"--config.file={config}",
+                                f"--storage.tsdb.path={directory / 'data'}",
+                                f"--web.listen-address=127.0.0.1:{port}"],
+                               cwd=directory, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready():
+        if process.poll() is not None:
+            return True
+        try:
+            return http_request(port, "GET", "/-/ready", timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(ready, 60, "prometheus")
+        if process.poll() is not None:
+            raise RuntimeError(f"prometheus exited: {(directory / 'prometheus.log').read_text()}")
+        yield url
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def prometheus_query(url, query):
+    """The instant vector of `query` at the latest samples, as [(labels, float value)]."""
+    from urllib.parse import urlencode
+    from urllib.request import urlopen
+    with urlopen(f"{url}/api/v1/query?{urlencode({'query': query})}", timeout=10) as answer:
+        body = json.load(answer)
+    assert body["status"] == "success", body
+    return [(item["metric"], float(item["value"][1])) for item in body["data"]["result"]]

@@ -3,6 +3,7 @@
 The socket directory is set up as the README says for production (group www-data, setgid, 2750),
 and nginx runs as the host's would (workers as www-data when the tests run as root)."""
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -73,6 +74,13 @@ def test_api_server_example(service):
         status, headers, body = http_request(port, "GET", "/healthz")
         assert status == 200 and body["status"] == "ok"
         assert header_values(headers, "Access-Control-Allow-Origin") == []
+        # /metrics from the loopback, through the API server and its loopback monitoring server.
+        status, headers, body = http_request(port, "GET", "/metrics")
+        assert status == 200 and b"searchaddr_http_requests_total" in body
+        monitoring, = [int(p) for p in re.findall(r"listen 127\.0\.0\.1:(\d+);", config) if int(p) != port]
+        for path in ("/metrics", "/readyz", "/livez"):
+            assert http_request(monitoring, "GET", path)[0] == 200, path
+        assert http_request(monitoring, "GET", CITY_HALL)[0] == 404
 
 
 def test_blog_location_example(service, tmp_path):
@@ -90,6 +98,7 @@ def test_blog_location_example(service, tmp_path):
             assert_city_hall(*http_request(port, "GET", "/api" + CITY_HALL), origin=None)
             status, _, body = http_request(port, "GET", "/api/healthz")
             assert status == 200 and body["status"] == "ok"
+            assert http_request(port, "GET", "/api/metrics")[0] == 403      # nginx: not for visitors
             status, _, body = http_request(port, "GET", "/api/nowhere")
             assert status == 404 and body["error"]["code"] == "not_found"
     finally:

@@ -236,3 +236,28 @@ def test_warm_adds_to_browsers_already_open(make_pool):
         time.sleep(0.05)
     assert pool.status()["started"] == 2 and pool.status()["open"] == 2
     assert search(pool)["total"] == 1 and pool.status()["started"] == 2
+
+
+def test_events_tell_an_observer_and_warm_replaces_a_dead_idle_browser(make_pool):
+    """What the service's metrics follow (on_event), and what readiness asks (usable, warm)."""
+    events = []
+    pool = make_pool(size=1, on_event=lambda event, seconds=None: events.append((event, seconds)))
+    assert pool.usable() == 0
+    search(pool, timeout=30)
+    assert [event for event, _ in events] == ["checkout", "started", "checkin"]
+    assert 0.1 < events[1][1] < 30                  # the start's own seconds
+    assert pool.usable() == 1
+    member = next(iter(pool._open))
+    for process in member.processes:
+        process.kill()
+    psutil.wait_procs(member.processes, timeout=5)
+    assert pool.usable() == 0                       # no round trip: the processes are gone
+    events.clear()
+    pool.warm(1)                                    # what /readyz asks when none is usable
+    deadline = time.monotonic() + 60
+    while (pool.usable() == 0 or len(events) < 2) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pool.usable() == 1
+    assert [event for event, _ in events] == ["replaced", "started"]
+    assert pool.status()["replaced"] == 1 and pool.status()["started"] == 2
+    assert search(pool)["total"] == 1

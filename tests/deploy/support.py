@@ -13,7 +13,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from tests.processes import TAG_ENV, stop_process, wait_until
+from tests.processes import TAG_ENV, free_port, stop_process, wait_until
 from tests.servers import ROOT, _port_open, http_request, nginx_command, write_nginx_conf
 
 NGINX_EXAMPLES = os.path.join(ROOT, "deploy", "nginx")
@@ -65,6 +65,8 @@ def render_example(name, port, sockets, root=None, enable_limit_req=True):
     active = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
     assert "Access-Control" not in active, f"{name}: CORS headers belong to the app, not nginx"
     text = re.sub(r"listen 80;", f"listen 127.0.0.1:{port};", text)
+    # The loopback monitoring servers (9180...): a free port each, not a fixed one.
+    text = re.sub(r"listen 127\.0\.0\.1:918\d;", lambda _: f"listen 127.0.0.1:{free_port()};", text)
     examples = re.findall(r"unix:/srv/searchaddr[^;\s]*\.sock", text)
     assert examples, f"{name} has no unix socket to point at"
     for index, example in enumerate(dict.fromkeys(examples)):
