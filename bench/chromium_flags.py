@@ -44,7 +44,6 @@ VARIANTS = {
     "software rasterizer off": (("--disable-software-rasterizer",), ()),
     "gpu in process": (("--in-process-gpu",), ()),
     "V8 semi-space 1 MB": (("--js-flags=--max-semi-space-size=1",), ()),
-    "V8 old space 64 MB": (("--js-flags=--max-old-space-size=64",), ()),
     "V8 lite mode": (("--js-flags=--lite-mode",), ()),
     "low-end device mode": (("--enable-low-end-device-mode",), ()),
     "crash reporter off": (("--disable-crash-reporter", "--disable-breakpad"), ()),
@@ -52,7 +51,6 @@ VARIANTS = {
     "single process": (("--single-process",), ()),
     "with background networking": ((), ("--disable-background-networking",)),
     "with component updates": ((), ("--disable-component-update",)),
-    "with extensions": ((), ("--disable-extensions",)),
     "lean": (None, None),
 }
 
@@ -112,6 +110,7 @@ def main():
     parser.add_argument("--searches", type=int, default=2000)
     parser.add_argument("--only", nargs="*", choices=list(VARIANTS))
     parser.add_argument("--threads", type=int, default=2, help="variants driven at once")
+    parser.add_argument("--every", type=int, default=500, help="print the table every N searches")
     args = parser.parse_args()
     source = DemoSource()
     variants = [Variant(name, *VARIANTS[name]) for name in (args.only or VARIANTS)]
@@ -126,15 +125,20 @@ def main():
         for variant in variants:
             variant.measure("warm")
         groups = [variants[n::args.threads] for n in range(args.threads)]
-        done = [0]
+
+        checkpoint = threading.Barrier(len(groups))
 
         def drive(group):
             for i in range(args.searches):
                 for variant in group:
                     variant.search(source, i)
-                if group is groups[0] and (i + 1) % 250 == 0:
-                    print(f"    {i + 1}/{args.searches}; {cpu_load()}", flush=True)
-            done[0] += 1
+                if (i + 1) % args.every == 0 and i + 1 < args.searches:
+                    checkpoint.wait()
+                    if group is groups[0]:
+                        for variant in variants:
+                            variant.measure("after")
+                        report(variants, i + 1)
+                    checkpoint.wait()
 
         threads = [threading.Thread(target=drive, args=(group,), daemon=True) for group in groups]
         for thread in threads:
@@ -144,25 +148,30 @@ def main():
         time.sleep(2)
         for variant in variants:
             variant.measure("after")
-        rows = []
-        for variant in variants:
-            alive = variant.browser is not None and variant.browser.alive()
-            warm, after = variant.memory.get("warm"), variant.memory.get("after")
-            rows.append({
-                "variant": variant.name, "flags": variant.flags, "start_s": variant.started_s,
-                "searches": len(variant.latencies) + len(variant.failures),
-                "failures": len(variant.failures), "first_failures": variant.failures[:3], "alive": alive,
-                "p50_ms": 1000 * percentile(variant.latencies, .5) if variant.latencies else None,
-                "p90_ms": 1000 * percentile(variant.latencies, .9) if variant.latencies else None,
-                "processes": sum(k["count"] for k in after["kinds"].values()) if after else None,
-                "warm_pss": warm and warm["total_pss"], "warm_alone": warm and warm["total_alone"],
-                "after_pss": after and after["total_pss"], "after_alone": after and after["total_alone"],
-                "kinds_after": after and {k: round(v["alone"], 1) for k, v in after["kinds"].items()}})
+        report(variants, args.searches)
     finally:
         for variant in variants:
             variant.stop()
+
+
+def report(variants, searches):
+    """Print the table so far and write it to bench/results/chromium_flags.json."""
+    rows = []
+    for variant in variants:
+        alive = variant.browser is not None and variant.browser.alive()
+        warm, after = variant.memory.get("warm"), variant.memory.get("after")
+        rows.append({
+            "variant": variant.name, "flags": variant.flags, "start_s": variant.started_s,
+            "searches": len(variant.latencies) + len(variant.failures),
+            "failures": len(variant.failures), "first_failures": variant.failures[:3], "alive": alive,
+            "p50_ms": 1000 * percentile(variant.latencies, .5) if variant.latencies else None,
+            "p90_ms": 1000 * percentile(variant.latencies, .9) if variant.latencies else None,
+            "processes": sum(k["count"] for k in after["kinds"].values()) if after else None,
+            "warm_pss": warm and warm["total_pss"], "warm_alone": warm and warm["total_alone"],
+            "after_pss": after and after["total_pss"], "after_alone": after and after["total_alone"],
+            "kinds_after": after and {k: round(v["alone"], 1) for k, v in after["kinds"].items()}})
     base = next((r for r in rows if r["variant"] == "today"), None)
-    print(f"\n{args.searches} varied searches per variant, round robin; {cpu_load()}\n")
+    print(f"\n{searches} varied searches per variant, round robin; {cpu_load()}\n")
     print("| variant | processes | alone MB warm / after | vs today | pss MB after | p50 ms | vs today |"
           " p90 ms | failed | browser alive |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -171,12 +180,13 @@ def main():
         vs_p50 = f"{r['p50_ms'] / base['p50_ms']:.2f}x" if base and r["p50_ms"] and base["p50_ms"] else "-"
         print(f"| {r['variant']} | {r['processes']} | {r['warm_alone'] or 0:.0f} / {r['after_alone'] or 0:.0f} |"
               f" {vs_mem} | {r['after_pss'] or 0:.0f} | {r['p50_ms'] or 0:.1f} | {vs_p50} |"
-              f" {r['p90_ms'] or 0:.1f} | {r['failures']} of {r['searches']} | {'yes' if r['alive'] else 'NO'} |")
+              f" {r['p90_ms'] or 0:.1f} | {r['failures']} of {r['searches']} | {'yes' if r['alive'] else 'NO'} |",
+              flush=True)
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "chromium_flags.json").write_text(json.dumps(
-        {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "argv": sys.argv[1:], "rows": rows}, indent=1,
-        ensure_ascii=False, default=str), encoding="utf-8")
+        {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "argv": sys.argv[1:], "searches": searches, "rows": rows},
+        indent=1, ensure_ascii=False, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":

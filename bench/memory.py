@@ -2,7 +2,7 @@
 
     python3 bench/memory.py                    # every instance below, side by side in one run
     python3 bench/memory.py --searches 500     # shorter
-    python3 bench/memory.py --only default 1gb
+    python3 bench/memory.py --only today-flags default
     python3 bench/memory.py soak --minutes 30  # one instance, varied searches at a bounded rate,
                                                # memory of each browser sampled every minute
 
@@ -11,8 +11,8 @@ with SEARCHADDR_BENCH_TAG=<uuid>, listening on 127.0.0.1:<free port>; only what 
 changed):
   today       the flags and sizing before issue 16: 2 workers x 8 threads, 2 browsers each
   today-flags the default sizing with the flags before issue 16 (the latency comparison)
-  default     the files as they are
-  1gb, 2gb    the profiles of docs/memory.md
+  default     the files as they are: the 1 GB profile of docs/memory.md
+  2gb         the 2 GB profile: 2 workers, 2 browsers each
   per-request one Chrome per request (bench/peers/flask_seed.py, peer (b)), sampled while it works
 
 Every instance is up at the same time; searches go to one instance at a time in chunks, round
@@ -51,14 +51,13 @@ TODAYS_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--
 
 # name -> (uWSGI options, searchaddr.ini values, Chromium flags or None for the repo's own)
 INSTANCES = {
-    "today": ({"processes": "2", "threads": "8",
+    "today": ({"processes": "2", "threads": "8", "reload-on-rss": "400",
                "cache2": "name=searchaddr,items=2001,blocksize=32768,purge_lru=1"},
               {"browsers": "2", "warm_browsers": "1", "recycle_after": "200", "size": "2000"},
               TODAYS_FLAGS),
     "today-flags": ({}, {}, TODAYS_FLAGS),
-    "default": ({}, {}, None),
-    "1gb": ({"processes": "1", "threads": "4"}, {"browsers": "1"}, None),
-    "2gb": ({"processes": "2", "threads": "8"}, {"browsers": "2"}, None),
+    "default": ({}, {}, None),          # the 1 GB profile
+    "2gb": ({"processes": "2"}, {"browsers": "2"}, None),
 }
 
 SIGUNGU = ["종로구", "중구", "강남구", "서초구", "마포구", "해운대구", "수영구", "유성구", "북구", "남구",
@@ -146,6 +145,39 @@ class Instance:
         return samples
 
 
+def distinct_burst(port, make_request, count, timeout=30):
+    """`count` different searches released at one barrier, one thread each."""
+    barrier = threading.Barrier(count)
+    samples = [None] * count
+
+    def client(index):
+        method, path, headers, body = make_request(index)
+        barrier.wait()
+        samples[index] = send(port, method, path, headers, body, timeout=timeout)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 5)
+    return [s for s in samples if s is not None]
+
+
+def concurrent_before_503(instance, rounds=2):
+    """The largest burst of distinct searches released at once that got no 503, `rounds` times
+    at each size (bounded: up to twice the instance's threads)."""
+    threads = int(dict(instance.pairs).get("threads", "1"))
+    best = 0
+    for size in range(1, 2 * instance.processes * threads + 1):
+        for _ in range(rounds):
+            samples = distinct_burst(instance.server.port, varied_request(instance.offset), size)
+            instance.offset += size
+            if any(s.status == 503 for s in samples):
+                return best
+        best = size
+    return best
+
+
 def summary(instance):
     every = [s for samples, _ in instance.samples for s in samples]
     ok = [s for s in every if s.status == 200]
@@ -198,11 +230,11 @@ def per_request_peer(workdir, seconds, concurrency=2):
 
 
 def describe(name, when, snap):
-    kinds = "  ".join(f"{k} {v['count']}x {v['pss']:.0f}/{v['alone']:.0f}"
+    kinds = "  ".join(f"{k} {v['count']}x {v['pss']:.0f}/{v['alone']:.0f}/{v['alone'] - v['alone_file']:.0f}"
                       for k, v in sorted(snap["kinds"].items(), key=lambda kv: KINDS.index(kv[0])))
     browsers = ", ".join(f"{b['pss']:.0f}/{b['alone']:.0f}" for b in snap["browsers"])
     print(f"  {name:12} {when:6} total pss {snap['total_pss']:6.0f} MB, alone {snap['total_alone']:6.0f} MB"
-          f" | per browser pss/alone: {browsers}\n      {kinds}", flush=True)
+          f" | per browser pss/alone: {browsers}\n      per kind, pss/alone/alone anon: {kinds}", flush=True)
 
 
 def report(args):
@@ -236,8 +268,10 @@ def report(args):
         time.sleep(3)
         for instance in instances:
             instance.memory["after"] = instance.snapshot()
+            instance.burst = concurrent_before_503(instance) if args.bursts else None
             describe(instance.name, "after", instance.memory["after"])
             results[instance.name] = {"memory": instance.memory, "load": summary(instance),
+                                      "concurrent_before_503": instance.burst,
                                       "browsers": instance.browsers, "processes": instance.processes,
                                       "settings": {k: v for k, v in instance.pairs
                                                    if k in ("processes", "threads", "cache2", "reload-on-rss")}}
@@ -253,9 +287,9 @@ def report(args):
 def print_table(results, args):
     print(f"\n{args.searches} varied searches per instance; MB = MiB; pss = sum of smaps_rollup Pss on this"
           f" machine; alone = as if the instance were alone on its box; {cpu_load()}\n")
-    print("| instance | browsers | warm pss / alone | after pss / alone | per browser pss / alone (after) |"
-          " uWSGI pss / alone | p50 ms | scrape p50 ms | scrapes/s per browser | non-200 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| instance | browsers | warm pss / alone | after pss / alone (anon + file) | per browser pss / alone (after) |"
+          " uWSGI pss / alone | p50 ms | scrape p50 ms | scrapes/s per browser | non-200 | concurrent before 503 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, result in results.items():
         if name == "per-request":
             continue
@@ -264,17 +298,18 @@ def print_table(results, args):
         uwsgi = [after["kinds"].get(k, {"pss": 0, "alone": 0}) for k in ("uwsgi master", "uwsgi worker")]
         bad = {k: v for k, v in load["statuses"].items() if k != 200}
         print(f"| {name} | {result['browsers']} | {warm['total_pss']:.0f} / {warm['total_alone']:.0f} |"
-              f" {after['total_pss']:.0f} / {after['total_alone']:.0f} |"
+              f" {after['total_pss']:.0f} / {after['total_alone']:.0f}"
+              f" ({after['total_alone'] - after['total_alone_file']:.0f} + {after['total_alone_file']:.0f}) |"
               f" {max(b['pss'] for b in per):.0f} / {max(b['alone'] for b in per):.0f} |"
               f" {sum(u['pss'] for u in uwsgi):.0f} / {sum(u['alone'] for u in uwsgi):.0f} |"
               f" {load['p50_ms']:.1f} | {load['scrape_p50_ms']:.1f} | {load['scrapes_per_s_per_browser']:.1f} |"
-              f" {bad or 0} |")
+              f" {bad or 0} | {result['concurrent_before_503'] if result['concurrent_before_503'] is not None else '-'} |")
     if "per-request" in results:
         peer = results["per-request"]
         print(f"| per-request (peer b, {peer['concurrency']} at once) | 1 per request |"
               f" mean {peer['mean_pss']:.0f} / {peer['mean_alone']:.0f} | max {peer['max_pss']:.0f} /"
               f" {peer['max_alone']:.0f} | - | - | {peer['p50_ms']:.0f} | - |"
-              f" {peer['scrapes_per_s'] / peer['concurrency']:.2f} | {peer['searches'] - peer['ok']} |")
+              f" {peer['scrapes_per_s'] / peer['concurrency']:.2f} | {peer['searches'] - peer['ok']} | - |")
     base = results.get("today-flags")
     if base and "default" in results:
         lean = results["default"]
@@ -355,6 +390,8 @@ def main():
     parser.add_argument("--searches", type=int, default=2000)
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--per-request-seconds", type=int, default=60)
+    parser.add_argument("--no-bursts", dest="bursts", action="store_false",
+                        help="skip the concurrent-searches-before-503 bursts")
     parser.add_argument("--instance", default="default", choices=list(INSTANCES), help="soak: which")
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=float, default=10, help="soak: searches per second")
