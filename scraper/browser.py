@@ -33,6 +33,16 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-extensions",
     "--window-size=1024,768",
+    # Memory (docs/memory.md, measured one switch at a time): the one site we visit needs one
+    # renderer, and no spare one kept for a next site; the omnibox popup is a WebUI renderer
+    # nobody sees headless; the network service can live in the browser process; no SwiftShader
+    # (--disable-gpu paints in software anyway). chromedriver merges its own --disable-features.
+    "--renderer-process-limit=1",
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process,PreloadTopChromeWebUI,"
+    "WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
+    "--enable-features=NetworkServiceInProcess2",
+    "--disable-software-rasterizer",
 )
 
 
