@@ -60,7 +60,7 @@ def test_prometheus_counts_exactly_what_was_served_and_readiness_follows_browser
 
     try:
         with uwsgi_server(env={"SEARCHADDR_SOCKET": sock, "SEARCHADDR_CONFIG": config, "TMPDIR": str(temp)},
-                          log_path=tmp_path / "uwsgi.log") as server:
+                          log_path=tmp_path / "uwsgi.log", processes=2) as server:
             wait_until(lambda: os.path.exists(sock) or server.poll() is not None, 60, "uwsgi socket")
             with nginx_server(sock, port):
                 try:

@@ -106,7 +106,7 @@ def test_nginx_in_front_of_the_unix_socket(process_tag, tmp_path):
     sock = str(tmp_path / "searchaddr.sock")
     port = free_port()
     with uwsgi_server(env={"SEARCHADDR_SOCKET": sock, "SEARCHADDR_CONFIG": roomy_config(tmp_path)},
-                      log_path=tmp_path / "uwsgi.log") as server:
+                      log_path=tmp_path / "uwsgi.log", processes=2) as server:
         wait_until(lambda: os.path.exists(sock) or server.poll() is not None, 30, "uwsgi socket")
         assert server.poll() is None, (tmp_path / "uwsgi.log").read_text()
         with nginx_server(sock, port):
