@@ -17,6 +17,7 @@ import os
 import random
 import re
 import sys
+import unicodedata
 import zipfile
 from array import array
 from dataclasses import dataclass
@@ -52,7 +53,8 @@ SIDO_ENGLISH = {
 }
 RENAMED_SIDO = {"강원도": "강원특별자치도", "전라북도": "전북특별자치도"}
 
-SEPARATORS = re.compile(r"[\s,()]+")
+# JavaScript's \s (the page's), commas and parentheses.
+SEPARATORS = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff,()]+")
 NUMBER = re.compile(r"[0-9]+(-[0-9]+)?")
 ZIP_OR_NUMBER = re.compile(r"[0-9]{5}")
 LATIN = re.compile(r"[A-Za-z]")
@@ -67,8 +69,8 @@ def current_names(sido, sigungu):
 
 
 def split_words(text):
-    """Words as a query is split: at white space, commas and parentheses."""
-    return [word for word in SEPARATORS.split(text) if word]
+    """Words as a query is split (after NFC): at white space, commas and parentheses."""
+    return [word for word in SEPARATORS.split(unicodedata.normalize("NFC", text)) if word]
 
 
 def english_key(text):
@@ -119,10 +121,39 @@ class Row:
         return ", ".join([f"{self.number} {road_english(self.road)}", *areas, SIDO_ENGLISH[self.sido]])
 
     def address(self, position):
-        """The ADDRESS a search result carries (no landmark fields: see LANDMARK_FIELDS)."""
-        return {"id": address_id(position), "road_address": self.road_address(), "jibun_address": "",
-                "english_address": self.english_address(), "zip": self.zip, "building": "",
+        """The ADDRESS a search result carries; a landmark's adds its building and lot number."""
+        landmark = landmarks().get(self, {})
+        return {"id": address_id(position), "road_address": self.road_address(),
+                "jibun_address": landmark.get("jibun_address", ""),
+                "english_address": self.english_address(), "zip": self.zip,
+                "building": landmark.get("building", ""),
                 "sido": self.sido, "sigungu": self.sigungu, "eupmyeondong": self.eupmyeondong}
+
+    def detail(self, position):
+        """What /searchaddr2 answers: lat, lng and admin_code are null unless a landmark has them."""
+        landmark = landmarks().get(self, {})
+        return dict(self.address(position), **{key: landmark.get(key) for key in ("lat", "lng", "admin_code")})
+
+
+LANDMARKS_PATH = os.path.join(ROOT, "demo_site", "landmarks.json")
+_LANDMARKS = None
+
+
+def landmarks():
+    """{Row: building, jibun_address, lat, lng, admin_code} of the well-known buildings the page
+    attaches to their rows (demo_site/landmarks.json: public facts, taken as given)."""
+    global _LANDMARKS
+    if _LANDMARKS is None:
+        with open(LANDMARKS_PATH, encoding="utf-8") as file:
+            items = json.load(file)
+        _LANDMARKS = {}
+        for item in items:
+            row = Row(item["zip"], item["sido"], item["sigungu"], item["road"], item["number"],
+                      item["eupmyeondong"])
+            jibun = " ".join(p for p in (item["sido"], item["sigungu"], item["eupmyeondong"], item["jibun"]) if p)
+            _LANDMARKS[row] = {"building": item["building"], "jibun_address": jibun, "lat": item["lat"],
+                               "lng": item["lng"], "admin_code": item["admin_code"]}
+    return _LANDMARKS
 
 
 def address_id(position):
@@ -268,6 +299,9 @@ class NationalData:
 
     def address(self, position):
         return self.row(position).address(position)
+
+    def detail(self, position):
+        return self.row(position).detail(position)
 
     def position_of(self, row):
         """The position (id) of a Row, or None."""

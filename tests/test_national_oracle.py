@@ -4,8 +4,8 @@ import random
 import numpy as np
 import pytest
 
-from tests.national_data import (ADDRESSES, LINES, QUERY_KINDS, Query, Row, address_id, id_position, load,
-                                 match_rank, parse_query, random_queries)
+from tests.national_data import (ADDRESSES, LINES, QUERY_KINDS, Query, Row, address_id, id_position,
+                                 landmarks, load, match_rank, parse_query, random_queries)
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +55,18 @@ def test_zip_finds_seoul_city_hall(national):
     assert rows[0].road_address() == "서울특별시 중구 세종대로 110"
     assert rows[0].eupmyeondong == "태평로1가"
     position = national.search("04524")[1][0]
-    assert national.address(position) == {
-        "id": address_id(position), "road_address": "서울특별시 중구 세종대로 110", "jibun_address": "",
-        "english_address": "110 Sejong-daero, Jung-gu, Seoul", "zip": "04524", "building": "",
-        "sido": "서울특별시", "sigungu": "중구", "eupmyeondong": "태평로1가"}
+    assert national.address(position) == {       # a landmark: building and lot number added
+        "id": address_id(position), "road_address": "서울특별시 중구 세종대로 110",
+        "jibun_address": "서울특별시 중구 태평로1가 31", "english_address": "110 Sejong-daero, Jung-gu, Seoul",
+        "zip": "04524", "building": "서울특별시청", "sido": "서울특별시", "sigungu": "중구",
+        "eupmyeondong": "태평로1가"}
+    assert national.detail(position)["lat"] == 37.5663
+
+
+def test_landmarks_are_real_rows(national):
+    assert len(landmarks()) == 13
+    for row in landmarks():
+        assert national.position_of(row) is not None, row
 
 
 def test_teheran_ro_152(national):
@@ -66,6 +74,12 @@ def test_teheran_ro_152(national):
     assert total == 1
     assert (rows[0].zip, rows[0].sido, rows[0].sigungu, rows[0].eupmyeondong) == (
         "06236", "서울특별시", "강남구", "역삼동")
+    position = national.search("테헤란로 152")[1][0]
+    assert national.detail(position) == {
+        "id": address_id(position), "road_address": "서울특별시 강남구 테헤란로 152", "jibun_address": "",
+        "english_address": "152 Teheran-ro, Gangnam-gu, Seoul", "zip": "06236", "building": "",
+        "sido": "서울특별시", "sigungu": "강남구", "eupmyeondong": "역삼동",
+        "lat": None, "lng": None, "admin_code": None}
     assert rows_of(national, "서울 강남구 테헤란로 152")[1] == rows
 
 
