@@ -436,10 +436,9 @@
     if (this.fives.length) return this.scanZip(this.fives[0]);
     var terms = this.words.concat(this.english);
     var smallest = terms.reduce(function (a, b) { return b.estimate < a.estimate ? b : a; });
-    var entries = [], self = this, seen = new Set();
+    var entries = [], self = this;
     candidateEntries(smallest, function (e) {
-      if (seen.has(e)) return;
-      seen.add(e);
+      if (ix.memoStamp[e] === self.stamp) return;  // already seen
       var info = self.entryInfo(e);
       if (info !== null) entries.push(info);
     });
