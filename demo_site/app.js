@@ -14,7 +14,7 @@
   var DATA_DIR = "data/";
   var INDEX_FORMAT = 1;
   // Decoded shards kept in the page; beyond this the least recently used are dropped.
-  var SHARD_CACHE_BYTES = 24 * 1024 * 1024;
+  var SHARD_CACHE_BYTES = 16 * 1024 * 1024;
   var EXACT = 2, PREFIX_ONLY = 1, NONE = 0, BY_ROW = 3;
   var HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/;
   var LATIN = /[A-Za-z]/;
@@ -129,10 +129,17 @@
     return Math.min(IX.shardRows, IX.records - number * IX.shardRows);
   }
 
+  async function inflate(base64) {
+    var inflater = new DecompressionStream("deflate");
+    var writer = inflater.writable.getWriter();
+    writer.write(bytesOf(base64));
+    writer.close();
+    return new Uint8Array(await new Response(inflater.readable).arrayBuffer());
+  }
+
   // Road copy: rows in id order. Zip copy: the same rows by (zip, id), with their ids.
-  function decodeShard(copy, number, base64) {
+  function decodeShard(copy, number, data) {
     var rows = shardSize(number);
-    var data = bytesOf(base64);
     // Road rows: main, sub, dong, zip (uint16 each). Zip rows: id (uint32), main, sub, dong.
     if (rows <= 0 || data.length !== rows * (copy === "zip" ? 10 : 8)) {
       throw new Error("주소 색인 조각 " + copy + "/" + number + "의 크기가 맞지 않습니다.");
@@ -168,17 +175,18 @@
   window.searchaddrShard = function (copy, number, base64) {
     var key = copy + "/" + number;
     var load = shardLoads.get(key);
-    if (!load) return;
-    shardLoads.delete(key);
+    if (!load || load.received) return;
+    load.received = true;
     load.script.remove();
-    try {
-      var shard = decodeShard(copy, number, base64);
-    } catch (error) {
+    inflate(base64).then(function (data) {
+      var shard = decodeShard(copy, number, data);
+      shardLoads.delete(key);
+      remember(key, shard);
+      load.resolve(shard);
+    }).catch(function (error) {
+      shardLoads.delete(key);
       load.reject(error);
-      return;
-    }
-    remember(key, shard);
-    load.resolve(shard);
+    });
   };
 
   function remember(key, shard) {
