@@ -11,6 +11,7 @@ ids) and answers a query by testing every address. Two forms of the same rules:
 
 Only the romanization comes from the page's code (demo_site/romanize.py): it is not under test.
 """
+import bisect
 import hashlib
 import json
 import os
@@ -285,8 +286,12 @@ class NationalData:
         self.road, self.area, self.main, self.sub, self.dong, self.zip = (c[~repeated] for c in keys)
         self.count = len(self.road)
         self.sido_of_area = [sido for sido, _ in self.areas]
+        self.area_names = [self._names_of_area(sido, sigungu) for sido, sigungu in self.areas]
         self.dong_parts = [set(split_words(name)) for name in self.dongs]
         self.english_roads = [english_key(road_english(name)) for name in self.roads]
+        by_english = sorted((key, code) for code, key in enumerate(self.english_roads))
+        self.english_keys = [key for key, _ in by_english]
+        self.english_codes = np.array([code for _, code in by_english], dtype=np.int32)
         self._road_index = {name: code for code, name in enumerate(self.roads)}
 
     # -- one address
@@ -321,50 +326,77 @@ class NationalData:
         query = parse_query(q)
         if not query.finds_anything:
             return 0, np.zeros(0, dtype=np.int64)
-        match = np.ones(self.count, dtype=bool)
-        loose = np.zeros(self.count, dtype=bool)
-        for word in query.words:
-            area_has = np.array([word in self._area_names(code) for code in range(len(self.areas))])
-            dong_has = np.array([word in parts for parts in self.dong_parts])
-            road_is = np.array([name == word for name in self.roads])
-            road_starts = np.array([len(word) >= 2 and name.startswith(word) for name in self.roads])
-            exact = area_has[self.area] | dong_has[self.dong] | road_is[self.road]
-            prefix = road_starts[self.road]
-            match &= exact | prefix
-            loose |= prefix & ~exact
-        for name in query.english:
-            road_is = np.array([road == name for road in self.english_roads])
-            road_starts = np.array([len(name) >= 2 and road.startswith(name) for road in self.english_roads])
-            match &= road_starts[self.road] | road_is[self.road]
-            loose |= ~road_is[self.road]
-        for number in query.numbers:
-            exact, main_only = self._number_matches(number)
-            if ZIP_OR_NUMBER.fullmatch(number):
-                exact = exact | (self.zip == int(number))
-            match &= exact | main_only
-            loose |= main_only & ~exact
-        positions = np.flatnonzero(match)
-        first = ~loose[positions]
-        return len(positions), np.concatenate([positions[first], positions[~first]])
+        rows = np.arange(self.count)                 # the addresses that match every term so far
+        loose = np.zeros(self.count, dtype=bool)     # ... and whether one matched only loosely
+        road_words = [word for word in query.words if not self._names_an_area_or_dong(word)]
+        # Any order of terms gives the same answer; this one narrows the rows soonest.
+        terms = ([(self._word_match, word) for word in road_words]
+                 + [(self._number_match, number) for number in query.numbers]
+                 + [(self._english_match, name) for name in query.english]
+                 + [(self._word_match, word) for word in query.words if word not in road_words])
+        for match, term in terms:
+            if match == self._word_match and term in road_words:
+                # Only road names can match it, and rows sort by road first: skip to those roads' run.
+                run = _starting_with(self.roads, term)
+                start, stop = np.searchsorted(self.road, [run.start, run.stop])
+                inside = slice(np.searchsorted(rows, start), np.searchsorted(rows, stop))
+                rows, loose = rows[inside], loose[inside]
+            exact, only_loosely = match(term, rows)
+            keep = exact | only_loosely
+            loose = (loose | only_loosely)[keep]
+            rows = rows[keep]
+        return len(rows), np.concatenate([rows[~loose], rows[loose]])   # each group in id order
 
-    def _area_names(self, code):
-        sido, sigungu = self.areas[code]
+    def _names_an_area_or_dong(self, word):
+        return any(word in names for names in self.area_names) or any(word in parts for parts in self.dong_parts)
+
+    def _word_match(self, word, rows):
+        """(exact, only as the start of a longer road name) for each of `rows`."""
+        area_has = np.array([word in names for names in self.area_names])
+        dong_has = np.array([word in parts for parts in self.dong_parts])
+        road_is = np.zeros(len(self.roads), dtype=bool)
+        if word in self._road_index:
+            road_is[self._road_index[word]] = True
+        road_starts = np.zeros(len(self.roads), dtype=bool)
+        if len(word) >= 2:
+            road_starts[_starting_with(self.roads, word)] = True
+        road = self.road[rows]
+        exact = area_has[self.area[rows]] | dong_has[self.dong[rows]] | road_is[road]
+        return exact, road_starts[road] & ~exact
+
+    def _english_match(self, name, rows):
+        """(equal, only the start of a longer romanized road name) for each of `rows`."""
+        road_is = np.array([key == name for key in self.english_roads])
+        road_starts = np.zeros(len(self.roads), dtype=bool)
+        if len(name) >= 2:
+            road_starts[self.english_codes[_starting_with(self.english_keys, name)]] = True
+        road = self.road[rows]
+        return road_is[road], road_starts[road] & ~road_is[road]
+
+    def _number_match(self, number, rows):
+        """(this building number or zip, only the building number's main part) for each of `rows`."""
+        main, _, sub = number.partition("-")
+        exact = np.zeros(len(rows), dtype=bool)
+        main_only = np.zeros(len(rows), dtype=bool)
+        if ZIP_OR_NUMBER.fullmatch(number):
+            exact |= self.zip[rows] == int(number)
+        # Numbers are compared as written: the data's have no leading zeros, so "0110" finds none.
+        if main == str(int(main)) and (not sub or sub == str(int(sub))) and int(main) < 2 ** 31:
+            same_main = self.main[rows] == int(main)
+            if sub:
+                exact |= same_main & (self.sub[rows] == int(sub))
+            else:
+                exact |= same_main & (self.sub[rows] == 0)
+                main_only = same_main & (self.sub[rows] != 0)
+        return exact, main_only & ~exact
+
+    @staticmethod
+    def _names_of_area(sido, sigungu):
+        """The words that find an area exactly: its sido's names and its sigungu's parts."""
         names = {sido, *SIDO_ALIASES[sido], *sigungu.split()}
         if (sido, sigungu) == GUNWI:
             names.update(GUNWI_ALIASES)
         return names
-
-    def _number_matches(self, number):
-        """(exactly this building number, only its main part) as row masks."""
-        main, _, sub = number.partition("-")
-        nothing = np.zeros(self.count, dtype=bool)
-        # Numbers are compared as written: the data's have no leading zeros, so "0110" finds none.
-        if main != str(int(main)) or (sub and sub != str(int(sub))) or int(main) >= 2 ** 31:
-            return nothing, nothing
-        same_main = self.main == int(main)
-        if sub:
-            return same_main & (self.sub == int(sub)), nothing
-        return same_main & (self.sub == 0), same_main & (self.sub != 0)
 
     def area_rows(self, sido, sigungu=None):
         """Positions of every address in a sido (or one of its sigungu), as a set."""
@@ -373,6 +405,15 @@ class NationalData:
 
     def road_rows(self, road):
         return set(np.flatnonzero(self.road == self._road_index[road]).tolist())
+
+
+def _starting_with(names, prefix):
+    """The slice of sorted `names` that start with `prefix` (they are next to each other)."""
+    first = bisect.bisect_left(names, prefix)
+    last = first
+    while last < len(names) and names[last].startswith(prefix):
+        last += 1
+    return slice(first, last)
 
 
 def _ranked(codes, column):
