@@ -481,12 +481,13 @@ def make_query(rng, row, kind):
     raise ValueError(kind)
 
 
-def random_queries(data, seed, count):
-    """`count` (kind, query, source position) drawn with `seed`, every kind in turn."""
+def random_queries(data, seed, count, among=None):
+    """`count` (kind, query, source position) drawn with `seed`, every kind in turn, from the
+    addresses at positions `among` (default: all)."""
     rng = random.Random(seed)
     drawn = []
     for index in range(count):
-        position = rng.randrange(data.count)
+        position = rng.choice(among) if among else rng.randrange(data.count)
         kind = QUERY_KINDS[index % len(QUERY_KINDS)]
         query = make_query(rng, data.row(position), kind)
         if len(query.strip()) < 2:
