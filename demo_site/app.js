@@ -14,7 +14,7 @@
   var DATA_DIR = "data/";
   var INDEX_FORMAT = 1;
   // Decoded shards kept in the page; beyond this the least recently used are dropped.
-  var SHARD_CACHE_BYTES = 16 * 1024 * 1024;
+  var SHARD_CACHE_BYTES = 12 * 1024 * 1024;
   var EXACT = 2, PREFIX_ONLY = 1, NONE = 0, BY_ROW = 3;
   var HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/;
   var LATIN = /[A-Za-z]/;
@@ -112,7 +112,8 @@
                                  admin_code: item[5]});
     });
     ix.memoStamp = new Uint32Array(entryCount);
-    ix.memoSlot = new Int32Array(entryCount);
+    ix.memoBase = new Int8Array(entryCount);
+    ix.memoByRow = new Int32Array(entryCount);
     ix.englishKeys = new Map();
     ix.decodeMs = performance.now() - started;
     IX = ix;
@@ -129,24 +130,181 @@
     return Math.min(IX.shardRows, IX.records - number * IX.shardRows);
   }
 
-  async function inflate(base64) {
-    var inflater = new DecompressionStream("deflate");
-    var writer = inflater.writable.getWriter();
-    writer.write(bytesOf(base64));
-    writer.close();
-    return new Uint8Array(await new Response(inflater.readable).arrayBuffer());
+  // ---- Raw DEFLATE (RFC 1951), decoded into reused buffers: a shard load leaves no garbage
+  // but its script text (DecompressionStream allocates its output and state every time).
+
+  function HuffmanTree() {
+    this.counts = new Uint16Array(16);
+    this.symbols = new Uint16Array(288);
   }
 
+  var inflateState = (function () {
+    var lengthBits = new Uint8Array(30), lengthBase = new Uint16Array(30);
+    var distBits = new Uint8Array(30), distBase = new Uint16Array(30);
+    function bitsAndBases(bits, base, delta, first) {
+      for (var i = 0; i < 30; i++) bits[i] = i < delta ? 0 : ((i - delta) / delta) | 0;
+      for (var j = 0, sum = first; j < 30; j++) { base[j] = sum; sum += 1 << bits[j]; }
+    }
+    bitsAndBases(lengthBits, lengthBase, 4, 3);
+    lengthBits[28] = 0;
+    lengthBase[28] = 258;
+    bitsAndBases(distBits, distBase, 2, 1);
+    var fixedLengths = new Uint8Array(288 + 30);
+    fixedLengths.fill(8, 0, 144);
+    fixedLengths.fill(9, 144, 256);
+    fixedLengths.fill(7, 256, 280);
+    fixedLengths.fill(8, 280, 288);
+    fixedLengths.fill(5, 288, 318);
+    var state = {lengthBits: lengthBits, lengthBase: lengthBase, distBits: distBits, distBase: distBase,
+                 fixedLiterals: new HuffmanTree(), fixedDistances: new HuffmanTree(),
+                 literals: new HuffmanTree(), distances: new HuffmanTree(), codeTree: new HuffmanTree(),
+                 lengths: new Uint8Array(288 + 32), offsets: new Uint16Array(16),
+                 input: new Uint8Array(1 << 20), source: null, at: 0, tag: 0, bitCount: 0};
+    buildTree(state, state.fixedLiterals, fixedLengths, 0, 288);
+    buildTree(state, state.fixedDistances, fixedLengths, 288, 30);
+    return state;
+  })();
+
+  function buildTree(state, tree, lengths, offset, count) {
+    tree.counts.fill(0);
+    for (var i = 0; i < count; i++) tree.counts[lengths[offset + i]]++;
+    tree.counts[0] = 0;
+    for (var sum = 0, bits = 0; bits < 16; bits++) { state.offsets[bits] = sum; sum += tree.counts[bits]; }
+    for (var symbol = 0; symbol < count; symbol++) {
+      if (lengths[offset + symbol]) tree.symbols[state.offsets[lengths[offset + symbol]]++] = symbol;
+    }
+  }
+
+  function readBit(state) {
+    if (state.bitCount === 0) {
+      if (state.at >= state.source.length) throw new Error("주소 색인 조각이 잘렸습니다.");
+      state.tag = state.source[state.at++];
+      state.bitCount = 8;
+    }
+    var bit = state.tag & 1;
+    state.tag >>>= 1;
+    state.bitCount--;
+    return bit;
+  }
+
+  function readBits(state, count, base) {
+    var value = 0;
+    for (var i = 0; i < count; i++) value |= readBit(state) << i;
+    return value + base;
+  }
+
+  function readSymbol(state, tree) {
+    var sum = 0, code = 0, length = 0;
+    do {
+      code = 2 * code + readBit(state);
+      length++;
+      if (length > 15) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
+      sum += tree.counts[length];
+      code -= tree.counts[length];
+    } while (code >= 0);
+    return tree.symbols[sum + code];
+  }
+
+  var CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
+  function readDynamicTrees(state) {
+    var literalCount = readBits(state, 5, 257), distanceCount = readBits(state, 5, 1);
+    var codeCount = readBits(state, 4, 4), lengths = state.lengths;
+    lengths.fill(0);
+    for (var i = 0; i < codeCount; i++) lengths[CODE_LENGTH_ORDER[i]] = readBits(state, 3, 0);
+    buildTree(state, state.codeTree, lengths, 0, 19);
+    lengths.fill(0);
+    for (var n = 0; n < literalCount + distanceCount;) {
+      var symbol = readSymbol(state, state.codeTree), repeat = 0, value = 0;
+      if (symbol < 16) { lengths[n++] = symbol; continue; }
+      if (symbol === 16) {
+        if (n === 0) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
+        value = lengths[n - 1];
+        repeat = readBits(state, 2, 3);
+      } else if (symbol === 17) repeat = readBits(state, 3, 3);
+      else repeat = readBits(state, 7, 11);
+      if (n + repeat > literalCount + distanceCount) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
+      lengths.fill(value, n, n + repeat);
+      n += repeat;
+    }
+    buildTree(state, state.literals, lengths, 0, literalCount);
+    buildTree(state, state.distances, lengths, literalCount, distanceCount);
+  }
+
+  // Inflates base64 raw DEFLATE into `out`; returns the number of bytes written.
+  function inflateInto(base64, out) {
+    var state = inflateState;
+    var decoded = state.input.setFromBase64 ? state.input.setFromBase64(base64) : null;
+    state.source = decoded && decoded.read === base64.length ? state.input.subarray(0, decoded.written)
+                                                              : bytesOf(base64);
+    state.at = 0;
+    state.bitCount = 0;
+    var written = 0, last = 0;
+    do {
+      last = readBit(state);
+      var type = readBits(state, 2, 0);
+      if (type === 0) {
+        state.bitCount = 0;  // stored block: starts on a byte boundary
+        var source = state.source, at = state.at;
+        var length = source[at] | (source[at + 1] << 8);
+        if (at + 4 + length > source.length || written + length > out.length) {
+          throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
+        }
+        out.set(source.subarray(at + 4, at + 4 + length), written);
+        written += length;
+        state.at = at + 4 + length;
+        continue;
+      }
+      if (type === 3) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
+      var literals = state.fixedLiterals, distances = state.fixedDistances;
+      if (type === 2) {
+        readDynamicTrees(state);
+        literals = state.literals;
+        distances = state.distances;
+      }
+      for (;;) {
+        var symbol = readSymbol(state, literals);
+        if (symbol === 256) break;
+        if (symbol < 256) {
+          if (written >= out.length) throw new Error("주소 색인 조각이 너무 큽니다.");
+          out[written++] = symbol;
+          continue;
+        }
+        symbol -= 257;
+        var count = readBits(state, state.lengthBits[symbol], state.lengthBase[symbol]);
+        var distanceSymbol = readSymbol(state, distances);
+        var from = written - readBits(state, state.distBits[distanceSymbol], state.distBase[distanceSymbol]);
+        if (from < 0 || written + count > out.length) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
+        for (var k = 0; k < count; k++) out[written++] = out[from + k];
+      }
+    } while (!last);
+    state.source = null;
+    return written;
+  }
+
+  // Buffers of dropped shards, reused for the next ones (each sized for a full shard).
+  var freeBuffers = {road: [], zip: []};
+  var SHARD_BYTES_PER_ROW = {road: 8, zip: 16};  // zip: 10 stored + zip index and entry per row
+
   // Road copy: rows in id order. Zip copy: the same rows by (zip, id), with their ids.
-  function decodeShard(copy, number, data) {
-    var rows = shardSize(number);
+  function decodeShard(copy, number, base64) {
+    var rows = shardSize(number), full = IX.shardRows;
+    var buffer = freeBuffers[copy].pop() || new ArrayBuffer(full * SHARD_BYTES_PER_ROW[copy]);
+    var stored = copy === "zip" ? 10 : 8;
+    var written;
+    try {
+      written = inflateInto(base64, new Uint8Array(buffer, 0, full * stored));
+    } catch (error) {
+      freeBuffers[copy].push(buffer);
+      throw error;
+    }
     // Road rows: main, sub, dong, zip (uint16 each). Zip rows: id (uint32), main, sub, dong.
-    if (rows <= 0 || data.length !== rows * (copy === "zip" ? 10 : 8)) {
+    if (rows <= 0 || written !== rows * stored) {
+      freeBuffers[copy].push(buffer);
       throw new Error("주소 색인 조각 " + copy + "/" + number + "의 크기가 맞지 않습니다.");
     }
-    var buffer = data.buffer;
-    var shard = {copy: copy, number: number, rows: rows, first: number * IX.shardRows,
-                 bytes: data.length};
+    var shard = {copy: copy, number: number, rows: rows, first: number * full, buffer: buffer,
+                 bytes: buffer.byteLength};
     if (copy === "road") {
       shard.main = new Uint16Array(buffer, 0, rows);
       shard.sub = new Uint16Array(buffer, 2 * rows, rows);
@@ -159,8 +317,8 @@
     shard.sub = new Uint16Array(buffer, 6 * rows, rows);
     shard.dong = new Uint16Array(buffer, 8 * rows, rows);
     // The zip and the entry of each row follow from the dictionary's offsets.
-    shard.zip = new Uint16Array(rows);
-    shard.entry = new Uint32Array(rows);
+    shard.entry = new Uint32Array(buffer, 12 * full, rows);
+    shard.zip = new Uint16Array(buffer, 10 * full, rows);
     var zipStart = IX.zipStart;
     var z = lowerBound(IX.zips.length / 5, function (k) { return zipStart[k + 1]; }, shard.first + 1);
     for (var i = 0; i < rows; i++) {
@@ -168,63 +326,71 @@
       shard.zip[i] = z;
       shard.entry[i] = entryOfId(shard.id[i]);
     }
-    shard.bytes += rows * 6;
     return shard;
   }
 
+  // Numbers, not strings, key the shards: a scan asks for its shard once per entry.
+  function shardKey(copy, number) {
+    return 2 * number + (copy === "zip" ? 1 : 0);
+  }
+
   window.searchaddrShard = function (copy, number, base64) {
-    var key = copy + "/" + number;
+    var key = shardKey(copy, number);
     var load = shardLoads.get(key);
-    if (!load || load.received) return;
-    load.received = true;
+    if (!load) return;
+    shardLoads.delete(key);
     load.script.remove();
-    inflate(base64).then(function (data) {
-      var shard = decodeShard(copy, number, data);
-      shardLoads.delete(key);
-      remember(key, shard);
-      load.resolve(shard);
-    }).catch(function (error) {
-      shardLoads.delete(key);
+    try {
+      var shard = decodeShard(copy, number, base64);
+    } catch (error) {
       load.reject(error);
-    });
+      return;
+    }
+    remember(key, shard);
+    load.resolve(shard);
   };
 
   function remember(key, shard) {
     shardCache.set(key, shard);
+    newestKey = key;
     cachedBytes += shard.bytes;
     for (var oldest of shardCache.keys()) {
       if (cachedBytes <= SHARD_CACHE_BYTES || oldest === key) break;
-      cachedBytes -= shardCache.get(oldest).bytes;
+      var dropped = shardCache.get(oldest);
+      cachedBytes -= dropped.bytes;
       shardCache.delete(oldest);
+      freeBuffers[dropped.copy].push(dropped.buffer);
     }
   }
 
-  function cachedShard(copy, number) {
-    var key = copy + "/" + number;
+  var newestKey = -1;
+
+  function cachedShard(key) {
     var shard = shardCache.get(key);
-    if (shard) {  // most recently used goes last
+    if (shard && key !== newestKey) {  // most recently used goes last
       shardCache.delete(key);
       shardCache.set(key, shard);
+      newestKey = key;
     }
     return shard;
   }
 
   // The decoded shard, or a promise of it; loading is one <script> (file:// allows no fetch).
   function shardOf(copy, number) {
-    var shard = cachedShard(copy, number);
+    var key = shardKey(copy, number);
+    var shard = cachedShard(key);
     if (shard) return shard;
-    var key = copy + "/" + number;
     var load = shardLoads.get(key);
     if (load) return load.promise;
     shardsRequested++;
     load = {};
     load.promise = new Promise(function (resolve, reject) { load.resolve = resolve; load.reject = reject; });
     load.script = document.createElement("script");
-    load.script.src = DATA_DIR + key + ".js";
+    load.script.src = DATA_DIR + copy + "/" + number + ".js";
     load.script.onerror = function () {
       shardLoads.delete(key);
       load.script.remove();
-      load.reject(new Error("주소 색인 조각 " + key + "을 읽지 못했습니다."));
+      load.reject(new Error("주소 색인 조각 " + copy + "/" + number + "을 읽지 못했습니다."));
     };
     shardLoads.set(key, load);
     document.head.appendChild(load.script);
@@ -260,7 +426,7 @@
       run = null;
       var number = NUMBER.exec(token);
       if (number && FIVE_DIGITS.test(token)) {
-        parsed.fives.push({text: token, main: buildingPart(token)});
+        parsed.fives.push({text: token, main: buildingPart(token), zip: -1});
       } else if (number) {
         parsed.numbers.push({main: buildingPart(number[1]),
                              sub: number[2] === undefined ? null : buildingPart(number[2])});
@@ -379,44 +545,44 @@
     this.english = parsed.english.map(prepareEnglish);
     this.numbers = parsed.numbers;
     this.fives = parsed.fives;
-    this.infos = [];
+    this.byRow = [];  // per entry whose 읍면동/리 decides a word: [[word, fallback state]...]
     this.stamp = ++Search.count;
   }
   Search.count = 0;
 
-  // What an entry's rows share: null if none can match, else {base, byRow: [[word, fallback]...]}.
-  Search.prototype.entryInfo = function (entry) {
+  // What an entry's rows share: NONE if none can match, else the best state they can have (the
+  // words in this.byRow[IX.memoByRow[entry]] are then decided per row). Memoized per search,
+  // in typed arrays: a query may look at thousands of entries.
+  Search.prototype.entryState = function (entry) {
     var ix = IX;
-    if (ix.memoStamp[entry] === this.stamp) return this.infos[ix.memoSlot[entry]];
+    if (ix.memoStamp[entry] === this.stamp) return ix.memoBase[entry];
     var road = ix.entryRoad[entry], sigungu = ix.entrySigungu[entry];
-    var info = {entry: entry, base: EXACT, byRow: null};
-    for (var i = 0; i < this.words.length && info; i++) {
+    var base = EXACT, byRow = null;
+    for (var i = 0; i < this.words.length && base !== NONE; i++) {
       var word = this.words[i];
       var state = wordState(word, entry, road, sigungu);
-      if (state === NONE) info = null;
-      else if (state === BY_ROW) {
+      if (state === BY_ROW) {
         var fallback = road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
-        (info.byRow || (info.byRow = [])).push([word, fallback]);
-      } else if (state < info.base) info.base = state;
+        (byRow || (byRow = [])).push([word, fallback]);
+      } else if (state < base) base = state;
     }
-    for (var k = 0; k < this.english.length && info; k++) {
+    for (var k = 0; k < this.english.length && base !== NONE; k++) {
       var english = this.english[k].roads.get(road) || NONE;
-      if (english === NONE) info = null;
-      else if (english < info.base) info.base = english;
+      if (english < base) base = english;
     }
     ix.memoStamp[entry] = this.stamp;
-    ix.memoSlot[entry] = this.infos.length;
-    this.infos.push(info);
-    return info;
+    ix.memoBase[entry] = base;
+    ix.memoByRow[entry] = byRow === null || base === NONE ? -1 : this.byRow.push(byRow) - 1;
+    return base;
   };
 
-  // EXACT, PREFIX_ONLY or NONE for one row of an entry whose info is not null.
-  Search.prototype.rowState = function (info, main, sub, dong, zip) {
-    var state = info.base;
-    if (info.byRow !== null) {
-      for (var i = 0; i < info.byRow.length; i++) {
-        var word = info.byRow[i][0];
-        var wordRow = word.dongFlags[dong] ? EXACT : info.byRow[i][1];
+  // EXACT, PREFIX_ONLY or NONE for one row of an entry whose entryState is not NONE.
+  Search.prototype.rowState = function (entry, main, sub, dong, zip) {
+    var state = IX.memoBase[entry], slot = IX.memoByRow[entry];
+    if (slot >= 0) {
+      var byRow = this.byRow[slot];
+      for (var i = 0; i < byRow.length; i++) {
+        var wordRow = byRow[i][0].dongFlags[dong] ? EXACT : byRow[i][1];
         if (wordRow === NONE) return NONE;
         if (wordRow < state) state = wordRow;
       }
@@ -430,7 +596,7 @@
     }
     for (var f = 0; f < this.fives.length; f++) {
       var five = this.fives[f];
-      if (IX.zips.substr(zip * 5, 5) === five.text) continue;
+      if (zip === five.zip) continue;
       if (main !== five.main) return NONE;
       if (sub !== 0) state = PREFIX_ONLY;
     }
@@ -440,76 +606,87 @@
   // Matches, exact ones first, each group in id order: {total, page(start, end) -> promise of rows}.
   Search.prototype.run = async function () {
     var ix = IX;
-    if (!this.words.length && !this.english.length && !this.fives.length) return new RowMatches([], []);
+    var zipCount = ix.zips.length / 5;
+    this.fives.forEach(function (five) {
+      var z = lowerBound(zipCount, function (k) { return ix.zips.substr(k * 5, 5); }, five.text);
+      five.zip = z < zipCount && ix.zips.substr(z * 5, 5) === five.text ? z : -1;
+    });
+    if (!this.words.length && !this.english.length && !this.fives.length) return new RowMatches(this, false);
     if (this.fives.length) return this.scanZip(this.fives[0]);
     var terms = this.words.concat(this.english);
     var smallest = terms.reduce(function (a, b) { return b.estimate < a.estimate ? b : a; });
-    var entries = [], self = this;
+    var entries = [], self = this, byRows = this.numbers.length > 0;
     candidateEntries(smallest, function (e) {
       if (ix.memoStamp[e] === self.stamp) return;  // already seen
-      var info = self.entryInfo(e);
-      if (info !== null) entries.push(info);
+      if (self.entryState(e) === NONE) return;
+      entries.push(e);
+      if (ix.memoByRow[e] >= 0) byRows = true;
     });
-    entries.sort(function (a, b) { return a.entry - b.entry; });
-    var byRows = this.numbers.length > 0 || entries.some(function (info) { return info.byRow !== null; });
+    entries.sort(function (a, b) { return a - b; });
     if (!byRows) return new EntryMatches(entries);
     return this.scanEntries(entries);
   };
 
   // Rows of the zip copy for one zip, plus the few addresses whose building number has 5 digits.
   Search.prototype.scanZip = async function (five) {
-    var ix = IX, found = new RowCollector(this);
-    var z = lowerBound(ix.zips.length / 5, function (k) { return ix.zips.substr(k * 5, 5); }, five.text);
-    if (z < ix.zips.length / 5 && ix.zips.substr(z * 5, 5) === five.text) {
-      var first = ix.zipStart[z], last = ix.zipStart[z + 1];
+    var ix = IX, found = new RowMatches(this, true);
+    if (five.zip >= 0) {
+      var first = ix.zipStart[five.zip], last = ix.zipStart[five.zip + 1];
       for (var s = Math.floor(first / ix.shardRows); s * ix.shardRows < last; s++) {
-        var shard = await shardOf("zip", s);
+        var shard = shardOf("zip", s);
+        if (shard.then) shard = await shard;
         var from = Math.max(first - shard.first, 0), to = Math.min(last - shard.first, shard.rows);
         for (var i = from; i < to; i++) {
+          if (this.entryState(shard.entry[i]) === NONE) continue;
           found.add(shard.entry[i], shard.id[i], shard.main[i], shard.sub[i], shard.dong[i], shard.zip[i]);
         }
       }
     }
-    ix.bigMains.forEach(function (row) {
-      if (row[1] === five.main) found.add(entryOfId(row[0]), row[0], row[1], row[2], row[3], row[4]);
+    var self = this;
+    ix.bigMains.forEach(function (row) {  // [id, main, sub, dong, zip]; rows of this zip are in already
+      if (row[1] === five.main && row[4] !== five.zip) {
+        var entry = entryOfId(row[0]);
+        if (self.entryState(entry) !== NONE) found.add(entry, row[0], row[1], row[2], row[3], row[4]);
+      }
     });
-    return found.finish(true);
+    return found.finish();
   };
 
   // Rows of the candidate entries, from whichever copy needs fewer shards (loaded ones count less).
   Search.prototype.scanEntries = async function (entries) {
     var ix = IX, shardRows = ix.shardRows;
     var roadShards = new Set(), zipShards = new Set();
-    entries.forEach(function (info) {
-      var first = ix.entryStart[info.entry], last = ix.entryStart[info.entry + 1];
+    entries.forEach(function (entry) {
+      var first = ix.entryStart[entry], last = ix.entryStart[entry + 1];
       for (var s = Math.floor(first / shardRows); s * shardRows < last; s++) roadShards.add(s);
-      for (var z = ix.entryZipShards[2 * info.entry]; z <= ix.entryZipShards[2 * info.entry + 1]; z++) {
-        zipShards.add(z);
-      }
+      for (var z = ix.entryZipShards[2 * entry]; z <= ix.entryZipShards[2 * entry + 1]; z++) zipShards.add(z);
     });
     var cost = function (copy, shards) {
       var total = 0;
-      shards.forEach(function (s) { total += shardCache.has(copy + "/" + s) ? 1 : 8; });
+      shards.forEach(function (s) { total += shardCache.has(shardKey(copy, s)) ? 1 : 8; });
       return total;
     };
-    var found = new RowCollector(this);
     if (cost("zip", zipShards) < cost("road", roadShards)) {
+      var byZip = new RowMatches(this, true);
       var sorted = Array.from(zipShards).sort(function (a, b) { return a - b; });
       for (var n = 0; n < sorted.length; n++) {
-        var shard = await shardOf("zip", sorted[n]);
+        var shard = shardOf("zip", sorted[n]);
+        if (shard.then) shard = await shard;
         for (var i = 0; i < shard.rows; i++) {
           var e = shard.entry[i];
-          if (ix.memoStamp[e] !== this.stamp) continue;
-          found.add(e, shard.id[i], shard.main[i], shard.sub[i], shard.dong[i], shard.zip[i]);
+          if (ix.memoStamp[e] !== this.stamp || ix.memoBase[e] === NONE) continue;
+          byZip.add(e, shard.id[i], shard.main[i], shard.sub[i], shard.dong[i], shard.zip[i]);
         }
       }
-      return found.finish(true);
+      return byZip.finish();
     }
+    var found = new RowMatches(this, false);
     for (var k = 0; k < entries.length; k++) {
-      var entry = entries[k].entry;
+      var entry = entries[k];
       var row = ix.entryStart[entry], last = ix.entryStart[entry + 1];
       while (row < last) {
-        var part = await shardOf("road", Math.floor(row / shardRows));
+        var part = shardOf("road", Math.floor(row / shardRows));
+        if (part.then) part = await part;
         var end = Math.min(last, part.first + part.rows);
         for (; row < end; row++) {
           var at = row - part.first;
@@ -517,54 +694,52 @@
         }
       }
     }
-    return found.finish(false);
+    return found.finish();
   };
 
-  // Matching rows with their fields, for the page's paging and rendering.
-  function RowCollector(search) {
+  // Matching rows with their fields in flat arrays (group 0 exact, group 1 the rest), for paging
+  // and rendering; `unordered` when they were collected in zip order rather than id order.
+  function RowMatches(search, unordered) {
     this.search = search;
-    this.ids = [[], []];
-    this.fields = [[], []];
+    this.unordered = unordered;
+    this.columns = [0, 1].map(function () { return {id: [], mainSub: [], dong: [], zip: [], order: null}; });
+    this.total = 0;
   }
-  RowCollector.prototype.add = function (entry, id, main, sub, dong, zip) {
-    var info = this.search.entryInfo(entry);
-    if (info === null) return;
-    var state = this.search.rowState(info, main, sub, dong, zip);
+  RowMatches.prototype.add = function (entry, id, main, sub, dong, zip) {
+    var state = this.search.rowState(entry, main, sub, dong, zip);
     if (state === NONE) return;
-    var group = state === EXACT ? 0 : 1;
-    this.ids[group].push(id);
-    this.fields[group].push([main, sub, dong, zip]);
+    var group = this.columns[state === EXACT ? 0 : 1];
+    group.id.push(id);
+    group.mainSub.push(main * 4096 + sub);
+    group.dong.push(dong);
+    group.zip.push(zip);
   };
-  RowCollector.prototype.finish = function (unordered) {
-    var groups = [0, 1].map(function (g) {
-      var ids = this.ids[g], fields = this.fields[g];
-      var order = ids.map(function (_, i) { return i; });
-      if (unordered) order.sort(function (a, b) { return ids[a] - ids[b]; });
-      var rows = [], last = -1;
-      order.forEach(function (i) {
-        if (ids[i] !== last) rows.push({id: ids[i], fields: fields[i]});
-        last = ids[i];
-      });
-      return rows;
-    }, this);
-    return new RowMatches(groups[0], groups[1]);
-  };
-
-  function RowMatches(exact, prefixOnly) {
-    this.rows = exact.concat(prefixOnly);
-    this.total = this.rows.length;
-  }
-  RowMatches.prototype.page = async function (start, end) {
-    return this.rows.slice(start, end).map(function (row) {
-      return addressOf(row.id, row.fields[0], row.fields[1], row.fields[2], row.fields[3]);
+  RowMatches.prototype.finish = function () {
+    var unordered = this.unordered;
+    this.columns.forEach(function (group) {
+      if (!unordered) return;
+      var ids = group.id;
+      group.order = ids.map(function (_, i) { return i; }).sort(function (a, b) { return ids[a] - ids[b]; });
     });
+    this.total = this.columns[0].id.length + this.columns[1].id.length;
+    return this;
+  };
+  RowMatches.prototype.page = async function (start, end) {
+    var out = [], exact = this.columns[0].id.length;
+    for (var p = start; p < end && p < this.total; p++) {
+      var group = this.columns[p < exact ? 0 : 1], i = p < exact ? p : p - exact;
+      if (group.order !== null) i = group.order[i];
+      var mainSub = group.mainSub[i];
+      out.push(addressOf(group.id[i], Math.floor(mainSub / 4096), mainSub % 4096, group.dong[i], group.zip[i]));
+    }
+    return out;
   };
 
   // Matches decided per entry: every row of each entry, counted without loading rows.
-  function EntryMatches(infos) {
-    this.entries = infos.filter(function (info) { return info.base === EXACT; })
-      .concat(infos.filter(function (info) { return info.base !== EXACT; }))
-      .map(function (info) { return info.entry; });
+  function EntryMatches(entries) {
+    var base = IX.memoBase;
+    this.entries = entries.filter(function (e) { return base[e] === EXACT; })
+      .concat(entries.filter(function (e) { return base[e] !== EXACT; }));
     this.total = 0;
     for (var i = 0; i < this.entries.length; i++) {
       this.total += IX.entryStart[this.entries[i] + 1] - IX.entryStart[this.entries[i]];
