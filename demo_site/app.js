@@ -111,6 +111,8 @@
       ix.landmarks.set(item[0], {building: item[1], jibun_address: item[2], lat: item[3], lng: item[4],
                                  admin_code: item[5]});
     });
+    ix.flagPool = [];
+    ix.flagsInUse = 0;
     ix.memoStamp = new Uint32Array(entryCount);
     ix.memoBase = new Int8Array(entryCount);
     ix.memoByRow = new Int32Array(entryCount);
@@ -442,6 +444,15 @@
     return IX.roadEntries[hi] - IX.roadEntries[lo];
   }
 
+  // Flags over every 읍면동/리 for the words of the current query, reused: 17 KB each is garbage
+  // a query need not leave. (A query superseded while loading only ever renders nothing.)
+  function scratchFlags(ix, size) {
+    if (ix.flagsInUse >= ix.flagPool.length) ix.flagPool.push(new Uint8Array(size));
+    var flags = ix.flagPool[ix.flagsInUse++];
+    flags.fill(0);
+    return flags;
+  }
+
   function prepareWord(text) {
     var ix = IX;
     var word = {text: text, sigungu: null, sigunguList: [], roadEq: -1, prefixLo: 0, prefixHi: 0,
@@ -462,7 +473,7 @@
     var dongs = part < ix.dongParts.length && ix.dongParts.get(part) === text
       ? Array.from(ix.dongPartDongs.subarray(ix.dongPartStart[part], ix.dongPartStart[part + 1])) : null;
     if (dongs) {
-      word.dongFlags = new Uint8Array(ix.dongs.length);
+      word.dongFlags = scratchFlags(ix, ix.dongs.length);
       dongs.forEach(function (d) { word.dongFlags[d] = 1; });
       word.dongList = dongs;
     }
@@ -541,6 +552,7 @@
   }
 
   function Search(parsed) {
+    IX.flagsInUse = 0;
     this.words = parsed.words.map(prepareWord);
     this.english = parsed.english.map(prepareEnglish);
     this.numbers = parsed.numbers;
