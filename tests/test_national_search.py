@@ -109,8 +109,8 @@ def test_500_random_addresses_are_found_by_sigungu_road_and_number(national, por
         print("  NOT FOUND: q=%r wanted %s %s; status %s, total %s" % failure)
     for mismatch in other_ids:
         print("  found under another id: q=%r page %s, oracle %s" % mismatch)
-    assert len(failures) <= 1, failures
-    assert other_ids == []
+    assert len(failures) <= 1, (SEED, failures)
+    assert other_ids == [], (SEED, other_ids)
 
 
 # docs/search.md's examples and the cases it names, with a second page for a long answer.
@@ -141,7 +141,7 @@ def test_the_specs_examples_page_by_page(national, port):
         clients.shutdown()
     for case in wrong:
         print("  MISMATCH q=%r page %s: status %s, oracle total %s, page total %s, first difference %s" % case)
-    assert wrong == []
+    assert wrong == [], wrong
 
 
 def test_300_random_queries_count_and_order_as_the_oracle(national, port):
@@ -165,7 +165,7 @@ def test_300_random_queries_count_and_order_as_the_oracle(national, port):
           f"{compared} first pages compared")
     for case in wrong:
         print("  MISMATCH %s q=%r: status %s, oracle total %s, page total %s, first difference %s" % case)
-    assert wrong == []
+    assert wrong == [], (SEED + 1, wrong)
 
 
 def test_detail_equals_the_oracles_row(national, port):
@@ -180,7 +180,7 @@ def test_detail_equals_the_oracles_row(national, port):
             wrong.append((address_id(position), status, body, wanted))
     for case in wrong:
         print("  DETAIL MISMATCH %s: status %s, page %s, oracle %s" % case)
-    assert wrong == []
+    assert wrong == [], (SEED + 2, wrong)
     assert [landmarks()[national.row(p)]["building"] for p in positions[-2:]] == [
         national.detail(p)["building"] for p in positions[-2:]]
     status, body = ask(port, "/searchaddr2", id=address_id(national.count))      # one past the last
