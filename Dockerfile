@@ -20,6 +20,17 @@ RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip uninstall -y -q pip setuptools \
  && rm -rf /opt/venv/lib/python3.11/site-packages/selenium/webdriver/common/*/selenium-manager*
 
+# The demo site's address index, built from the pinned kozip wheel (Korea Post's address data):
+# the wheel and the build stay in this stage, only demo_site/data/ reaches the image.
+FROM venv AS index
+COPY demo_site/build_index.py demo_site/romanize.py demo_site/landmarks.json /build/demo_site/
+RUN python3 -m venv /tmp/fetch \
+ && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /tmp/fetch/bin/pip download --no-cache-dir \
+        --disable-pip-version-check --no-deps --only-binary=:all: --dest /build/.cache kozip==1.1.4 \
+ && echo "36b43c07219473454d42319b5361b057078b006bfd8348e5b9e9d1f1eb8482e7  /build/.cache/kozip-1.1.4-py3-none-any.whl" \
+        | sha256sum --check \
+ && python3 /build/demo_site/build_index.py
+
 FROM ${BASE_IMAGE}
 # Files a headless Chromium run with --disable-gpu never opens, left out (~230 MB):
 # Mesa's GPU drivers and the LLVM they need (~160 MB; Chromium renders with its own SwiftShader),
@@ -45,6 +56,7 @@ RUN printf '%s\n' \
 COPY --from=venv /opt/venv /opt/venv
 # The code stays root-owned: the service user can write only its socket, logs, HOME and /tmp.
 COPY . /app
+COPY --from=index /build/demo_site/data /app/demo_site/data
 RUN mkdir -p /app/run /app/logs \
  && chown searchaddr:searchaddr /app/run /app/logs \
  && python3 -m compileall -q /app

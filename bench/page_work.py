@@ -1,16 +1,39 @@
-"""The demo page's own time for a query, read from its performance marks in a browser of our own."""
+"""The demo page's own time per query and its memory, in real Chromium.
+
+    python3 bench/page_work.py                    # 1,000 random queries of every kind, PSS vs today's page
+    python3 bench/page_work.py --queries 200 --seed 7 --old-ref main
+
+Queries are drawn from the built index (demo_site/data/), every kind in turn. Each runs twice in
+one warm browser: the page reports its own time (data-elapsed-ms, loading included) and how many
+index shards it had to load (data-shards-loaded), which sorts a run into "data loaded" or "needed
+a new part". Memory: PSS of each browser's Chromium processes, this page beside the page at
+--old-ref (`git show REF:demo_site/...` copied to a temp dir), both after the same queries:
+right after them, after an idle while, and after a forced full garbage collection.
+"""
+import argparse
+import bisect
 import os
+import random
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
+import uuid
+from pathlib import Path
 
+import psutil
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from harness import DEMO_URL, REPO, TAG_ENV
+from harness import DEMO_URL, REPO, TAG_ENV, kill_tagged
 
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "demo_site"))
 from scraper.browser import CHROMIUM_FLAGS  # noqa: E402
+import build_index  # noqa: E402
+from romanize import road_english  # noqa: E402
 
 # The page marks searchaddr-start-N when a query is submitted and searchaddr-end-N when it has
 # rendered; it publishes both measures on the results box (data-total-ms, data-elapsed-ms).
@@ -24,7 +47,8 @@ const check = () => {
   if (expected === null || box.dataset.seq !== expected || box.dataset.status === "loading") return;
   observer.disconnect();
   done({status: box.dataset.status, total: box.dataset.total ?? null,
-        total_ms: Number(box.dataset.totalMs), work_ms: Number(box.dataset.elapsedMs)});
+        total_ms: Number(box.dataset.totalMs), work_ms: Number(box.dataset.elapsedMs),
+        shards_loaded: box.dataset.shardsLoaded === undefined ? null : Number(box.dataset.shardsLoaded)});
 };
 const observer = new MutationObserver(check);
 observer.observe(box, {attributes: true, attributeFilter: ["data-status", "data-seq"]});
@@ -43,25 +67,39 @@ if (root.dataset.searchaddr !== "loading") done(root.dataset.searchaddr);
 else document.addEventListener("searchaddr:ready", () => done(root.dataset.searchaddr), {once: true});
 """
 
+KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix", "zip",
+         "dong road", "english number")
+OLD_PAGE_FILES = ("index.html", "app.js", "style.css", "data/addresses.js")
+# Chromium collects a page's garbage lazily: memory is read right after the queries, after this
+# long idle, and after a forced full collection (what the page really keeps).
+IDLE_SECONDS = 15
+
 
 class PageClock:
     """One warm browser on the demo page; `measure(q)` returns the page's own milliseconds."""
 
     def __init__(self, tag, url=DEMO_URL):
         self.profile = tempfile.mkdtemp(prefix="bench-page-clock-")
-        options = webdriver.ChromeOptions()
-        for flag in CHROMIUM_FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f"--user-data-dir={self.profile}")
-        options.binary_location = "/usr/bin/chromium"
-        service = Service(executable_path="/usr/bin/chromedriver",
-                          env=dict(os.environ, **{TAG_ENV: tag, "HOME": self.profile}))
-        self.driver = webdriver.Chrome(service=service, options=options)
-        self.driver.set_script_timeout(30)
-        self.driver.get(url)
-        state = self.driver.execute_async_script(READY_SCRIPT)
-        if state != "ready":
-            raise RuntimeError(f"the demo page did not become ready: {state!r}")
+        self.driver = None
+        try:
+            options = webdriver.ChromeOptions()
+            for flag in CHROMIUM_FLAGS:
+                options.add_argument(flag)
+            options.add_argument(f"--user-data-dir={self.profile}")
+            options.binary_location = "/usr/bin/chromium"
+            service = Service(executable_path="/usr/bin/chromedriver",
+                              env=dict(os.environ, **{TAG_ENV: tag, "HOME": self.profile}))
+            self.driver = webdriver.Chrome(service=service, options=options)
+            self.driver.set_script_timeout(60)
+            started = time.monotonic()
+            self.driver.get(url)
+            state = self.driver.execute_async_script(READY_SCRIPT)
+            self.open_seconds = time.monotonic() - started
+            if state != "ready":
+                raise RuntimeError(f"the demo page did not become ready: {state!r}")
+        except BaseException:
+            self.close()
+            raise
 
     def measure(self, q, page=1, per_page=10):
         result = self.driver.execute_async_script(MEASURE_SCRIPT, q, page, per_page)
@@ -69,8 +107,172 @@ class PageClock:
             raise RuntimeError(f"the demo page answered {result!r} for {q!r}")
         return result
 
+    def pss_mb(self):
+        """PSS of this browser's Chromium processes (the children of its chromedriver)."""
+        driver_process = psutil.Process(self.driver.service.process.pid)
+        total_kb = 0
+        for process in driver_process.children(recursive=True):
+            try:
+                with open(f"/proc/{process.pid}/smaps_rollup", encoding="ascii") as rollup:
+                    total_kb += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+            except (OSError, StopIteration):
+                continue
+        return total_kb / 1024
+
+    def collect_garbage(self):
+        """A full garbage collection in the page (DevTools protocol): what stays is what it keeps."""
+        self.driver.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
+
     def close(self):
         try:
-            self.driver.quit()
+            if self.driver is not None:
+                self.driver.quit()
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class IndexRows:
+    """Addresses of the built index by id, for drawing queries from real data."""
+
+    def __init__(self, out=build_index.DEFAULT_OUT):
+        self.out = out
+        self.index = build_index.read_index(out)
+        self.entry_road = [r for r in range(len(self.index["roads"]))
+                           for _ in range(self.index["roadEntries"][r], self.index["roadEntries"][r + 1])]
+        self.shards = {}
+
+    def row(self, address_id):
+        index = self.index
+        entry = bisect.bisect_right(index["entryStart"], address_id) - 1
+        number = address_id // index["shardRows"]
+        if number not in self.shards:
+            self.shards[number] = build_index.read_shard(self.out, "road", number, index["records"])
+        shard, at = self.shards[number], address_id % index["shardRows"]
+        sido_index, sigungu, _ = index["sigungu"][index["entrySigungu"][entry]]
+        zip_index = shard["zip"][at]
+        return {"road": index["roads"][self.entry_road[entry]], "sido": index["sido"][sido_index][0],
+                "sigungu": sigungu, "dong": index["dongs"][shard["dong"][at]],
+                "number": f"{shard['main'][at]}-{shard['sub'][at]}" if shard["sub"][at] else str(shard["main"][at]),
+                "zip": index["zips"][5 * zip_index:5 * zip_index + 5]}
+
+
+def area_words(rng, row):
+    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in build_index.SIDO if name == row["sido"]))
+    choices = [[rng.choice(sido_names)]]
+    if row["sigungu"]:
+        choices += [[row["sigungu"]], [rng.choice(sido_names), row["sigungu"]]]
+    return " ".join(rng.choice(choices))
+
+
+def make_query(rng, row, kind):
+    if kind == "road number":
+        return f"{row['road']} {row['number']}"
+    if kind == "area road number":
+        return f"{area_words(rng, row)} {row['road']} {row['number']}"
+    if kind == "road":
+        return row["road"]
+    if kind == "sigungu road":
+        area = rng.choice(row["sigungu"].split()) if row["sigungu"] else row["sido"]
+        return f"{area} {row['road']}"
+    if kind == "road prefix":
+        return row["road"][:rng.randint(2, max(2, len(row["road"]) - 1))]
+    if kind == "zip":
+        return row["zip"]
+    if kind == "dong road":
+        return f"{rng.choice(build_index.WORD_SEPARATORS.split(row['dong']))} {row['road']}"
+    if kind == "english number":
+        return f"{road_english(row['road'])} {row['number']}"
+    raise ValueError(kind)
+
+
+def draw_queries(rows, seed, count):
+    rng = random.Random(seed)
+    drawn = []
+    for n in range(count):
+        kind = KINDS[n % len(KINDS)]
+        drawn.append((kind, make_query(rng, rows.row(rng.randrange(rows.index["records"])), kind)[:80]))
+    rng.shuffle(drawn)
+    return drawn
+
+
+def old_page(ref, directory):
+    """Today's page (before the national index) from git, into `directory`; its file:// URL."""
+    for name in OLD_PAGE_FILES:
+        target = Path(directory) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(subprocess.run(["git", "show", f"{ref}:demo_site/{name}"], cwd=REPO,
+                                          capture_output=True, check=True).stdout)
+    return (Path(directory) / "index.html").as_uri()
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def summary(values):
+    if not values:
+        return "n=0"
+    return (f"n={len(values)}, p50 {percentile(values, 0.5):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
+            f"max {max(values):.1f} ms")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--old-ref", default="main", help="git ref of today's page, for memory")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    queries = draw_queries(IndexRows(), args.seed, args.queries)
+    print(f"page_work: {len(queries)} queries ({len(queries) // len(KINDS)} of each of {len(KINDS)} kinds), "
+          f"seed {args.seed}, drawn in {time.monotonic() - started:.1f} s; load {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores", flush=True)
+    tag = uuid.uuid4().hex
+    old_dir = tempfile.mkdtemp(prefix="bench-old-page-")
+    clocks = []
+    try:
+        clock = PageClock(tag)
+        clocks.append(clock)
+        old_clock = PageClock(tag, old_page(args.old_ref, old_dir))
+        clocks.append(old_clock)
+        print(f"  open: this page {clock.open_seconds:.2f} s, today's page {old_clock.open_seconds:.2f} s; "
+              f"PSS after open: this page {clock.pss_mb():.1f} MB, today's page {old_clock.pss_mb():.1f} MB",
+              flush=True)
+        loaded, new_part = [], []
+        by_kind = {kind: [] for kind in KINDS}
+        for n, (kind, q) in enumerate(queries, 1):
+            for _ in range(2):  # the second run finds its data loaded, unless it needs more than the page keeps
+                result = clock.measure(q)
+                (new_part if result["shards_loaded"] else loaded).append(result["work_ms"])
+                if not result["shards_loaded"]:
+                    by_kind[kind].append(result["work_ms"])
+            old_clock.measure(q)
+            if n % 200 == 0:
+                print(f"  {n} queries; loaded {summary(loaded)}; new part {summary(new_part)}", flush=True)
+        memory = [("right after the queries", clock.pss_mb(), old_clock.pss_mb())]
+        time.sleep(IDLE_SECONDS)
+        memory.append((f"after {IDLE_SECONDS} s idle", clock.pss_mb(), old_clock.pss_mb()))
+        clock.collect_garbage()
+        old_clock.collect_garbage()
+        time.sleep(2)
+        memory.append(("after a full garbage collection", clock.pss_mb(), old_clock.pss_mb()))
+        print(f"data loaded: {summary(loaded)}  (target p50 <= 5 ms, p95 <= 15 ms)")
+        print(f"needed a new part: {summary(new_part)}  (target <= 150 ms)")
+        for kind, values in by_kind.items():
+            print(f"  loaded, {kind}: {summary(values)}")
+        for when, new_pss, old_pss in memory:
+            print(f"PSS per browser {when}: this page {new_pss:.1f} MB, today's page ({args.old_ref}) "
+                  f"{old_pss:.1f} MB: {new_pss - old_pss:+.1f} MB, {new_pss / old_pss:.2f}x  (target <= +60 MB)")
+        print(f"load {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
+        return 0
+    finally:
+        for clock in clocks:
+            clock.close()
+        kill_tagged(tag)
+        shutil.rmtree(old_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

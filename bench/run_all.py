@@ -35,7 +35,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # Queries with results all over the demo data; scrape benchmarks cycle through them.
 QUERIES = ["세종대로 110", "강남구 테헤란로", "종로구", "해운대구", "Sejong-daero", "수원시 팔달구",
-           "제주특별자치도", "중구", "분당구", "유성구", "Gangnam-gu", "광주광역시 북구"]
+           "제주특별자치도", "중구", "분당구", "유성구", "Teheran-ro", "광주광역시 북구"]
 # The service's own line per request: method, path, status, time inside the app.
 APP_REQUEST_LOG = re.compile(r"searchaddr INFO (?:GET|POST) /searchaddr1 (\d{3}) (\d+)us")
 PREFLIGHT_HEADERS = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",

@@ -75,10 +75,20 @@ def _split_suffix(name, suffixes):
     return name, ""
 
 
+def _trailing_digits(text):
+    return text[len(text.rstrip("0123456789")):]
+
+
+def _is_hangul(char):
+    return HANGUL_FIRST <= ord(char) <= HANGUL_LAST
+
+
 def _stem_with_number(stem):
-    """'역삼1' -> 'Yeoksam 1' style pieces: romanized letters, digits kept."""
-    letters = stem.rstrip("0123456789")
-    digits = stem[len(letters):]
+    """'역삼1' -> ('Yeoksam', '1'): romanized letters, trailing digits kept apart after Hangul only."""
+    digits = _trailing_digits(stem)
+    letters = stem[: len(stem) - len(digits)]
+    if not letters or not _is_hangul(letters[-1]):
+        return capitalize(romanize(stem)), ""  # '4.19' stays one piece
     return capitalize(romanize(letters)), digits
 
 
@@ -90,14 +100,18 @@ def area_english(name):
 
 
 def road_english(name):
-    """'세종대로' -> 'Sejong-daero', '중앙로12번길' -> 'Jungang-ro 12beon-gil', '문화1길' -> 'Munhwa 1-gil'."""
+    """'세종대로' -> 'Sejong-daero', '중앙로12번길' -> 'Jungang-ro 12beon-gil', '테헤란로4길' -> 'Teheran-ro 4-gil'."""
     if "번길" in name:
         main, _, rest = name.partition("번길")
-        number = "".join(c for c in reversed(main) if c.isdigit())[::-1]
+        number = _trailing_digits(main)
         main_road = main[: len(main) - len(number)]
         return f"{road_english(main_road)} {number}beon-gil"
     stem, suffix = _split_suffix(name, ROAD_SUFFIXES)
     letters, digits = _stem_with_number(stem)
     if digits:
+        base = stem[: len(stem) - len(digits)]
+        # A numbered side road names its main road: '테헤란로4길' -> 'Teheran-ro 4-gil'.
+        if _split_suffix(base, ROAD_SUFFIXES)[1]:
+            letters = road_english(base)
         return f"{letters} {digits}-{suffix}"
     return f"{letters}-{suffix}" if suffix else letters

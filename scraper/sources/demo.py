@@ -11,8 +11,8 @@ DEMO_INDEX = pathlib.Path(__file__).resolve().parents[2] / "demo_site" / "index.
 
 ADDRESS_KEYS = ("id", "road_address", "jibun_address", "english_address", "zip", "building",
                 "sido", "sigungu", "eupmyeondong")
-# Keys that may be empty: a building without a name, Sejong (no sigungu level).
-OPTIONAL_TEXT = frozenset({"building", "sigungu"})
+# Keys that may be empty: no lot-number address or building name in the data, Sejong (no sigungu level).
+OPTIONAL_TEXT = frozenset({"jibun_address", "building", "sigungu"})
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ZIP_PATTERN = re.compile(r"[0-9]{5}")
 ADMIN_CODE_PATTERN = re.compile(r"[0-9]{10}")
@@ -180,10 +180,12 @@ def parse_detail(raw, address_id):
     address = _address(item)
     if address["id"] != address_id:
         raise UpstreamError(f"the address site showed id {address['id']!r}, not {address_id!r}")
-    lat = _coordinate(item.get("lat"), "lat", 90)
-    lng = _coordinate(item.get("lng"), "lng", 180)
+    # The page leaves out a field the data does not have: that is null; a field it shows must be valid.
+    lat = _coordinate(item["lat"], "lat", 90) if item.get("lat") is not None else None
+    lng = _coordinate(item["lng"], "lng", 180) if item.get("lng") is not None else None
     admin_code = item.get("admin_code")
-    if not isinstance(admin_code, str) or not ADMIN_CODE_PATTERN.fullmatch(admin_code):
+    if admin_code is not None and (not isinstance(admin_code, str)
+                                   or not ADMIN_CODE_PATTERN.fullmatch(admin_code)):
         raise UpstreamError(f"the address site sent a malformed admin_code: {admin_code!r}")
     return dict(address, lat=lat, lng=lng, admin_code=admin_code)
 

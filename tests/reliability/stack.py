@@ -31,7 +31,7 @@ BROWSER_NAMES = ("chromium", "chromedriver", "chrome_crashpad", "chrome_crashpad
 
 # Queries the demo site answers with results; pages and sizes vary so the cache can be defeated.
 QUERIES = ("세종대로", "중구 세종대로", "강남구", "테헤란로", "해운대구", "수원시", "제주", "Sejong-daero",
-           "Gangnam-gu", "종로구", "부산", "마포구", "서초구", "대전", "광주", "전주")
+           "Teheran-ro", "종로구", "부산", "마포구", "서초구", "대전", "광주", "전주")
 
 
 # ---------------------------------------------------------------- processes by tag

@@ -1,0 +1,91 @@
+"""demo_site/build_index.py: the same wheel gives the same index, a current index is not rebuilt,
+and the index reads back in the spec's order. Builds one small sido (세종특별자치시) from the real
+wheel; skipped when the wheel is not in .cache/ (scripts/setup.sh puts it there)."""
+import filecmp
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "demo_site"))
+import build_index  # noqa: E402
+
+SIDO = "세종특별자치시"
+
+pytestmark = pytest.mark.skipif(not build_index.DEFAULT_WHEEL.is_file(),
+                                reason="needs the kozip wheel in .cache/ (scripts/setup.sh)")
+
+
+def run_build(out):
+    return subprocess.run([sys.executable, str(ROOT / "demo_site" / "build_index.py"), "--sido", SIDO,
+                           "--out", str(out)], capture_output=True, text=True, timeout=600, check=True)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    first = tmp_path_factory.mktemp("index") / "data"
+    second = tmp_path_factory.mktemp("index") / "data"
+    return first, run_build(first), second, run_build(second)
+
+
+def all_files(directory):
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+
+
+def test_the_same_wheel_gives_byte_identical_index(built):
+    first, first_run, second, _ = built
+    assert "build_index:" in first_run.stdout  # progress is printed
+    names = all_files(first)
+    assert names == all_files(second)
+    assert {"index.js", "stamp.json", "road/0.js", "zip/0.js"} <= set(names)
+    _, mismatch, errors = filecmp.cmpfiles(first, second, names, shallow=False)
+    assert mismatch == [] and errors == []
+
+
+def test_a_current_index_is_not_rebuilt(built):
+    first = built[0]
+    before = {name: os.stat(first / name).st_mtime_ns for name in all_files(first)}
+    again = run_build(first)
+    assert "is current" in again.stdout
+    assert {name: os.stat(first / name).st_mtime_ns for name in all_files(first)} == before
+
+
+def test_the_index_reads_back_in_the_specs_order(built):
+    out = built[0]
+    index = build_index.read_index(out)
+    records = index["records"]
+    assert records > 0 and json.loads((out / "stamp.json").read_text())["sido"] == SIDO
+    assert index["roads"] == sorted(index["roads"])
+    rows = []
+    for number in range(index["shards"]):
+        shard = build_index.read_shard(out, "road", number, records)
+        rows += zip(shard["main"], shard["sub"], shard["dong"], shard["zip"])
+    assert len(rows) == records == index["entryStart"][-1]
+    entry_road = [r for r in range(len(index["roads"]))
+                  for _ in range(index["roadEntries"][r], index["roadEntries"][r + 1])]
+    dongs, zips = index["dongs"], index["zips"]
+    keys = []
+    for entry, road in enumerate(entry_road):
+        sido_index, sigungu, _ = index["sigungu"][index["entrySigungu"][entry]]
+        for main, sub, dong, zip_index in rows[index["entryStart"][entry]:index["entryStart"][entry + 1]]:
+            keys.append((index["roads"][road], index["sido"][sido_index][0], sigungu, main, sub, dongs[dong],
+                         zips[5 * zip_index:5 * zip_index + 5]))
+    assert all(key[1] == SIDO for key in keys)
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # the spec's order, no repeats
+    by_zip = []
+    for number in range(index["shards"]):
+        by_zip += build_index.read_shard(out, "zip", number, records)["id"]
+    assert sorted(by_zip) == list(range(records))
+    assert [keys[i][6] for i in by_zip] == sorted(key[6] for key in keys)
+
+
+def test_a_landmark_missing_from_the_data_fails_the_build():
+    landmarks = json.loads(build_index.LANDMARKS_PATH.read_text(encoding="utf-8"))
+    city_hall = next(item for item in landmarks if item["building"] == "서울특별시청")
+    empty_columns = ([], [], [], [], [])
+    with pytest.raises(ValueError, match="서울특별시청"):
+        build_index.attach_landmarks([city_hall], [], [0], empty_columns, [], None)

@@ -1,0 +1,188 @@
+"""The running service answers for the whole country as docs/search.md says.
+
+Integration: real uWSGI (the repo's uwsgi.ini, two workers) behind a real nginx, real headless
+Chromium on the real index (demo_site/data/, built by scripts/setup.sh), checked against the
+brute-force oracle tests/national_data.py. The draws are random per run: the seed is printed,
+and SEARCHADDR_NATIONAL_SEED=N repeats a run.
+"""
+import os
+import random
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import TAG_ENV, tagged_processes, wait_for_no_browsers, write_config
+from tests.national_data import (address_id, id_position, landmarks, load, random_positions,
+                                 random_queries)
+from tests.servers import ROOT, free_port, http_request, nginx_server, uwsgi_server, wait_until
+
+SEED = int(os.environ.get("SEARCHADDR_NATIONAL_SEED") or random.SystemRandom().randrange(10 ** 6))
+INDEX = os.path.join(ROOT, "demo_site", "data", "index.js")
+CLIENTS = 4              # two workers with two browsers each
+PER_PAGE = 50
+
+pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
+                                reason="needs Debian's chromium and chromium-driver")
+
+
+@pytest.fixture(scope="module")
+def national():
+    return load()
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory):
+    """A real uWSGI (uwsgi.ini, unix socket) behind a real nginx; everything stopped afterwards."""
+    assert os.path.exists(INDEX), "the national index is not built: run scripts/setup.sh"
+    print(f"\nnational search seed: {SEED} (SEARCHADDR_NATIONAL_SEED={SEED} repeats this run)")
+    tmp = tmp_path_factory.mktemp("national")
+    tag = uuid.uuid4().hex
+    sock, port = str(tmp / "searchaddr.sock"), free_port()
+    # A page timeout that a busy test machine's browser start and first shard loads fit in.
+    config = write_config(tmp / "searchaddr.ini", scraper={"page_timeout": "30"})
+    env = {"SEARCHADDR_SOCKET": sock, "SEARCHADDR_CONFIG": config, TAG_ENV: tag}
+    try:
+        with uwsgi_server(env=env, log_path=tmp / "uwsgi.log") as server:
+            wait_until(lambda: os.path.exists(sock) or server.poll() is not None, 60, "uwsgi socket")
+            assert server.poll() is None, (tmp / "uwsgi.log").read_text(errors="replace")
+            with nginx_server(sock, port):
+                yield port
+    finally:
+        assert wait_for_no_browsers(tag) == []
+        assert [p for p in tagged_processes(tag) if p.info["name"] == "uwsgi"] == []
+
+
+def ask(port, path, **params):
+    """(status, body) of a GET; a 503 busy is asked again after a moment."""
+    for _ in range(5):
+        status, _, body = http_request(port, "GET", f"{path}?{urlencode(params)}", timeout=90)
+        if status != 503:
+            break
+        time.sleep(1)
+    return status, body
+
+
+def ask_all(port, queries, **params):
+    """Start every search at once on CLIENTS threads; returns a function that waits for them."""
+    clients = ThreadPoolExecutor(CLIENTS)
+    futures = [clients.submit(ask, port, "/searchaddr1", q=q, **params) for q in queries]
+
+    def results():
+        try:
+            return [future.result() for future in futures]
+        finally:
+            clients.shutdown()
+    return results
+
+
+def first_difference(got, wanted):
+    for index, (a, b) in enumerate(zip(got, wanted)):
+        if a != b:
+            return index, a, b
+    if len(got) != len(wanted):
+        index = min(len(got), len(wanted))
+        return index, got[index] if index < len(got) else None, wanted[index] if index < len(wanted) else None
+    return None
+
+
+def test_500_random_addresses_are_found_by_sigungu_road_and_number(national, port):
+    """Each address drawn from the source data is found by `sigungu road number` (`road number`
+    in 세종, which has no sigungu): a result carries its road_address and zip."""
+    positions = random_positions(national, SEED, 500)
+    rows = [national.row(p) for p in positions]
+    queries = [" ".join(part for part in (row.sigungu, row.road, row.number) if part) for row in rows]
+    answers = ask_all(port, queries, per_page=PER_PAGE)()
+    failures, other_ids = [], []
+    for position, row, q, (status, body) in zip(positions, rows, queries, answers):
+        found = [r for r in body["results"] if (r["road_address"], r["zip"]) == (row.road_address(), row.zip)] \
+            if status == 200 else []
+        if not found:
+            failures.append((q, row.road_address(), row.zip, status,
+                             body.get("total") if isinstance(body, dict) else body))
+        elif found[0]["id"] != address_id(position):
+            other_ids.append((q, found[0]["id"], address_id(position)))
+    print(f"\n500 addresses (seed {SEED}): {500 - len(failures)} found")
+    for failure in failures:
+        print("  NOT FOUND: q=%r wanted %s %s; status %s, total %s" % failure)
+    for mismatch in other_ids:
+        print("  found under another id: q=%r page %s, oracle %s" % mismatch)
+    assert len(failures) <= 1, (SEED, failures)
+    assert other_ids == [], (SEED, other_ids)
+
+
+# docs/search.md's examples and the cases it names, with a second page for a long answer.
+EXAMPLES = [("세종대로 110", 1), ("서울 중구 세종대로 110", 1), ("테헤란로 152", 1), ("강남구 테헤란로", 1),
+            ("강남구 테헤란로", 2), ("세종대", 1), ("04524", 1), ("태평로1가 세종대로", 1),
+            ("남창리 442-24", 1), ("Sejong-daero 110", 1), ("강원도 춘천시 중앙로", 1),
+            ("강원도 춘천시 중앙로", 3), ("경상북도 군위군 삼국유사면", 1), ("전라북도 전주시 팔달로", 1),
+            ("광주 상무대로", 1), ("광주시 경안로", 1), ("평사리(平沙)", 1), ("teheran-ro 4-gil", 1),
+            ("SEJONG DAERO", 1), ("세종시 조치원읍", 2), ("20316", 1), ("세종대로 7", 1)]
+
+
+def test_the_specs_examples_page_by_page(national, port):
+    """Total, ids in order and every field of the page equal the oracle's."""
+    clients = ThreadPoolExecutor(CLIENTS)
+    try:
+        futures = [clients.submit(ask, port, "/searchaddr1", q=q, page=page, per_page=PER_PAGE)
+                   for q, page in EXAMPLES]
+        wrong = []
+        for (q, page), future in zip(EXAMPLES, futures):
+            total, positions = national.search(q)
+            wanted = [national.address(p) for p in positions[(page - 1) * PER_PAGE:page * PER_PAGE]]
+            status, body = future.result()
+            if status != 200 or body["total"] != total or body["results"] != wanted:
+                got = body.get("results", []) if isinstance(body, dict) else []
+                wrong.append((q, page, status, total, body.get("total") if isinstance(body, dict) else body,
+                              first_difference(got, wanted)))
+    finally:
+        clients.shutdown()
+    for case in wrong:
+        print("  MISMATCH q=%r page %s: status %s, oracle total %s, page total %s, first difference %s" % case)
+    assert wrong == [], wrong
+
+
+def test_300_random_queries_count_and_order_as_the_oracle(national, port):
+    """Random queries of every kind: `total` equals the oracle's count; for every third, the
+    first page (ids in order, every field) equals the oracle's."""
+    drawn = random_queries(national, SEED + 1, 300)
+    results = ask_all(port, [q for _, q, _ in drawn], per_page=PER_PAGE)
+    expected = [national.search(q) for _, q, _ in drawn]         # while the service works
+    answers = results()
+    wrong, compared = [], 0
+    for index, ((kind, q, _), (total, positions), (status, body)) in enumerate(zip(drawn, expected, answers)):
+        if status != 200 or body["total"] != total:
+            wrong.append((kind, q, status, total, body.get("total") if isinstance(body, dict) else body, None))
+            continue
+        if index % 3 == 0:
+            compared += 1
+            wanted = [national.address(p) for p in positions[:PER_PAGE]]
+            if body["results"] != wanted:
+                wrong.append((kind, q, status, total, body["total"], first_difference(body["results"], wanted)))
+    print(f"\n300 random queries (seed {SEED + 1}): {300 - len(wrong)} agree; "
+          f"{compared} first pages compared")
+    for case in wrong:
+        print("  MISMATCH %s q=%r: status %s, oracle total %s, page total %s, first difference %s" % case)
+    assert wrong == [], (SEED + 1, wrong)
+
+
+def test_detail_equals_the_oracles_row(national, port):
+    """/searchaddr2 of ids the oracle gives: every field; lat/lng/admin_code null but for landmarks."""
+    positions = random_positions(national, SEED + 2, 8)
+    positions += [national.position_of(row) for row in list(landmarks())[:2]]
+    wrong = []
+    for position in positions:
+        status, body = ask(port, "/searchaddr2", id=address_id(position))
+        wanted = national.detail(position)
+        if status != 200 or body["result"] != wanted:
+            wrong.append((address_id(position), status, body, wanted))
+    for case in wrong:
+        print("  DETAIL MISMATCH %s: status %s, page %s, oracle %s" % case)
+    assert wrong == [], (SEED + 2, wrong)
+    assert [landmarks()[national.row(p)]["building"] for p in positions[-2:]] == [
+        national.detail(p)["building"] for p in positions[-2:]]
+    status, body = ask(port, "/searchaddr2", id=address_id(national.count))      # one past the last
+    assert status == 404 and body["error"]["code"] == "address_not_found"
+    assert id_position(address_id(national.count - 1)) == national.count - 1
