@@ -22,6 +22,10 @@ for package in "${packages[@]}"; do
 done
 if (( ${#missing[@]} )); then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]} (log: /tmp/searchaddr-apt.log)"
+  # Packages must not start their own services (Debian's prometheus would listen on every
+  # interface): the tests start their own instances on loopback.
+  policy=/usr/sbin/policy-rc.d
+  [[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' > $policy; chmod 755 $policy; trap 'rm -f $policy' EXIT; }
   if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
       >/tmp/searchaddr-apt.log 2>&1; then
     tail -n 30 /tmp/searchaddr-apt.log
