@@ -5,7 +5,9 @@ turns every error into JSON and writes the access line. Importing this module do
 uWSGI calls serve() in each worker (uwsgi.ini), tests and tools call create_app().
 """
 import atexit
+import hashlib
 import logging
+import os
 import time
 
 from webob import Request, Response
@@ -99,7 +101,7 @@ class Service:
                        f"scrape;dur={outcome.scrape_ms:.1f}, page;dur={outcome.page_ms:.1f}")]
         if outcome is not None:
             headers.append(("Cache-Control", self.cache_control if method == "GET" else "no-store"))
-        return json_response(reply.body, headers=headers), outcome
+        return json_response(reply.body, reply.status, headers), outcome
 
     def api_error_for(self, error, method, path):
         """The contract's error for what the answers or the scraper raised; anything else is a
@@ -142,12 +144,18 @@ def create_app(config_path=None, host=None):
     pool = BrowserPool(SOURCES[settings.source](settings.url or None), size=settings.browsers,
                        page_timeout=settings.page_timeout, recycle_after=settings.recycle_after,
                        chromium=settings.chromium, chromedriver=settings.chromedriver,
-                       remote_url=settings.remote_url, warm=settings.warm_browsers)
+                       remote_url=settings.remote_url, warm=settings.warm_browsers,
+                       instance=instance_id(config.path))
     if host.shared_cache and config.cache.size > 0:
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:
         cache = MemoryCache(config.cache.size, config.cache.ttl)
     return build_app(config, pool, cache, host)
+
+
+def instance_id(config_path):
+    """Names this service instance to the browser reaper: one config file, one instance."""
+    return hashlib.sha1(os.path.realpath(config_path).encode()).hexdigest()[:16]
 
 
 def serve():
@@ -156,7 +164,7 @@ def serve():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     host = uwsgi_host.detect()
     app = create_app(host=host)
-    reap_orphans()
+    reap_orphans(app.pool.instance)
     atexit.register(app.pool.close)
     if host.uwsgi is not None:
         previous = getattr(host.uwsgi, "atexit", None)

@@ -1,4 +1,5 @@
 """Endpoint handlers: plain functions (request, deps) -> Reply; errors are raised, never built."""
+import os
 import time
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ class Reply:
     """A handler's answer: the JSON body, and the lookup behind it (None for one that made none)."""
     body: bytes
     outcome: Outcome = None
+    status: int = 200
 
 
 def request_params(request):
@@ -63,6 +65,11 @@ def address_detail(request, deps):
 
 
 def health(request, deps):
-    """Cheap: reports state, starts no browser."""
-    return Reply(encode({"status": "ok", "source": deps.source_name,
-                         "pool": deps.pool.status(), "cache": deps.cache.status()}))
+    """Cheap: reports state, starts no browser. "degraded" (503, for health checks) while no
+    browser of this worker can serve. Each worker has its own pool: the answer says which."""
+    pool = deps.pool.status()
+    serving = pool.get("serving", True)
+    return Reply(encode({"status": "ok" if serving else "degraded", "source": deps.source_name,
+                         "scope": "worker", "worker_pid": os.getpid(),
+                         "pool": pool, "cache": deps.cache.status()}),
+                 status=200 if serving else 503)
