@@ -90,7 +90,6 @@ class Browser:
                 self.service.process.wait(5)       # chromedriver is our child: no zombie left
             except Exception:
                 pass
-        psutil.wait_procs(tree, timeout=2)
         self.remove_profile()
 
     def remove_profile(self):
