@@ -226,6 +226,8 @@ def test_sighup_is_a_rolling_restart_that_loses_nothing_and_removes_the_socket(t
     running = Stack(tmp_path, scraper=cheap_scraper())
     try:
         running.start()
+        # A chain reload skips a worker that is still loading the app: wait for both.
+        assert wait_until(lambda: tail(running.uwsgi_log, 100000).count("WSGI app 0 (mountpoint='') ready") == 2, 60)
         answers = []
         stop = threading.Event()
 
