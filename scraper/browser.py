@@ -71,9 +71,18 @@ class Browser:
         except psutil.Error:
             return False
 
+    def responsive(self):
+        """alive(), and no process of the whole tree (renderers too) stopped or dead: a slower
+        check, for a browser that just let a command time out."""
+        try:
+            tree = self.processes[:1] + self.processes[0].children(recursive=True) if self.processes else []
+            return self.alive() and all(p.status() not in UNUSABLE for p in tree)
+        except (psutil.Error, IndexError):
+            return False
+
     def kill(self):
-        """SIGKILL chromedriver, chromium and every descendant (a stopped process too); then the
-        profile goes. Nothing of this browser outlives it, and nothing here waits on the browser."""
+        """SIGKILL chromedriver, chromium and every descendant (a stopped process too). Waits for
+        nothing but chromedriver, our child; the profile stays (remove_profile())."""
         tree = list(self.processes)
         for process in self.processes[:1]:
             try:
@@ -90,7 +99,6 @@ class Browser:
                 self.service.process.wait(5)       # chromedriver is our child: no zombie left
             except Exception:
                 pass
-        self.remove_profile()
 
     def remove_profile(self):
         if self.profile_dir:
@@ -185,6 +193,8 @@ def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedri
                                   options=chromium_options(CHROMIUM_LAUNCHER, profile_dir))
         config.timeout = command_timeout
     except BaseException:
-        Browser(None, profile_dir, service).kill()
+        failed = Browser(None, profile_dir, service)
+        failed.kill()
+        failed.remove_profile()
         raise
     return Browser(driver, profile_dir, service)

@@ -121,7 +121,9 @@ class BrowserPool:
             with self._lock:
                 self._in_use -= 1
             if isinstance(slot, Browser) and slot.retired:
-                slot = slot.successor       # its replacement under way, or an empty slot
+                # Its replacement starts now (rate-limited), so the next request need not wait
+                # for a whole start.
+                slot = slot.successor or (None if self._closed else self._start())
             self._slots.give(slot)
 
     def _use(self, member, deadline):
@@ -143,7 +145,7 @@ class BrowserPool:
                 raise UpstreamTimeout("the browser did not answer within the page timeout") from None
             if isinstance(error, ScraperError) and not in_query:
                 raise       # no time left, or the reload failed: the browser itself is fine
-            if isinstance(error, UpstreamTimeout):
+            if isinstance(error, UpstreamTimeout) and member.responsive():
                 # The browser answered: the site is slow. Keep the browser; the page is loaded
                 # again before its next query (the pending one may still fire).
                 member.page_error = error
@@ -154,8 +156,10 @@ class BrowserPool:
                 # next query rather than start a new browser.
                 member.page_error = error
                 raise
-            # A browser that saw any other failure may hold a half-rendered or dead page.
-            self._discard(member, "replaced", f"{type(error).__name__}: {error}".strip())
+            # A browser that saw any other failure may hold a half-rendered or dead page; one
+            # that timed out with a stopped process in it is hung.
+            self._discard(member, "hung" if isinstance(error, UpstreamTimeout) else "replaced",
+                          f"{type(error).__name__}: {error}".strip())
             converted = _upstream_error(error, "the browser failed")
             if converted:
                 raise converted from error
@@ -281,7 +285,13 @@ class BrowserPool:
             self._open.discard(member)
             self.counts[count] += 1
         log.info("browser %s: %s", count, why)
-        _quit(member)
+        if member.hung or not member.alive():
+            # It cannot answer a polite quit: killed at once, its profile removed off the
+            # request's path (a profile is hundreds of files).
+            member.kill()
+            self._launcher.submit(member.remove_profile)
+        else:
+            _quit(member)
 
     def serving(self):
         """False while no browser can serve: every open one is hung, stopped or dead, or starts fail."""
@@ -323,6 +333,7 @@ class BrowserPool:
             thread.join(max(0.0, until - time.monotonic()))
         for member in members:
             member.kill()
+            member.remove_profile()
         if marker is not None:      # a start under way: its processes and profile go too
             kill_marked(marker)
             remove_profiles(marker)
@@ -490,3 +501,4 @@ def _quit(member):
         except Exception as error:      # a dead browser cannot quit politely
             log.info("browser quit failed: %s", error)
     member.kill()
+    member.remove_profile()

@@ -123,7 +123,7 @@ def test_a_stopped_chromium_ends_in_a_timeout_within_page_timeout_and_is_killed(
     assert seconds <= PAGE_TIMEOUT + 1 + SLACK
     _, alive = psutil.wait_procs(tree, timeout=5)
     assert alive == []                  # chromedriver and every chromium, stopped or not
-    assert not os.path.exists(member.profile_dir)
+    assert wait_for(lambda: not os.path.exists(member.profile_dir), 30)
     status = pool.status()
     assert status["hung"] == 1 and status["open"] == 0 and status["serving"]
     assert prime(pool)["total"] == 1 and pool.status()["started"] == 2
