@@ -107,11 +107,12 @@ def stack_factory(tmp_path):
 
 
 def renderers(stack):
+    """Renderers overwrite their environment with their title: found below the chromedrivers."""
     found = []
-    for process in chromium(stack):
+    for driver in browsers_of(stack.tag):
         try:
-            if "--type=renderer" in process.cmdline():
-                found.append(process)
+            if driver.info["name"] == "chromedriver":
+                found.extend(p for p in driver.children(recursive=True) if "--type=renderer" in p.cmdline())
         except psutil.Error:
             pass
     return found
@@ -121,7 +122,9 @@ def test_a_stopped_chromium_gets_json_504_within_page_timeout_and_sigterm_is_bou
     stack = stack_factory().start()
     until_both_workers_search(stack)
     # Stopped renderers: the browsers look alive when checked out, then answer nothing.
-    signal_all(renderers(stack), signal.SIGSTOP)
+    stopped = renderers(stack)
+    assert stopped
+    signal_all(stopped, signal.SIGSTOP)
     outcomes = []
     threads = [threading.Thread(target=lambda p=p: outcomes.append(search(stack, 90 + p, timeout=30)))
                for p in range(2)]
@@ -134,7 +137,8 @@ def test_a_stopped_chromium_gets_json_504_within_page_timeout_and_sigterm_is_bou
     assert all(o.seconds <= PAGE_TIMEOUT + 1 + SLACK for o in outcomes), [o.seconds for o in outcomes]
 
     # Stopped while idle: no browser can serve, and the health check says so.
-    until_both_workers_search(stack, starts=4)
+    signal_all(stopped, signal.SIGCONT)
+    until_both_workers_search(stack, starts=0)
     signal_all(chromium(stack), signal.SIGSTOP)
     health = request(stack.port, "GET", "/healthz", timeout=5)
     assert health.status == 503 and health.json()["status"] == "degraded", health.body
