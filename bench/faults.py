@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (DEMO_URL, REPO, UwsgiServer, service_settings,  # noqa: E402
                            uwsgi_settings_of_service)
-from bench.load import closed_loop, send  # noqa: E402
+from bench.load import send  # noqa: E402
 
 QUERIES = ("세종대로", "테헤란로", "강남구", "해운대구", "수원시", "종로구", "마포구", "서초구")
 
@@ -142,7 +142,7 @@ def row_stopped(page_timeout=5):
             "requests": len(samples), "outcomes": tally(samples),
             "slowest_s": round(worst, 2),
             "over_checkout_plus_page_timeout_plus_1": sum(s.seconds > 2 + page_timeout + 1 for s in samples),
-            "hung_browsers_killed": log.count("browser hung"),
+            "hung_browsers_killed": log.count("browser hung:"),
             "healthz_after": health.status}
 
 
@@ -152,7 +152,9 @@ def row_slow(seconds=60, page_timeout=3):
     with service(browsers=2, page_timeout=page_timeout, url=DEMO_URL + "?latency=4000") as server:
         wait_for_starts(server, 2)
         before = starts(server)
-        samples, wall = closed_loop(server.port, search_request, 4, 100_000, seconds, timeout=60)
+        threads, samples = closed_loop_bodies(server.port, 4, 100_000, seconds)
+        for thread in threads:
+            thread.join(seconds + 60)
         time.sleep(2)
         after = starts(server)
         log = server.log_text()
@@ -160,14 +162,18 @@ def row_slow(seconds=60, page_timeout=3):
             "requests": len(samples), "outcomes": tally(samples),
             "browser_starts_during": after - before, "slots": slots,
             "starts_per_slot": round((after - before) / slots, 2),
-            "browsers_replaced": log.count("browser replaced") + log.count("browser hung")}
+            "browsers_replaced": log.count("browser replaced:"), "browsers_killed_hung": log.count("browser hung:")}
 
 
 def row_recycle(scrapes=2000, recycle_after=100):
     """One worker with 2 browsers, 2 clients (concurrency = browsers), no cache."""
     with service(processes=1, browsers=2, page_timeout=15, recycle_after=recycle_after) as server:
         wait_for_starts(server, 1)
-        samples, wall = closed_loop(server.port, search_request, 2, scrapes, 1500, timeout=60)
+        started = time.monotonic()
+        threads, samples = closed_loop_bodies(server.port, 2, scrapes, 1500)
+        for thread in threads:
+            thread.join(1600)
+        wall = time.monotonic() - started
         log = server.log_text()
     return {"row": f"{scrapes} scrapes at concurrency = browsers (2), recycle_after = {recycle_after}",
             "requests": len(samples), "outcomes": tally(samples), "wall_s": round(wall, 1),

@@ -22,11 +22,12 @@ log = logging.getLogger("searchaddr.pool")
 # chromedriver or the Grid, urllib3's errors and plain socket errors.
 BROWSER_FAILURES = (WebDriverException, ConnectionFailure, OSError)
 DEFAULT_INSTANCE = "searchaddr"
-# Seconds past a query's deadline before the watchdog kills a browser that has not answered:
-# a working browser answers by then with its own script timeout.
-WATCHDOG_GRACE = 0.5
-# A query keeps the full page_timeout as its script timeout when this close to it (one round
-# trip saved per query); so chromium's own timeout fires at most this late.
+# A working browser's own timeouts end a query this long before its deadline, and the watchdog
+# kills a browser that has not answered WATCHDOG_GRACE after it: a busy machine's late answer
+# (up to ANSWER_MARGIN + WATCHDOG_GRACE) still keeps its browser.
+ANSWER_MARGIN = 0.3
+WATCHDOG_GRACE = 0.6
+# A query keeps its usual script timeout when this close to it (one round trip saved per query).
 TIMEOUT_SLACK = 0.2
 # Selenium's client-side limit per command, beyond page_timeout; a new session gets more.
 COMMAND_SLACK = 1.0
@@ -188,10 +189,11 @@ class BrowserPool:
 
     def _fit_timeouts(self, member, deadline):
         """The browser's own timeouts end the next command by the deadline."""
-        left = deadline - time.monotonic()
+        left = deadline - time.monotonic() - ANSWER_MARGIN
         if left <= 0.05:
             raise UpstreamTimeout("the page timeout ran out while a browser started")
-        wanted = self.page_timeout if left >= self.page_timeout - TIMEOUT_SLACK else left
+        usual = self.page_timeout - ANSWER_MARGIN
+        wanted = usual if left >= usual - TIMEOUT_SLACK else left
         if member.script_timeout != wanted:
             member.driver.set_script_timeout(wanted)
             member.script_timeout = wanted
@@ -436,7 +438,7 @@ class Watchdog:
                     del self._due[member]
                     member.hung = True
             for member in overdue:
-                log.warning("browser hung: no answer %.1f s past its deadline; killing it",
+                log.warning("watchdog: a browser did not answer %.1f s past its deadline; killing it",
                             WATCHDOG_GRACE)
                 member.kill()
 
