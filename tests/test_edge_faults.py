@@ -129,6 +129,27 @@ def test_a_killed_worker_s_requests_in_flight_get_json(tmp_path):
     assert left == []
 
 
+def test_rate_limited_requests_get_json_with_cors(stack, tmp_path):
+    """The example's optional limit_req, switched on: nginx's refusals are JSON 503 too."""
+    from tests.deploy.support import render_example
+    from tests.servers import free_port, nginx_command, write_nginx_conf
+    port = free_port()
+    conf = write_nginx_conf(tmp_path, render_example("searchaddr-api.conf", port, [str(stack.socket)])
+                            .replace("include uwsgi_params;", "include /etc/nginx/uwsgi_params;"),
+                            user="root root" if os.geteuid() == 0 else "")
+    nginx = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: timed_health(port, 2)[0] == 200 or nginx.poll() is not None, 10)
+        answers = burst(port, [raw_request("GET", "/searchaddr1?q=a", {"Origin": ORIGIN})] * 60)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+    limited = [answer for answer in answers if answer.status == 503]
+    assert limited and all(answer.made_by_nginx for answer in limited), tally(answers)
+    for answer in limited:
+        assert_nginx_json_error(answer, 503)
+
+
 def test_a_request_with_many_headers_reaches_the_app(stack):
     for count in (113, 200):
         headers = {"Origin": ORIGIN, **{f"X-Extra-{n}": "v" * 20 for n in range(count)}}
