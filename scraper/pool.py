@@ -134,7 +134,7 @@ class BrowserPool:
         try:
             if member.page_error is not None:
                 # The source page failed or timed out earlier: load it again (not a new browser).
-                self._fit_timeouts(member, deadline)
+                self._fit_timeouts(member, deadline, reload=True)
                 self._open_page(member)
             self._fit_timeouts(member, deadline)
             in_query = True
@@ -187,19 +187,22 @@ class BrowserPool:
         self._launcher.submit(self._discard, member, "recycled", f"after {member.uses} uses")
         return successor.result()
 
-    def _fit_timeouts(self, member, deadline):
-        """The browser's own timeouts end the next command by the deadline."""
+    def _fit_timeouts(self, member, deadline, reload=False):
+        """The browser's own timeouts end the next command (or for a `reload`, the page load and
+        the script that waits for its data, which share what is left) by the deadline."""
         left = deadline - time.monotonic() - ANSWER_MARGIN
         if left <= 0.05:
             raise UpstreamTimeout("the page timeout ran out while a browser started")
         usual = self.page_timeout - ANSWER_MARGIN
         wanted = usual if left >= usual - TIMEOUT_SLACK else left
+        if reload:
+            wanted /= 2
+            if member.page_load_timeout != wanted:
+                member.driver.set_page_load_timeout(wanted)
+                member.page_load_timeout = wanted
         if member.script_timeout != wanted:
             member.driver.set_script_timeout(wanted)
             member.script_timeout = wanted
-        if member.page_error is not None and member.page_load_timeout != wanted:
-            member.driver.set_page_load_timeout(wanted)
-            member.page_load_timeout = wanted
 
     def _start(self):
         return self._launcher.submit(self._launch)
