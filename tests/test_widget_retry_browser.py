@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,6 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.conftest import TAG_ENV
 from tests.reliability.stack import nginx_server_block
 from tests.servers import free_port, nginx_command, stop_process, wait_until, write_nginx_conf, _port_open
 
@@ -136,6 +136,7 @@ def browser(tmp_path_factory):
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium') / 'profile'}")
+    # The session's SEARCHADDR_TEST_TAG (in os.environ) marks the browser for the leak check.
     service = Service(executable_path="/usr/bin/chromedriver", env={**os.environ})
     driver = webdriver.Chrome(service=service, options=options)
     try:
@@ -221,8 +222,7 @@ def test_nginx_s_own_503_reaches_the_page_with_cors_and_retry_after(browser, sit
                             f'"~^/searchaddr1 {cors_origin.replace(".", chr(92) + ".")}$" "{cors_origin}";')
     assert cors_origin in server
     conf = write_nginx_conf(tmp_path, server, user="root root" if os.geteuid() == 0 else "")
-    process = __import__("subprocess").Popen(nginx_command(conf), stdout=open(os.devnull, "wb"),
-                                             stderr=open(os.devnull, "wb"))
+    process = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: _port_open(port) or process.poll() is not None, 10, "nginx")
         assert process.poll() is None, (tmp_path / "nginx-error.log").read_text()
