@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import psutil
@@ -129,25 +130,50 @@ def test_a_killed_worker_s_requests_in_flight_get_json(tmp_path):
     assert left == []
 
 
-def test_rate_limited_requests_get_json_with_cors(stack, tmp_path):
-    """The example's optional limit_req, switched on: nginx's refusals are JSON 503 too."""
+@contextmanager
+def example_nginx(socket_path, tmp_path, edit=lambda text: text):
+    """deploy/nginx/searchaddr-api.conf (its optional rate limit on) on a free port, in front of
+    `socket_path`, after `edit`; yields the port."""
     from tests.deploy.support import render_example
     from tests.servers import free_port, nginx_command, write_nginx_conf
     port = free_port()
-    conf = write_nginx_conf(tmp_path, render_example("searchaddr-api.conf", port, [str(stack.socket)])
-                            .replace("include uwsgi_params;", "include /etc/nginx/uwsgi_params;"),
+    text = render_example("searchaddr-api.conf", port, [str(socket_path)])
+    conf = write_nginx_conf(tmp_path, edit(text.replace("include uwsgi_params;", "include /etc/nginx/uwsgi_params;")),
                             user="root root" if os.geteuid() == 0 else "")
     nginx = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: timed_health(port, 2)[0] == 200 or nginx.poll() is not None, 10)
-        answers = burst(port, [raw_request("GET", "/searchaddr1?q=a", {"Origin": ORIGIN})] * 60)
+        assert nginx.poll() is None, (tmp_path / "nginx-error.log").read_text()
+        yield port
     finally:
         nginx.terminate()
         nginx.wait(10)
+
+
+def test_rate_limited_requests_get_json_with_cors(stack, tmp_path):
+    """The example's optional limit_req, switched on: nginx's refusals are JSON 503 too."""
+    with example_nginx(stack.socket, tmp_path) as port:
+        answers = burst(port, [raw_request("GET", "/searchaddr1?q=a", {"Origin": ORIGIN})] * 60)
     limited = [answer for answer in answers if answer.status == 503]
     assert limited and all(answer.made_by_nginx for answer in limited), tally(answers)
     for answer in limited:
         assert_nginx_json_error(answer, 503)
+
+
+def test_no_answer_in_time_gives_json_504_with_cors(stack, tmp_path):
+    """uwsgi_read_timeout passing (1 s here, 20 s in the example) while every worker is stopped."""
+    with example_nginx(stack.socket, tmp_path,
+                       lambda text: text.replace("uwsgi_read_timeout 20s;", "uwsgi_read_timeout 1s;")) as port:
+        workers = workers_of(stack)
+        for worker in workers:
+            worker.suspend()
+        try:
+            answer, = burst(port, [raw_request("GET", "/searchaddr1?q=a", {"Origin": ORIGIN})], timeout=10)
+        finally:
+            for worker in workers:
+                worker.resume()
+    assert_nginx_json_error(answer, 504)
+    assert answer.body.startswith(b'{"error":{"code":"upstream_timeout"')
 
 
 def test_a_request_with_many_headers_reaches_the_app(stack):
