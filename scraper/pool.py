@@ -32,9 +32,9 @@ TIMEOUT_SLACK = 0.2
 # Selenium's client-side limit per command, beyond page_timeout; a new session gets more.
 COMMAND_SLACK = 1.0
 START_TIMEOUT = 20.0
-# Starts per worker: a burst of one per slot, then one per START_INTERVAL seconds, so neither
+# Starts per worker: a burst of one per slot (and a replacement), then one per START_INTERVAL s:
 # a crashing browser nor a failing site can start a storm.
-START_INTERVAL = 2.0
+START_INTERVAL = 1.0
 CLOSE_WAIT = 3.0        # seconds close() gives browsers to quit politely before it kills them
 _POOL_IDS = itertools.count(1)
 
@@ -73,7 +73,7 @@ class BrowserPool:
         # One launcher thread: starts are serialized (and rate-limited), so a burst of demand
         # cannot start a storm of browsers that all miss their deadlines on a busy machine.
         self._launcher = Launcher(threads=1)
-        self._rate = StartRate(size, start_interval)
+        self._rate = StartRate(size + 1, start_interval)
         self._watchdog = Watchdog()
 
     @contextmanager
