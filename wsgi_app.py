@@ -5,6 +5,7 @@ turns every error into JSON and writes the access line. Importing this module do
 uWSGI calls serve() in each worker (uwsgi.ini), tests and tools call create_app().
 """
 import atexit
+import hashlib
 import logging
 import os
 import re
@@ -111,7 +112,7 @@ class Service:
                        f"scrape;dur={outcome.scrape_ms:.1f}, page;dur={outcome.page_ms:.1f}")]
         if outcome is not None:
             headers.append(("Cache-Control", self.cache_control if method == "GET" else "no-store"))
-        return json_response(reply.body, headers=headers, content_type=reply.content_type), outcome
+        return json_response(reply.body, reply.status, headers, reply.content_type), outcome
 
     def api_error_for(self, error, method, path):
         """The contract's error for what the answers or the scraper raised; anything else is a
@@ -165,7 +166,8 @@ def create_app(config_path=None, host=None):
     pool = BrowserPool(SOURCES[settings.source](settings.url or None), size=settings.browsers,
                        page_timeout=settings.page_timeout, recycle_after=settings.recycle_after,
                        chromium=settings.chromium, chromedriver=settings.chromedriver,
-                       remote_url=settings.remote_url, warm=settings.warm_browsers)
+                       remote_url=settings.remote_url, warm=settings.warm_browsers,
+                       instance=instance_id(config.path))
     if host.shared_cache and config.cache.size > 0:
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:
@@ -186,13 +188,18 @@ def read_chromium_version(settings):
     return match.group(0) if match else "unknown"
 
 
+def instance_id(config_path):
+    """Names this service instance to the browser reaper: one config file, one instance."""
+    return hashlib.sha1(os.path.realpath(config_path).encode()).hexdigest()[:16]
+
+
 def serve():
     """The app uWSGI serves, built in each worker after the fork (uwsgi.ini): logging, the
     config from $SEARCHADDR_CONFIG, browsers quit at the worker's exit, the warm-up browsers."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     host = uwsgi_host.detect()
     app = create_app(host=host)
-    reap_orphans()
+    reap_orphans(app.pool.instance)
     atexit.register(app.pool.close)
     if host.uwsgi is not None:
         previous = getattr(host.uwsgi, "atexit", None)

@@ -1,4 +1,5 @@
 """Endpoint handlers: plain functions (request, deps) -> Reply; errors are raised, never built."""
+import os
 import time
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class Reply:
     body: bytes
     outcome: Outcome = None
     content_type: str = JSON_TYPE
+    status: int = 200
 
 
 def request_params(request):
@@ -66,9 +68,15 @@ def address_detail(request, deps):
 
 
 def health(request, deps):
-    """Cheap: reports state, starts no browser. `ready` is what /readyz decides."""
-    return Reply(encode({"status": "ok", "ready": deps.pool.usable() > 0, "source": deps.source_name,
-                         "pool": deps.pool.status(), "cache": deps.cache.status()}))
+    """Cheap: reports state, starts no browser. "degraded" (503, for health checks) while no
+    browser of this worker can serve; `ready` is what /readyz decides. Each worker has its own
+    pool: the answer says which."""
+    pool = deps.pool.status()
+    serving = pool.get("serving", True)
+    return Reply(encode({"status": "ok" if serving else "degraded", "ready": deps.pool.usable() > 0,
+                         "source": deps.source_name, "scope": "worker", "worker_pid": os.getpid(),
+                         "pool": pool, "cache": deps.cache.status()}),
+                 status=200 if serving else 503)
 
 
 def alive(request, deps):

@@ -1,7 +1,9 @@
 """Reading and validating request parameters: pure functions over bytes and strings."""
 import json
 import re
+import time
 import unicodedata
+from urllib.parse import unquote_to_bytes
 
 from errors import (InvalidEncoding, InvalidJson, InvalidParam, PayloadTooLarge,
                     UnsupportedMediaType)
@@ -24,20 +26,29 @@ def _decode_run(match):
 
 def _unquote_plus(text):
     text = text.replace("+", " ")
+    if not text.isascii():
+        # Raw bytes, which a WSGI string carries as latin-1, are UTF-8 like the escapes. A
+        # character beyond latin-1 means a caller that passed text (webob's Request.blank).
+        try:
+            raw = text.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", "surrogatepass")
+        return unquote_to_bytes(raw).decode("utf-8")
     return PERCENT_RUN.sub(_decode_run, text) if "%" in text else text
 
 
 def parse_query_string(query_string):
-    """Pairs from a query string or form body, exactly as urllib.parse.parse_qsl(...,
-    keep_blank_values=True, errors="strict") gives them (tests compare the two), at a third
-    of its cost; bytes that are not UTF-8 are a 400."""
+    """Pairs from a query string or form body given as WSGI gives strings (bytes as latin-1),
+    exactly as urllib.parse.parse_qsl(..., keep_blank_values=True) on those bytes, decoded as
+    strict UTF-8, gives them (tests compare the two), at a third of its cost; bytes that are
+    not UTF-8, raw or %-escaped, are a 400."""
     pairs = []
     try:
         for field in query_string.split("&") if query_string else ():
             if field:
                 name, _, value = field.partition("=")
                 pairs.append((_unquote_plus(name), _unquote_plus(value)))
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise InvalidEncoding("the parameters are not valid UTF-8") from None
     return pairs
 
@@ -89,12 +100,42 @@ def params_from_body(content_type, body):
     if media_type == JSON_TYPE:
         return params_from_json(body)
     if media_type == FORM_TYPE:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidEncoding("the body is not valid UTF-8") from None
-        return params_from_pairs(parse_query_string(text))
+        return params_from_pairs(parse_query_string(body.decode("latin-1")))
     raise UnsupportedMediaType()
+
+
+# A chunked body has no length to refuse it by: it is read chunk by chunk, never past the limit,
+# and a client that trickles it is cut off after BODY_SECONDS.
+CHUNK_WAIT = 5
+BODY_SECONDS = 10
+
+
+def _uwsgi_chunked_read():
+    """uWSGI hands a chunked body to the app only through uwsgi.chunked_read() (wsgi.input
+    reads nothing without a Content-Length); None elsewhere."""
+    try:
+        import uwsgi
+    except ImportError:
+        return None
+    return getattr(uwsgi, "chunked_read", None)
+
+
+def read_chunked(next_chunk, limit=MAX_BODY, wait=CHUNK_WAIT, seconds=BODY_SECONDS):
+    """A chunked body from `next_chunk(wait)` (b"" at its end), never more than `limit` bytes."""
+    body = bytearray()
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            chunk = next_chunk(wait)
+        except OSError:
+            raise InvalidParam("the chunked body is broken or incomplete") from None
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge()
+        if time.monotonic() > deadline:
+            raise InvalidParam(f"the chunked body took more than {seconds} s") from None
 
 
 def read_body(environ, limit=MAX_BODY):
@@ -110,7 +151,10 @@ def read_body(environ, limit=MAX_BODY):
             raise PayloadTooLarge()
         return stream.read(size) if size > 0 else b""
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        body = stream.read(limit + 1)
+        next_chunk = None if environ.get("wsgi.input_terminated") else _uwsgi_chunked_read()
+        if next_chunk is not None:
+            return read_chunked(next_chunk, limit)
+        body = stream.read(limit + 1)       # the server de-chunked it (wsgi.input_terminated)
         if len(body) > limit:
             raise PayloadTooLarge()
         return body

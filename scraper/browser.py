@@ -1,4 +1,8 @@
-"""Start one WebDriver session: local Debian Chromium, or a remote WebDriver endpoint."""
+"""Start one WebDriver session: local Debian Chromium, or a remote WebDriver endpoint.
+
+Every local browser carries its owner (scraper.owner.Owner) in its environment and profile
+directory name, so what a dead worker left behind can be found, and nothing else.
+"""
 import ctypes
 import json
 import os
@@ -11,12 +15,15 @@ import psutil
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnection
 from selenium.webdriver.remote.client_config import ClientConfig
 
 from scraper.errors import PoolTimeout
+from scraper.owner import OWNER_ENV, PROFILE_PREFIX
 
-# Environment marker every chromedriver/chromium we start inherits, so orphans can be found.
-OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
+# A process in one of these states answers nothing: the browser cannot serve.
+UNUSABLE = frozenset({psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD, psutil.STATUS_STOPPED,
+                      psutil.STATUS_TRACING_STOP})
 CHROMIUM_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chromium-launcher")
 PR_SET_PDEATHSIG = 1
 
@@ -55,35 +62,68 @@ class Browser:
         self.service = service
         self.uses = 0
         self.script_timeout = None
+        self.page_load_timeout = None
         # Why the source page is not loaded (None: it is); set by the pool.
         self.page_error = None
         # True once the pool's start of it is done (with or without the source page).
         self.launched = False
         self.processes = _local_processes(service)
+        # Set by the pool: the use at which it is replaced, and its replacement while that starts.
+        self.recycle_at = None
+        self.successor = None
+        # Set by the pool's watchdog when it killed this browser for overrunning its deadline.
+        self.hung = False
+        # Set by the pool when it let this browser go: it never serves again.
+        self.retired = False
 
     def alive(self):
-        """For a local browser: chromedriver and chromium both still run (no round trip)."""
+        """For a local browser: chromedriver and chromium both run, none stopped (no round trip)."""
         try:
-            return all(p.status() != psutil.STATUS_ZOMBIE for p in self.processes)
+            return all(p.status() not in UNUSABLE for p in self.processes)
         except psutil.Error:
             return False
 
+    def responsive(self):
+        """alive(), and no process of the whole tree (renderers too) stopped or dead: a slower
+        check, for a browser that just let a command time out."""
+        try:
+            tree = self.processes[:1] + self.processes[0].children(recursive=True) if self.processes else []
+            return self.alive() and all(p.status() not in UNUSABLE for p in tree)
+        except (psutil.Error, IndexError):
+            return False
+
     def kill(self):
-        """The last resort after quit(): nothing of this browser may outlive it."""
-        for process in self.processes:
+        """SIGKILL chromedriver, chromium and every descendant (a stopped process too). Waits for
+        nothing but chromedriver, our child; the profile stays (remove_profile())."""
+        tree = list(self.processes)
+        for process in self.processes[:1]:
+            try:
+                tree.extend(process.children(recursive=True))
+            except psutil.Error:
+                pass
+        for process in tree:
             try:
                 process.kill()
             except psutil.Error:
                 pass
+        if self.service is not None and self.service.process is not None:
+            try:
+                self.service.process.wait(5)       # chromedriver is our child: no zombie left
+            except Exception:
+                pass
+
+    def remove_profile(self):
+        if self.profile_dir:
+            shutil.rmtree(self.profile_dir, ignore_errors=True)
 
     def quit(self):
+        """The polite way: ask chromedriver to close the browser (bounded by the command timeout)."""
         try:
             self.driver.quit()
         finally:
             if self.service is not None:
                 self.service.stop()
-            if self.profile_dir:
-                shutil.rmtree(self.profile_dir, ignore_errors=True)
+            self.remove_profile()
 
 
 def _die_with_parent():
@@ -127,31 +167,46 @@ def _check_ready(remote_url, timeout):
 
 
 def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
-                  remote_url=None, command_timeout=30):
+                  remote_url=None, command_timeout=30, start_timeout=30, owner=None):
     """Start a browser. Paths are always explicit so Selenium Manager never downloads anything.
 
     A local browser dies with the thread that started it: call this from a long-lived thread.
-    `command_timeout` bounds each command to a remote endpoint (a Grid that stopped answering).
+    `command_timeout` bounds every WebDriver command (Selenium's own default is 120 s), so a
+    stopped browser or Grid cannot hold a caller longer; `start_timeout` bounds the new session.
+    `owner`: an Owner, for the reaper.
     """
     if remote_url:
         _check_ready(remote_url, command_timeout)
-        config = ClientConfig(remote_server_addr=remote_url, timeout=command_timeout)
-        return Browser(webdriver.Remote(command_executor=remote_url, client_config=config,
-                                        options=chromium_options(chromium)))
+        config = ClientConfig(remote_server_addr=remote_url, timeout=start_timeout)
+        driver = webdriver.Remote(command_executor=remote_url, client_config=config,
+                                  options=chromium_options(chromium))
+        config.timeout = command_timeout
+        return Browser(driver)
     for path in (chromium, chromedriver):
         if not os.access(path, os.X_OK):
             raise FileNotFoundError(f"not an executable: {path}")
-    profile_dir = tempfile.mkdtemp(prefix="searchaddr-chromium-")
-    env = dict(os.environ, **{OWNER_ENV: str(os.getpid()), "SEARCHADDR_CHROMIUM": chromium})
+    marker = owner.marker() if owner is not None else ""
+    profile_dir = tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{marker}-")
+    env = dict(os.environ, SEARCHADDR_CHROMIUM=chromium)
+    if owner is not None:
+        env[OWNER_ENV] = marker
     if not os.access(env.get("HOME", "/nonexistent"), os.W_OK):
         env["HOME"] = profile_dir      # Chromium's crashpad dies without a writable HOME
     service = Service(executable_path=chromedriver, env=env,
                       popen_kw={"preexec_fn": _die_with_parent})
     try:
-        driver = webdriver.Chrome(service=service,
+        service.start()
+        # webdriver.Chrome would talk to chromedriver with a fixed 120 s timeout per command.
+        config = ClientConfig(remote_server_addr=service.service_url, timeout=start_timeout)
+        executor = ChromiumRemoteConnection(remote_server_addr=service.service_url,
+                                            vendor_prefix="goog", browser_name="chrome",
+                                            client_config=config)
+        driver = webdriver.Remote(command_executor=executor,
                                   options=chromium_options(CHROMIUM_LAUNCHER, profile_dir))
+        config.timeout = command_timeout
     except BaseException:
-        service.stop()
-        shutil.rmtree(profile_dir, ignore_errors=True)
+        failed = Browser(None, profile_dir, service)
+        failed.kill()
+        failed.remove_profile()
         raise
     return Browser(driver, profile_dir, service)

@@ -1,4 +1,5 @@
 """A bounded pool of warm browsers, one per worker process, created lazily after fork."""
+import itertools
 import logging
 import queue
 import threading
@@ -6,30 +7,50 @@ import time
 from concurrent.futures import Future, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
-import psutil
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as ConnectionFailure
 
-from scraper.browser import OWNER_ENV, start_browser
+from scraper.browser import Browser, start_browser
 from scraper.errors import PoolTimeout, ScraperError, UpstreamError, UpstreamTimeout
+from scraper.owner import Owner, kill_marked, reap_orphans, remove_profiles
+
+__all__ = ["BrowserPool", "reap_orphans"]
 
 log = logging.getLogger("searchaddr.pool")
 
 # What a dead or unreachable browser raises: WebDriver errors, and from the HTTP connection to
 # chromedriver or the Grid, urllib3's errors and plain socket errors.
 BROWSER_FAILURES = (WebDriverException, ConnectionFailure, OSError)
+DEFAULT_INSTANCE = "searchaddr"
+# A working browser's own timeouts end a query this long before its deadline, and the watchdog
+# kills a browser that has not answered WATCHDOG_GRACE after it: a busy machine's late answer
+# (up to ANSWER_MARGIN + WATCHDOG_GRACE) still keeps its browser.
+ANSWER_MARGIN = 0.3
+WATCHDOG_GRACE = 0.6
+# A query keeps its usual script timeout when this close to it (one round trip saved per query).
+TIMEOUT_SLACK = 0.2
+# Selenium's client-side limit per command, beyond page_timeout; a new session gets more.
+COMMAND_SLACK = 1.0
+START_TIMEOUT = 20.0
+# Starts per worker: a burst of one per slot (and a replacement), then one per START_INTERVAL s:
+# a crashing browser nor a failing site can start a storm.
+START_INTERVAL = 1.0
+CLOSE_WAIT = 3.0        # seconds close() gives browsers to quit politely before it kills them
+_POOL_IDS = itertools.count(1)
 
 
 class BrowserPool:
     """`with pool.browser(timeout) as driver:` hands out a checked, warm browser.
 
-    Slots live in a LifoQueue prefilled with None (a slot without a browser yet), so at most
-    `size` browsers exist and the most recently used, warmest one is handed out first.
+    Each of `size` slots is empty, starting (a Future) or holds a browser, so at most `size`
+    browsers serve (plus, briefly, the replacement of one being recycled). The most recently
+    used browser is handed out first, then a start already under way, then an empty slot.
     """
 
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
                  chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
-                 remote_url="", warm=0, on_event=None):
+                 remote_url="", warm=0, instance=DEFAULT_INSTANCE, start_interval=START_INTERVAL,
+                 on_event=None):
         self.source = source
         self.size = size
         self.page_timeout = page_timeout
@@ -38,147 +59,182 @@ class BrowserPool:
         self.chromedriver = chromedriver
         self.remote_url = remote_url
         self.warm_count = warm          # browsers warm() starts by default
-        self._slots = queue.LifoQueue(maxsize=size)
-        for _ in range(size):
-            self._slots.put(None)
+        self.instance = instance        # the service instance, for the reaper (scraper.owner)
+        self.pool_id = next(_POOL_IDS)
+        self._slots = Slots(size)
         self._lock = threading.Lock()
         self._open = set()
         self._in_use = 0
         self._closed = False
-        self.counts = {"started": 0, "recycled": 0, "replaced": 0, "failed_starts": 0, "failed_opens": 0}
-        # One launcher thread: starts are serialized, so a burst of demand cannot start a storm
-        # of browsers that all miss their deadlines on a busy machine.
+        self._serial = 0                # browsers started: staggers their recycling
+        self._marker = None             # the owner marker of this pool's browsers, once one started
+        self._start_failed = False      # the last start failed
+        self.counts = {"started": 0, "recycled": 0, "replaced": 0, "hung": 0, "page_timeouts": 0,
+                       "failed_starts": 0, "failed_opens": 0}
+        # One launcher thread: starts are serialized (and rate-limited), so a burst of demand
+        # cannot start a storm of browsers that all miss their deadlines on a busy machine.
         self._launcher = Launcher(threads=1)
         # Told of every change, outside the pool's lock, as on_event(event, seconds): "checkout",
         # "checkin", "started" (seconds: how long the start took), "recycled", "replaced",
-        # "failed_starts", "failed_opens", "closed". It must be quick and must not raise.
+        # "hung", "page_timeouts", "failed_starts", "failed_opens", "closed". It must be quick
+        # and must not raise.
         self.on_event = on_event or _ignore_event
+        self._rate = StartRate(size + 1, start_interval)
+        self._watchdog = Watchdog()
 
     @contextmanager
     def browser(self, timeout):
-        """A browser with the source page loaded; raises PoolTimeout when none is free in time.
+        """A browser with the source page loaded; raises PoolTimeout when no slot is free in time.
 
-        Starting a browser counts against the page timeout of the query it serves, so a request
-        never takes longer than `timeout` + `page_timeout` (plus the round trips' own latency).
-        A start that outlasts its request is not wasted: it fills the slot when it is done.
+        Everything after the checkout is bounded by `page_timeout`: starting a browser (or
+        waiting for a start under way), reloading the page, and the query. A browser that does
+        not answer by then is killed by the watchdog, and the caller gets UpstreamTimeout.
         """
-        member = self._checkout(timeout)
+        if self._closed:
+            raise PoolTimeout("the browser pool is closed")
+        item = self._slots.take(timeout)
+        deadline = time.monotonic() + self.page_timeout
         with self._lock:
             self._in_use += 1
         self.on_event("checkout")
-        slot_handed_over = False
+        slot = item             # what the slot holds when this use ends
         try:
-            deadline = time.monotonic() + self.page_timeout
-            if member is not None and not member.alive():
-                self._discard(member, "replaced", "found dead before use")
-                member = None
+            member = item if isinstance(item, Browser) else None
+            if member is not None:
+                member = slot = self._take_successor(member)
+                if not member.alive():
+                    self._discard(member, "replaced", "found dead or stopped before use")
+                    slot = member.successor
+                    member = None
+                    item = slot
+            fresh = False
             if member is None:
-                launch = self._launcher.submit(self._launch)
+                if not isinstance(item, Future) or (item.done() and item.exception() is not None):
+                    item = self._start()
+                fresh = not item.done()
+                slot = item     # a start this use gives up on stays in the slot for the next
                 try:
-                    member = launch.result(timeout=max(0.0, deadline - time.monotonic()))
+                    member = item.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
-                    launch.add_done_callback(self._fill_slot)
-                    slot_handed_over = True
                     raise UpstreamTimeout("no browser started within the page timeout") from None
-                if member.page_error is not None:
+                except BaseException:
+                    slot = None
+                    raise
+                slot = member
+                if fresh and member.page_error is not None:
                     # It started, but the source page failed just now: report that, keep the browser.
                     raise member.page_error
-            in_query = False
-            try:
-                if member.page_error is not None:
-                    # The source page failed earlier: load it again (a navigation, not a new browser).
-                    self._open_page(member)
-                script_timeout = self._script_timeout_for(deadline)
-                if member.script_timeout != script_timeout:
-                    member.driver.set_script_timeout(script_timeout)
-                    member.script_timeout = script_timeout
-                in_query = True
-                yield member.driver
-            except BaseException as error:
-                if isinstance(error, ScraperError) and not in_query:
-                    raise       # no time left, or the reload failed: the browser itself is fine
-                if _page_fault(error):
-                    # The browser works but its page cannot be read: reload the page before the
-                    # next query rather than start a new browser.
-                    member.page_error = error
-                    raise
-                # A browser that saw any other failure may hold a half-rendered or dead page.
-                self._discard(member, "replaced", f"{type(error).__name__}: {error}".strip())
-                member = None
-                converted = _upstream_error(error, "the browser failed")
-                if converted:
-                    raise converted from error
-                raise
-            member.uses += 1
-            if member.uses >= self.recycle_after:
-                # The replacement starts in the background: no request waits for it.
-                self._discard(member, "recycled", f"after {member.uses} uses")
-                member = None
-                self._launcher.submit(self._launch).add_done_callback(self._fill_slot)
-                slot_handed_over = True
+            slot = yield from self._use(member, deadline)
         finally:
             with self._lock:
                 self._in_use -= 1
             self.on_event("checkin")
-            if not slot_handed_over:
-                self._slots.put(member)
+            if isinstance(slot, Browser) and slot.retired:
+                # Its replacement starts now (rate-limited), so the next request need not wait
+                # for a whole start.
+                slot = slot.successor or (None if self._closed else self._start())
+            self._slots.give(slot)
 
-    def _script_timeout_for(self, deadline):
-        """The full page_timeout per query, but a first query after a start gets what is left."""
-        left = deadline - time.monotonic()
+    def _use(self, member, deadline):
+        """Yields the driver for one query under the watchdog; returns what the slot keeps."""
+        in_query = False
+        self._watchdog.watch(member, deadline + WATCHDOG_GRACE)
+        try:
+            if member.page_error is not None:
+                # The source page failed or timed out earlier: load it again (not a new browser).
+                self._fit_timeouts(member, deadline, reload=True)
+                self._open_page(member)
+            self._fit_timeouts(member, deadline)
+            in_query = True
+            yield member.driver
+        except BaseException as error:
+            self._watchdog.done(member)
+            if member.hung:
+                self._discard(member, "hung", "killed: no answer within the page timeout")
+                raise UpstreamTimeout("the browser did not answer within the page timeout") from None
+            if isinstance(error, ScraperError) and not in_query:
+                raise       # no time left, or the reload failed: the browser itself is fine
+            if isinstance(error, UpstreamTimeout) and member.responsive():
+                # The browser answered: the site is slow. Keep the browser; the page is loaded
+                # again before its next query (the pending one may still fire).
+                member.page_error = error
+                self._count("page_timeouts")
+                raise
+            if _page_fault(error):
+                # The browser works but its page cannot be read: reload the page before the
+                # next query rather than start a new browser.
+                member.page_error = error
+                raise
+            # A browser that saw any other failure may hold a half-rendered or dead page; one
+            # that timed out with a stopped process in it is hung.
+            self._discard(member, "hung" if isinstance(error, UpstreamTimeout) else "replaced",
+                          f"{type(error).__name__}: {error}".strip())
+            converted = _upstream_error(error, "the browser failed")
+            if converted:
+                raise converted from error
+            raise
+        finally:
+            self._watchdog.done(member)
+        if member.hung:         # it answered just as the watchdog gave up on it
+            self._discard(member, "hung", "killed: answered after the page timeout")
+            return member
+        member.uses += 1
+        if member.uses >= member.recycle_at and member.successor is None and not self._closed:
+            # The replacement starts now; this browser serves until it is ready.
+            member.successor = self._start()
+        return self._take_successor(member)
+
+    def _take_successor(self, member):
+        """The browser the slot should hold: `member`, or its replacement once that is ready."""
+        successor = member.successor
+        if successor is None or not successor.done():
+            return member
+        member.successor = None
+        if successor.exception() is not None:
+            return member       # tried again at its next use (the start rate bounds how often)
+        self._launcher.submit(self._discard, member, "recycled", f"after {member.uses} uses")
+        return successor.result()
+
+    def _fit_timeouts(self, member, deadline, reload=False):
+        """The browser's own timeouts end the next command (or for a `reload`, the page load and
+        the script that waits for its data, which share what is left) by the deadline."""
+        left = deadline - time.monotonic() - ANSWER_MARGIN
         if left <= 0.05:
             raise UpstreamTimeout("the page timeout ran out while a browser started")
-        return self.page_timeout if left >= self.page_timeout - 0.5 else left
+        usual = self.page_timeout - ANSWER_MARGIN
+        wanted = usual if left >= usual - TIMEOUT_SLACK else left
+        if reload:
+            wanted /= 2
+            if member.page_load_timeout != wanted:
+                member.driver.set_page_load_timeout(wanted)
+                member.page_load_timeout = wanted
+        if member.script_timeout != wanted:
+            member.driver.set_script_timeout(wanted)
+            member.script_timeout = wanted
 
-    def _checkout(self, timeout):
-        with self._lock:
-            if self._closed:
-                raise PoolTimeout("the browser pool is closed")
-        try:
-            return self._slots.get(timeout=timeout)
-        except queue.Empty:
-            raise PoolTimeout(f"no browser free within {timeout:g} s") from None
+    def _start(self):
+        return self._launcher.submit(self._launch)
 
     def warm(self, count=None):
-        """Start browsers in the background until `count` (default: the pool's `warm`) exist or
-        are starting, so the first requests find them warm."""
-        if count is None:
-            count = self.warm_count
-        idle = []
-        for _ in range(self.size):
-            try:
-                member = self._slots.get_nowait()
-            except queue.Empty:
-                break
-            if member is not None and not member.alive():
-                self._discard(member, "replaced", "found dead while idle")
-                member = None
-            if member is not None:
-                idle.append(member)
-                count -= 1
-            elif count > 0:
-                self._launcher.submit(self._launch).add_done_callback(self._fill_slot)
-                count -= 1
-            else:
-                idle.insert(0, None)        # empty slots go back below the warm ones
-        for member in idle:
-            self._slots.put(member)
-
-    def _fill_slot(self, launch):
-        """A start finished after its request gave up (or in the background): keep what it made."""
-        member = None if launch.exception() is not None else launch.result()
-        if member is not None and self._closed:
-            self._discard(member, "replaced", "the pool closed while it started")
-            member = None
-        self._slots.put(member)
+        """Start browsers in the background until `count` (default: the pool's `warm`) slots
+        hold or start one; a request that takes a starting slot waits for that start."""
+        self._slots.start_empty(self.warm_count if count is None else count, self._start)
 
     def _launch(self):
         """In a launcher thread: a new browser with the source page open (full page_timeout)."""
+        self._rate.wait(lambda: self._closed)
+        if self._closed:
+            raise PoolTimeout("the browser pool is closed")
         started = time.monotonic()
+        owner = Owner.current(self.instance, self.pool_id)
+        with self._lock:
+            self._marker = owner.marker()
         try:
             member = start_browser(self.chromium, self.chromedriver, self.remote_url or None,
-                                   command_timeout=self.page_timeout + 5)
+                                   command_timeout=self.page_timeout + COMMAND_SLACK,
+                                   start_timeout=max(START_TIMEOUT, self.page_timeout), owner=owner)
         except BROWSER_FAILURES as error:
+            self._start_failed = True
             self._count("failed_starts")
             log.error("browser start failed: %s", getattr(error, "msg", None) or error)
             raise UpstreamError("could not start a browser") from error
@@ -186,30 +242,41 @@ class BrowserPool:
             closed = self._closed
             if not closed:
                 self._open.add(member)
+                self._serial += 1
+                member.recycle_at = self._recycle_point(self._serial)
         if closed:            # close() ran while this browser was starting
             _quit(member)
             raise PoolTimeout("the browser pool is closed")
+        # Not watched: a stopped browser is ended here by Selenium's command timeout, and the
+        # request waiting for this start gives up at its own deadline.
         try:
             member.driver.set_page_load_timeout(self.page_timeout)
             member.driver.set_script_timeout(self.page_timeout)
-            member.script_timeout = self.page_timeout
+            member.script_timeout = member.page_load_timeout = self.page_timeout
             self._open_page(member)
         except ScraperError:
             # The browser works; the site did not. It keeps its slot and reloads the page on its
             # next use, so the service is back as soon as the site is (no new browser needed).
             pass
         except BaseException as error:
+            self._start_failed = True
             self._discard(member, "failed_starts", f"source page did not open: {error}")
             converted = _upstream_error(error, "the source page could not be opened")
             if converted:
                 raise converted from error
             raise
+        self._start_failed = False
         member.launched = True
         self._count("started", time.monotonic() - started)
         log.info("browser started in %.0f ms (%s)%s", 1000 * (time.monotonic() - started),
                  self.remote_url or "local chromium",
                  "" if member.page_error is None else ", without the source page")
         return member
+
+    def _recycle_point(self, serial):
+        """Browsers started together are not recycled together: each slot's point is set apart
+        by recycle_after / (2 * size) uses, so replacements come one at a time."""
+        return max(1, self.recycle_after - (serial % self.size) * self.recycle_after // (2 * self.size))
 
     def _open_page(self, member):
         """Load the source page into `member`; a ScraperError leaves it marked for a reload."""
@@ -228,49 +295,183 @@ class BrowserPool:
         self.on_event(name, seconds)
 
     def _discard(self, member, count, why):
+        member.retired = True
         with self._lock:
             self._open.discard(member)
             self.counts[count] += 1
         log.info("browser %s: %s", count, why)
-        _quit(member)
+        if member.hung or not member.alive():
+            # It cannot answer a polite quit: killed at once, its profile removed off the
+            # request's path (a profile is hundreds of files).
+            member.kill()
+            self._launcher.submit(member.remove_profile)
+        else:
+            _quit(member)
         self.on_event(count)
+
+    def serving(self):
+        """False while no browser can serve: every open one is hung, stopped or dead, or starts fail."""
+        with self._lock:
+            members = list(self._open)
+        usable = sum(1 for member in members if not member.hung and member.alive())
+        return not self._closed and (usable > 0 or (usable == len(members) and not self._start_failed))
 
     def status(self):
         with self._lock:
-            return {
+            members = list(self._open)
+            status = {
                 "size": self.size,
-                "open": len(self._open),
+                "open": len(members),
                 "in_use": self._in_use,
                 "remote": bool(self.remote_url),
                 "closed": self._closed,
                 **self.counts,
             }
+        status["unusable"] = sum(1 for member in members if member.hung or not member.alive())
+        status["serving"] = self.serving()
+        return status
 
     def close(self):
-        """Quit every browser, idle or not; later checkouts raise PoolTimeout."""
+        """Quit every browser, idle, in use or starting; later checkouts raise PoolTimeout.
+
+        Bounded: browsers get CLOSE_WAIT seconds to quit politely, then they are killed.
+        """
         with self._lock:
             self._closed = True
             members = list(self._open)
             self._open.clear()
+            marker = self._marker
+        quitters = [threading.Thread(target=_quit, args=(member,), daemon=True) for member in members]
+        for thread in quitters:
+            thread.start()
+        until = time.monotonic() + CLOSE_WAIT
+        for thread in quitters:
+            thread.join(max(0.0, until - time.monotonic()))
         for member in members:
-            _quit(member)
+            member.kill()
+            member.remove_profile()
+        if marker is not None:      # a start under way: its processes and profile go too
+            kill_marked(marker)
+            remove_profiles(marker)
         self.on_event("closed")
 
     def usable(self):
-        """Started browsers whose processes all still run (no round trip): 0 when none could
-        serve a lookup without a start. A remote browser counts as long as it is open."""
+        """Started browsers that can serve now (no round trip): 0 when none could serve a
+        lookup without a start. A remote browser counts as long as it is open."""
         with self._lock:
             members = list(self._open)
-        return sum(1 for member in members if member.launched and member.alive())
+        return sum(1 for member in members if member.launched and not member.hung and member.alive())
 
 
 def _ignore_event(event, seconds=None):
     pass
 
 
+class Slots:
+    """`size` slots, each empty (None), starting (a Future of a Browser) or holding a Browser.
+
+    take() waits (up to its timeout) only while every slot is in use; it hands out the most
+    recently returned browser (the warmest), else a start under way, else an empty slot.
+    """
+
+    def __init__(self, size):
+        self._items = [None] * size
+        self._changed = threading.Condition()
+
+    def take(self, timeout):
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._items, timeout):
+                raise PoolTimeout(f"no browser free within {timeout:g} s")
+            ranks = [_rank(item) for item in self._items]
+            best = len(ranks) - 1 - ranks[::-1].index(max(ranks))
+            return self._items.pop(best)
+
+    def give(self, item):
+        with self._changed:
+            self._items.append(item)
+            self._changed.notify()
+
+    def start_empty(self, count, start):
+        """Turn empty slots into starts until `count` free slots hold or start a browser."""
+        with self._changed:
+            have = sum(item is not None for item in self._items)
+            for index, item in enumerate(self._items):
+                if have >= count:
+                    break
+                if item is None:
+                    self._items[index] = start()
+                    have += 1
+
+
+def _rank(item):
+    if isinstance(item, Browser):
+        return 2
+    return 1 if isinstance(item, Future) else 0
+
+
+class StartRate:
+    """A token bucket for browser starts: `burst` at once, then one per `interval` seconds.
+    Used by the one launcher thread only."""
+
+    def __init__(self, burst, interval):
+        self.burst = burst
+        self.interval = interval
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def wait(self, cancelled):
+        while True:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) / self.interval)
+            self._at = now
+            if self._tokens >= 1 or cancelled():
+                self._tokens = max(0.0, self._tokens - 1)
+                return
+            time.sleep(min(0.2, (1 - self._tokens) * self.interval))
+
+
+class Watchdog:
+    """Kills the process tree of a browser still busy past its deadline. A stopped or wedged
+    browser answers nothing, so only this bounds its query; the caller then sees the
+    connection fail at once. Watches at most one command per slot (plus one start)."""
+
+    def __init__(self):
+        self._due = {}
+        self._changed = threading.Condition()
+        self._started = False
+
+    def watch(self, member, when):
+        with self._changed:
+            if not self._started:        # after any fork: threads do not survive one
+                threading.Thread(target=self._run, name="browser-watchdog", daemon=True).start()
+                self._started = True
+            self._due[member] = when
+            self._changed.notify()
+
+    def done(self, member):
+        with self._changed:
+            self._due.pop(member, None)
+
+    def _run(self):
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                overdue = [member for member, when in self._due.items() if when <= now]
+                if not overdue:
+                    self._changed.wait(min(self._due.values(), default=now + 60) - now)
+                    continue
+                for member in overdue:
+                    del self._due[member]
+                    member.hung = True
+            for member in overdue:
+                log.warning("watchdog: a browser did not answer %.1f s past its deadline; killing it",
+                            WATCHDOG_GRACE)
+                member.kill()
+
+
 class Launcher:
-    """Daemon threads that start browsers and live as long as the process (at most one job
-    waits per pool slot, so the job queue is bounded by the pool size).
+    """Daemon threads that start (and retire) browsers and live as long as the process. Jobs
+    are bounded: at most one start per slot, one replacement and one retirement per browser.
 
     A local browser dies with the thread that started it (scraper/browser.py), so request
     threads must not start browsers, and neither may an executor whose threads are joined at
@@ -304,6 +505,8 @@ class Launcher:
                 future.set_exception(error)
 
 
+
+
 def _page_fault(error):
     """The source page answered something unreadable, though the browser itself worked."""
     return (isinstance(error, UpstreamError)
@@ -318,27 +521,12 @@ def _upstream_error(error, what):
 
 
 def _quit(member):
-    try:
-        member.quit()
-    except Exception as error:      # a dead browser cannot quit politely
-        log.info("browser quit failed: %s", error)
-    member.kill()
-
-
-def reap_orphans():
-    """Kill browsers left by a worker that died without quitting them (e.g. SIGKILL, harakiri)."""
-    reaped = 0
-    for process in psutil.process_iter(["pid"]):
+    """Politely when the browser can answer; a hung or stopped one is killed at once (a polite
+    quit would wait for it). Either way nothing of it is left."""
+    if not member.hung and member.alive():
         try:
-            owner = process.environ().get(OWNER_ENV)
-        except psutil.Error:
-            continue
-        if owner and owner.isdigit() and not psutil.pid_exists(int(owner)):
-            try:
-                process.kill()
-                reaped += 1
-            except psutil.Error:
-                pass
-    if reaped:
-        log.warning("killed %d browser processes left by dead workers", reaped)
-    return reaped
+            member.quit()
+        except Exception as error:      # a dead browser cannot quit politely
+            log.info("browser quit failed: %s", error)
+    member.kill()
+    member.remove_profile()

@@ -82,15 +82,27 @@ def test_eight_threads_share_two_browsers(make_pool, process_tag):
         search(pool)
 
 
+def wait_for_status(pool, key, value, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pool.status()[key] < value:
+        time.sleep(0.05)
+    return pool.status()
+
+
 def test_browsers_are_recycled_after_recycle_after_uses(make_pool):
+    """The replacement starts at the third use; the old browser serves until it is ready."""
     pool = make_pool(size=1, recycle_after=3)
     first_pids = None
-    for n in range(4):
+    for n in range(3):
         search(pool)
         if n == 0:
             first_pids = [p.pid for p in next(iter(pool._open)).processes]
-    status = pool.status()
-    assert status["recycled"] == 1 and status["started"] == 2
+    wait_for_status(pool, "started", 2)
+    search(pool)
+    status = wait_for_status(pool, "recycled", 1)
+    assert status["recycled"] == 1 and status["started"] == 2 and status["open"] == 1
+    first = [psutil.Process(pid) for pid in first_pids if psutil.pid_exists(pid)]
+    psutil.wait_procs(first, timeout=10)        # the old browser quits in the background
     assert all(not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
                for pid in first_pids)
 

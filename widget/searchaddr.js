@@ -13,7 +13,12 @@
  * data-timeout (ms, default 15000), data-lang ("ko" or "en"; default: the page's lang).
  *
  * Events dispatched on the input (they bubble): "searchaddr:results",
- * "searchaddr:select" (detail.result is the chosen address) and "searchaddr:error".
+ * "searchaddr:select" (detail.result is the chosen address), "searchaddr:retry" and
+ * "searchaddr:error".
+ *
+ * A 503 with Retry-After (the service is busy or restarting) is retried once, after the time
+ * it names (at most 10 s), and only while the visitor still wants that answer; a second 503,
+ * or new text in the box, ends it.
  * The browser's performance timeline gets "searchaddr:search" and "searchaddr:detail"
  * measures (request sent -> list shown, choice -> fields filled).
  */
@@ -22,6 +27,7 @@
 
   var MIN_QUERY = 2;   // the service rejects shorter queries
   var MAX_QUERY = 80;  // and longer ones
+  var MAX_RETRY_WAIT_MS = 10000;  // a longer Retry-After is not waited for: the error shows
   var FILLABLE_FIELDS = {
     zip: 'zip',
     roadAddress: 'road_address',
@@ -103,14 +109,24 @@
 
   function RequestFailure(kind, details) {
     this.kind = kind;
+    this.retryAfterMs = details.retryAfterMs === undefined ? null : details.retryAfterMs;
     this.status = details.status || 0;
     this.code = details.code || '';
     this.serverMessage = details.message || '';
   }
 
-  function failureForStatus(status, error) {
+  // Retry-After as milliseconds (delta-seconds or an HTTP date), or null when absent or unreadable.
+  function retryAfterMs(value) {
+    if (!value) return null;
+    if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+    var at = Date.parse(value);
+    return isNaN(at) ? null : Math.max(0, at - Date.now());
+  }
+
+  function failureForStatus(status, error, retryAfter) {
     var code = (error && error.code) || '';
-    var details = {status: status, code: code, message: (error && error.message) || ''};
+    var details = {status: status, code: code, message: (error && error.message) || '',
+                   retryAfterMs: retryAfterMs(retryAfter)};
     if (status === 400) return new RequestFailure('invalid', details);
     if (status === 403) return new RequestFailure('notAllowed', details);
     if (status === 404) return new RequestFailure(code === 'address_not_found' ? 'addressGone' : 'notFound', details);
@@ -221,6 +237,7 @@
   SearchAddr.prototype.onTextChanged = function () {
     this.lastInputAt = performance.now();
     if (this.detailRequest) {
+      clearTimeout(this.detailRequest.retryTimer);
       this.detailRequest.controller.abort();  // its address no longer matches the text
       this.detailRequest = null;
     }
@@ -303,7 +320,10 @@
     this.say(this.messages.searching);
 
     var self = this;
-    this.post('/searchaddr1', {q: query, page: 1, per_page: this.perPage}, request)
+    var isCurrent = function () {
+      return self.searchRequest === request && cleanQuery(self.input.value) === query;
+    };
+    this.send('/searchaddr1', {q: query, page: 1, per_page: this.perPage}, request, isCurrent)
       .then(function (data) {
         if (self.searchRequest !== request) return;  // a newer search replaced this one
         self.searchRequest = null;
@@ -336,10 +356,11 @@
 
   SearchAddr.prototype.abortSearch = function () {
     if (this.searchRequest) {
-      var controller = this.searchRequest.controller;
+      var request = this.searchRequest;
       this.searchRequest = null;
       this.setBusy(false);
-      controller.abort();
+      clearTimeout(request.retryTimer);
+      request.controller.abort();
     }
   };
 
@@ -349,14 +370,18 @@
     this.close();
     this.input.value = address.road_address;
     this.shownQuery = cleanQuery(this.input.value);
-    if (this.detailRequest) this.detailRequest.controller.abort();
+    if (this.detailRequest) {
+      clearTimeout(this.detailRequest.retryTimer);
+      this.detailRequest.controller.abort();
+    }
     var request = {controller: new AbortController(), timedOut: false};
     this.detailRequest = request;
     var startedAt = performance.now();
     this.say(this.messages.loadingDetail);
 
     var self = this;
-    this.post('/searchaddr2', {id: address.id}, request)
+    var isCurrent = function () { return self.detailRequest === request; };
+    this.send('/searchaddr2', {id: address.id}, request, isCurrent)
       .then(function (data) {
         if (self.detailRequest !== request) return;
         self.detailRequest = null;
@@ -375,6 +400,34 @@
         self.detailRequest = null;
         if (failure.kind !== 'aborted') self.fail(failure);
       });
+  };
+
+  // post(), and once more after Retry-After when the service answered 503 with one (busy, or
+  // restarting: nginx answers so while no worker can) and `isCurrent()` still holds then.
+  SearchAddr.prototype.send = function (path, body, request, isCurrent) {
+    var self = this;
+    return this.post(path, body, request).catch(function (failure) {
+      var waitMs = failure.retryAfterMs;
+      if (failure.kind !== 'busy' || request.retried || waitMs === null ||
+          waitMs > MAX_RETRY_WAIT_MS || !isCurrent()) {
+        throw failure;
+      }
+      request.retried = true;
+      self.emit('searchaddr:retry', {path: path, waitMs: waitMs, status: failure.status});
+      return new Promise(function (resolve, reject) {
+        // abortSearch() and new text clear this timer; the promise then never settles.
+        request.retryTimer = setTimeout(function () {
+          request.retryTimer = null;
+          if (!isCurrent()) {
+            reject(new RequestFailure('aborted', {}));
+            return;
+          }
+          request.controller = new AbortController();
+          request.timedOut = false;
+          self.post(path, body, request).then(resolve, reject);
+        }, waitMs);
+      });
+    });
   };
 
   SearchAddr.prototype.post = function (path, body, request) {
@@ -396,7 +449,7 @@
       return response.text().then(function (text) {
         var data = null;
         try { data = JSON.parse(text); } catch (ignored) { /* reported below */ }
-        if (!response.ok) throw failureForStatus(response.status, data && data.error);
+        if (!response.ok) throw failureForStatus(response.status, data && data.error, response.headers.get('Retry-After'));
         if (!data || typeof data !== 'object') throw new RequestFailure('badResponse', {status: response.status});
         return data;
       });

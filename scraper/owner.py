@@ -1,0 +1,127 @@
+"""Who owns a browser, in a form that cannot be mistaken for another owner, and the reaper.
+
+A browser's owner is a process named by its pid namespace, its pid and its start time (a pid
+alone may be reused, or belong to another namespace), plus the service instance and the pool in
+that process. Browsers carry it in their environment and profile directories in their name.
+"""
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+import psutil
+
+log = logging.getLogger("searchaddr.pool")
+
+OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
+PROFILE_PREFIX = "searchaddr-chromium-"
+# instance.namespace.pid.start_ticks.pool
+MARKER = re.compile(r"([A-Za-z0-9_]{1,64})\.([0-9]{1,20})\.([0-9]{1,10})\.([0-9]{1,20})\.([0-9]{1,10})")
+
+
+def pid_namespace(pid="self"):
+    """The inode of a process's pid namespace (raises OSError when it is gone or not visible)."""
+    return os.stat(f"/proc/{pid}/ns/pid").st_ino
+
+
+def start_ticks(pid="self"):
+    """(start time in clock ticks since boot, state letter) from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat", "rb") as file:
+        # The command name may hold spaces and parentheses: the fields follow the last ")".
+        fields = file.read().rpartition(b")")[2].split()
+    return int(fields[19]), fields[0].decode()
+
+
+@dataclass(frozen=True)
+class Owner:
+    instance: str       # the service instance (a hash of its config file's path)
+    namespace: int      # the owner's pid namespace
+    pid: int            # the owner's pid, in that namespace
+    started: int        # the owner's start time in clock ticks: a reused pid has another
+    pool: int           # the pool within that process
+
+    @classmethod
+    def current(cls, instance, pool):
+        return cls(instance, pid_namespace(), os.getpid(), start_ticks()[0], pool)
+
+    @classmethod
+    def parse(cls, text):
+        """The Owner a marker names, or None for anything else (an old or foreign marker)."""
+        match = MARKER.fullmatch(text or "")
+        if match is None:
+            return None
+        instance, namespace, pid, started, pool = match.groups()
+        return cls(instance, int(namespace), int(pid), int(started), int(pool))
+
+    def marker(self):
+        return f"{self.instance}.{self.namespace}.{self.pid}.{self.started}.{self.pool}"
+
+    def gone(self):
+        """True only when provably gone: a process in our own namespace, whose pid is free or
+        now names another process (another start time), or a zombie."""
+        if self.namespace != pid_namespace():
+            return False        # its pids mean nothing here
+        try:
+            started, state = start_ticks(self.pid)
+        except (OSError, IndexError, ValueError):
+            return True
+        return started != self.started or state in ("Z", "X")
+
+
+def reap_orphans(instance, temp_dir=None):
+    """Kill browsers, and remove profiles, that this service `instance` left when a process of
+    it died without quitting them (SIGKILL, harakiri). Only those whose owner is provably gone:
+    never another instance's, nor one in another pid namespace. Returns the processes killed."""
+    here = pid_namespace()
+    killed = []
+    for process in psutil.process_iter():
+        try:
+            owner = Owner.parse(process.environ().get(OWNER_ENV))
+            if (owner is None or owner.instance != instance or owner.namespace != here
+                    or pid_namespace(process.pid) != here or not owner.gone()):
+                continue
+            process.kill()
+            killed.append(process)
+        except (psutil.Error, OSError):
+            continue
+    psutil.wait_procs(killed, timeout=2)
+    removed = 0
+    temp_dir = temp_dir or tempfile.gettempdir()
+    for entry in os.scandir(temp_dir):
+        if not entry.name.startswith(PROFILE_PREFIX):
+            continue
+        # searchaddr-chromium-<marker>-<random>
+        owner = Owner.parse(entry.name[len(PROFILE_PREFIX):].rpartition("-")[0])
+        if owner is not None and owner.instance == instance and owner.gone():
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    if killed or removed:
+        log.warning("killed %d browser processes and removed %d profiles left by dead workers",
+                    len(killed), removed)
+    return len(killed)
+
+
+def kill_marked(marker):
+    """Kill every process of this namespace whose owner marker is `marker`: a start that was
+    under way when its pool closed. Returns how many."""
+    here = pid_namespace()
+    killed = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(OWNER_ENV) == marker and pid_namespace(process.pid) == here:
+                process.kill()
+                killed.append(process)
+        except (psutil.Error, OSError):
+            continue
+    psutil.wait_procs(killed, timeout=2)
+    return len(killed)
+
+
+def remove_profiles(marker, temp_dir=None):
+    """Remove the profile directories of browsers started with `marker`."""
+    temp_dir = temp_dir or tempfile.gettempdir()
+    for entry in os.scandir(temp_dir):
+        if entry.name.startswith(f"{PROFILE_PREFIX}{marker}-"):
+            shutil.rmtree(entry.path, ignore_errors=True)

@@ -1,0 +1,266 @@
+"""BrowserPool under faults, with real Chromium on the bundled demo site: a stopped browser, a
+slow site, a start under way, recycling under load, closing with a stopped browser or during
+a start. Every process is stopped by pid, even on failure."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import psutil
+import pytest
+from webob import Request
+
+from scraper.errors import PoolTimeout, UpstreamTimeout
+from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
+from scraper.sources.demo import DemoSource
+from tests.conftest import ROOT, browser_processes, wait_for_no_browsers, write_config
+
+FAST_SITE = DemoSource.default_url + "?latency=0"
+PAGE_TIMEOUT = 5
+# The feature's bound is page_timeout + 1 s; this much more is allowed for a loaded 2-core machine.
+SLACK = 1.0
+
+
+@pytest.fixture
+def make_pool(process_tag):
+    pools = []
+
+    def make(**kwargs):
+        kwargs.setdefault("page_timeout", PAGE_TIMEOUT)
+        pool = BrowserPool(DemoSource(kwargs.pop("url", FAST_SITE)), **kwargs)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+    for process in browser_processes(process_tag):      # never leave a stopped browser behind
+        try:
+            process.send_signal(signal.SIGCONT)
+        except psutil.Error:
+            pass
+    assert wait_for_no_browsers(process_tag) == []
+
+
+def search(pool, q="세종대로 110", timeout=10):
+    with pool.browser(timeout) as driver:
+        return pool.source.search(driver, q, 1, 10)
+
+
+def prime(pool, count=1):
+    """Start `count` browsers and search on them, however slow this machine is right now: the
+    tests below are about what happens to browsers that run, not about starting them."""
+    pool.warm(count)
+    assert wait_for(lambda: pool.status()["started"] >= count, 120)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return search(pool)
+        except UpstreamTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def wait_for(check, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def chromium_of(pool):
+    """Every chromium process of the pool's browsers (main, zygotes, renderers, gpu)."""
+    found = []
+    for member in list(pool._open):
+        for process in member.processes[:1]:
+            try:
+                found.extend(p for p in process.children(recursive=True) if p.name() == "chromium")
+            except psutil.Error:
+                pass
+    return found
+
+
+def stop_all(processes):
+    for process in processes:
+        process.send_signal(signal.SIGSTOP)
+
+
+def timed(function):
+    """(seconds, result or the exception raised), run in a thread that may not outlive 60 s."""
+    outcome = {}
+
+    def run():
+        started = time.monotonic()
+        try:
+            outcome["value"] = function()
+        except Exception as error:      # returned, asserted by the caller
+            outcome["value"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    return outcome.get("seconds"), outcome.get("value")
+
+
+def test_a_stopped_chromium_ends_in_a_timeout_within_page_timeout_and_is_killed(make_pool):
+    pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000")
+    prime(pool)
+    member = next(iter(pool._open))
+    tree = [member.processes[0]] + member.processes[0].children(recursive=True)
+
+    def search_while_it_stops():
+        threading.Timer(1.0, stop_all, [chromium_of(pool)]).start()   # in the middle of the query
+        return search(pool)
+
+    seconds, error = timed(search_while_it_stops)
+    assert isinstance(error, UpstreamTimeout), error
+    assert seconds <= PAGE_TIMEOUT + 1 + SLACK
+    _, alive = psutil.wait_procs(tree, timeout=5)
+    assert alive == []                  # chromedriver and every chromium, stopped or not
+    assert wait_for(lambda: not os.path.exists(member.profile_dir), 30)
+    status = pool.status()
+    assert status["hung"] == 1 and status["serving"]     # its replacement starts at once
+    assert prime(pool)["total"] == 1 and pool.status()["started"] == 2
+
+
+def test_health_is_degraded_while_no_browser_can_serve(process_tag, tmp_path):
+    import wsgi_app
+    app = wsgi_app.create_app(write_config(tmp_path / "searchaddr.ini", scraper={
+        "browsers": "1", "page_timeout": str(PAGE_TIMEOUT), "url": FAST_SITE}))
+    try:
+        health = Request.blank("/healthz").get_response(app)
+        assert health.status_code == 200 and health.json["status"] == "ok"
+        assert health.json["scope"] == "worker" and health.json["worker_pid"] == os.getpid()
+        prime(app.pool)
+        stop_all(chromium_of(app.pool))
+        health = Request.blank("/healthz").get_response(app)
+        assert health.status_code == 503 and health.json["status"] == "degraded"
+        assert health.json["pool"]["unusable"] == 1
+        # The next search replaces the stopped browser: healthy again once the new one runs.
+        answer = Request.blank("/searchaddr1?q=%EC%84%B8%EC%A2%85%EB%8C%80%EB%A1%9C").get_response(app)
+        assert answer.status_code in (200, 504), answer.text
+        assert wait_for(lambda: app.pool.status()["started"] == 2, 120)
+        health = Request.blank("/healthz").get_response(app)
+        assert health.status_code == 200 and health.json["pool"]["replaced"] == 1
+    finally:
+        app.pool.close()
+    assert wait_for_no_browsers(process_tag) == []
+
+
+def test_a_slow_site_costs_no_browser(make_pool):
+    """Queries slower than page_timeout time out; the browser stays and serves once the site is fast."""
+    pool = make_pool(size=1)
+    prime(pool)
+    pool.source.url = DemoSource.default_url + f"?latency={PAGE_TIMEOUT * 1000 + 1000}"
+    pool._open.copy().pop().page_error = UpstreamTimeout("load the slow site")
+    pids = None
+    for _ in range(3):
+        seconds, error = timed(lambda: search(pool))
+        assert isinstance(error, UpstreamTimeout), error
+        assert seconds <= PAGE_TIMEOUT + 1 + SLACK
+        pids = pids or [p.pid for p in chromium_of(pool)]
+    pool.source.url = FAST_SITE
+    assert search(pool)["total"] == 1
+    status = pool.status()
+    assert status["started"] == 1 and status["replaced"] == 0 and status["hung"] == 0
+    assert status["page_timeouts"] + status["failed_opens"] >= 3
+    assert set(pids) <= {p.pid for p in chromium_of(pool)}
+
+
+def test_a_request_waits_for_the_start_under_way(make_pool):
+    """The first request after a start finds its browser starting: it waits for that start
+    (within page_timeout), not the checkout timeout."""
+    pool = make_pool(size=1, page_timeout=30)
+    pool.warm(1)
+    assert search(pool, timeout=0.2)["total"] == 1
+    assert pool.status()["started"] == 1
+
+
+def test_recycling_costs_no_waits_and_is_staggered(make_pool):
+    """Two threads on two browsers, replaced every few uses: never a PoolTimeout, and the
+    browsers are not replaced at the same use count."""
+    pool = make_pool(size=2, recycle_after=8, page_timeout=30)
+    prime(pool, 2)
+    errors = []
+    points = sorted(member.recycle_at for member in pool._open)
+
+    def client():
+        until = time.monotonic() + 180      # bounded; ends once two browsers were replaced
+        for _ in range(3000):
+            if pool.status()["recycled"] >= 2 or time.monotonic() > until:
+                return
+            try:
+                search(pool, timeout=2)
+            except PoolTimeout as error:     # collected; asserted below
+                errors.append(error)
+
+    clients = [threading.Thread(target=client) for _ in range(2)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(120)
+    assert errors == []
+    assert points[0] != points[1]
+    assert pool.status()["recycled"] >= 2, pool.status()
+
+
+def test_close_with_stopped_browsers_is_bounded_and_leaves_nothing(make_pool, process_tag):
+    pool = make_pool(size=2, page_timeout=30)
+    pool.warm(2)
+    assert wait_for(lambda: pool.status()["started"] == 2)
+    profiles = [member.profile_dir for member in pool._open]
+    stop_all(chromium_of(pool))
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < CLOSE_WAIT + 5
+    assert wait_for_no_browsers(process_tag, timeout=5) == []
+    assert not any(os.path.exists(path) for path in profiles)
+
+
+# A process that exits while its pool's first browser is starting (as a worker whose shutdown
+# comes during a start): its exit hook closes the pool.
+EXIT_DURING_START = textwrap.dedent("""
+    import atexit, sys, time
+    sys.path.insert(0, {root!r})
+    import psutil
+    from scraper.pool import BrowserPool
+    from scraper.sources.demo import DemoSource
+    pool = BrowserPool(DemoSource(), size=1, page_timeout=30)
+    atexit.register(pool.close)
+    pool.warm(1)
+    me = psutil.Process()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(p.name() == "chromium" for p in me.children(recursive=True)):
+        time.sleep(0.01)
+    print(pool.status()["started"], flush=True)
+""")
+
+
+def test_no_profile_is_left_when_the_process_exits_during_a_start(process_tag, tmp_path):
+    profiles = tmp_path / "tmp"
+    profiles.mkdir()
+    done = subprocess.run([sys.executable, "-c", EXIT_DURING_START.format(root=ROOT)],
+                          env=dict(os.environ, TMPDIR=str(profiles)), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "0", done.stderr
+    assert wait_for_no_browsers(process_tag) == []
+    assert [p.name for p in profiles.iterdir() if p.name.startswith("searchaddr-chromium-")] == []
+
+
+def test_start_rate_allows_a_burst_then_one_per_interval():
+    rate = StartRate(2, 0.2)
+    started = time.monotonic()
+    for _ in range(4):
+        rate.wait(lambda: False)
+    assert 0.35 <= time.monotonic() - started < 2
+    cancelled = StartRate(1, 60)
+    cancelled.wait(lambda: False)
+    started = time.monotonic()
+    cancelled.wait(lambda: True)
+    assert time.monotonic() - started < 0.5
