@@ -16,8 +16,7 @@ import build_index  # noqa: E402
 
 SIDO = "세종특별자치시"
 
-pytestmark = pytest.mark.skipif(not build_index.DEFAULT_WHEEL.is_file(),
-                                reason="needs the kozip wheel in .cache/ (scripts/setup.sh)")
+pytestmark = pytest.mark.slow
 
 
 def run_build(out):

@@ -18,7 +18,10 @@ import pytest
 from tests.conftest import write_config
 from tests.reliability.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,
                                     timed_health)
-from tests.reliability.stack import REPO, Stack, tail, wait_until
+from tests.processes import tail, wait_until
+from tests.reliability.stack import REPO, Stack
+
+pytestmark = pytest.mark.integration
 
 CITY_HALL = "/searchaddr1?q=" + quote("세종대로 110")
 

@@ -22,8 +22,7 @@ from tests.servers import ROOT
 SIDO = "세종특별자치시"
 SEED = int(os.environ.get("SEARCHADDR_NATIONAL_SEED") or random.SystemRandom().randrange(10 ** 6))
 
-pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
-                                reason="needs Debian's chromium and chromium-driver")
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

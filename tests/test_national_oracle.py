@@ -7,6 +7,8 @@ import pytest
 from tests.national_data import (ADDRESSES, LINES, QUERY_KINDS, Query, Row, address_id, id_position,
                                  landmarks, load, match_rank, parse_query, random_queries)
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def national():

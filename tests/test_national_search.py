@@ -24,8 +24,7 @@ INDEX = os.path.join(ROOT, "demo_site", "data", "index.js")
 CLIENTS = 4              # two workers with two browsers each
 PER_PAGE = 50
 
-pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
-                                reason="needs Debian's chromium and chromium-driver")
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
 from scraper.sources.demo import DemoSource
 from tests.conftest import ROOT, browser_processes, wait_for_no_browsers, write_config
 
+pytestmark = pytest.mark.integration
+
 FAST_SITE = DemoSource.default_url + "?latency=0"
 PAGE_TIMEOUT = 5
 # The feature's bound is page_timeout + 1 s; this much more is allowed for a loaded 2-core machine.

@@ -16,6 +16,8 @@ from scraper.owner import OWNER_ENV, PROFILE_PREFIX, Owner, pid_namespace, reap_
 from scraper.sources.demo import DemoSource
 from tests.conftest import ROOT, tagged_processes
 
+pytestmark = pytest.mark.integration
+
 FAST_SITE = DemoSource.default_url + "?latency=0"
 
 # A pool in its own pid namespace, owned by a forked "worker" whose pid is `first_pid` + 1

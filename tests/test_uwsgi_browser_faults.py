@@ -13,9 +13,11 @@ from urllib.parse import quote
 import psutil
 import pytest
 
-from scraper.sources.demo import DemoSource
-from tests.reliability.stack import Stack, browsers_of, request, tagged, wait_until
+from tests.processes import tagged_processes as tagged, wait_until
+from tests.reliability.stack import Stack, browsers_of, request
 from tests.servers import nginx_command, write_nginx_conf
+
+pytestmark = pytest.mark.integration
 
 PAGE_TIMEOUT = 5
 SLACK = 1.5         # beyond the feature's bound, for a loaded 2-core machine

@@ -20,6 +20,8 @@ from selenium.webdriver.chrome.service import Service
 from tests.reliability.stack import nginx_server_block
 from tests.servers import free_port, nginx_command, stop_process, wait_until, write_nginx_conf, _port_open
 
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                   "--no-first-run", "--disable-background-networking", "--disable-component-update")

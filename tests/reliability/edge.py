@@ -11,7 +11,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from tests.reliability.stack import REPO, free_port, kill_tagged, stop_process, tagged, tail
+from tests.processes import free_port, kill_tagged, stop_process, tail
+from tests.processes import tagged_processes as tagged
+from tests.reliability.stack import REPO
 
 ORIGIN = "https://blog.example.com"
 
