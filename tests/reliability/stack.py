@@ -191,9 +191,11 @@ def nginx_server_block(port, socket_path):
 class Stack:
     """nginx -> uWSGI socket -> wsgi_app, on loopback, with its own config and process tag."""
 
-    def __init__(self, tmp, scraper=None, cache=None, cors=None, client_timeout=5):
+    def __init__(self, tmp, scraper=None, cache=None, cors=None, client_timeout=5, processes=2):
         from tests.conftest import write_config
         self.tmp = Path(tmp)
+        # Two workers, as a 2 GB box runs it: faults in one worker must not reach the other.
+        self.processes = processes
         self.tag = uuid.uuid4().hex
         self.socket = self.tmp / "searchaddr.sock"
         # Roomy by default: these tests are about answers, and a busy 2-core machine can take
@@ -212,7 +214,7 @@ class Stack:
                 "SEARCHADDR_CONFIG": self.config, "PYTHONUNBUFFERED": "1"}
 
     def uwsgi_command(self):
-        return ["uwsgi", "--ini", str(REPO / "uwsgi.ini")]
+        return ["uwsgi", "--ini", str(REPO / "uwsgi.ini"), "--processes", str(self.processes)]
 
     def start(self, timeout=60):
         self.start_uwsgi()
