@@ -218,6 +218,8 @@ class BrowserPool:
     def warm(self, count=None):
         """Start browsers in the background until `count` (default: the pool's `warm`) slots
         hold or start one; a request that takes a starting slot waits for that start."""
+        for member in self._slots.take_dead():
+            self._discard(member, "replaced", "found dead while idle")
         self._slots.start_empty(self.warm_count if count is None else count, self._start)
 
     def _launch(self):
@@ -390,6 +392,13 @@ class Slots:
         with self._changed:
             self._items.append(item)
             self._changed.notify()
+
+    def take_dead(self):
+        """The free slots' browsers that died while idle; their slots become empty."""
+        with self._changed:
+            dead = [item for item in self._items if isinstance(item, Browser) and not item.alive()]
+            self._items = [None if item in dead else item for item in self._items]
+        return dead
 
     def start_empty(self, count, start):
         """Turn empty slots into starts until `count` free slots hold or start a browser."""
