@@ -115,10 +115,11 @@ def test_a_full_accept_queue_gives_json_not_nginx_html(stack, connections):
 
 
 def test_a_killed_worker_s_requests_in_flight_get_json(tmp_path):
-    running = Stack(tmp_path, scraper=cheap_scraper(page_timeout="30"))
+    # Every search takes 5 s on the page (its ?latency), so each is in flight when the workers die.
+    slow_site = (REPO / "demo_site" / "index.html").as_uri() + "?latency=5000"
+    running = Stack(tmp_path, scraper=cheap_scraper(page_timeout="30", url=slow_site))
     try:
         running.start()
-        # Cold pools: each search starts a browser, long enough to kill its worker meanwhile.
         requests = [raw_request("GET", f"/searchaddr1?q={quote('세종대로')}&page={n}", {"Origin": ORIGIN})
                     for n in range(1, 5)]
         threading.Timer(1.0, lambda: [worker.kill() for worker in workers_of(running)]).start()
