@@ -3,9 +3,11 @@ stopped chromium, a worker killed with its browsers, a shutdown during a browser
 first request after a start. Loopback only; bounded in count and time; every process stopped.
 """
 import os
+import shutil
 import signal
 import subprocess
 import threading
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -44,12 +46,14 @@ class PlainStack(Stack):
 
 
 @pytest.fixture
-def temp_dir(tmp_path, monkeypatch):
-    """TMPDIR for the stack's processes: where their browsers' profiles go."""
-    directory = tmp_path / "tmp"
-    directory.mkdir()
+def temp_dir(monkeypatch):
+    """TMPDIR for the stack's processes: where their browsers' profiles go. Short: Chromium's
+    SingletonSocket under it must fit a unix socket path (107 bytes), which pytest's tmp_path
+    does not."""
+    directory = Path(tempfile.mkdtemp(prefix="sa-", dir="/tmp"))
     monkeypatch.setenv("TMPDIR", str(directory))
-    return directory
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def profiles(directory):
