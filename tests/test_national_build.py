@@ -8,7 +8,6 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import uuid
 
 import pytest
@@ -17,7 +16,7 @@ from scraper.browser import start_browser
 from scraper.sources.demo import DemoSource
 from tests.conftest import TAG_ENV, wait_for_no_browsers
 from tests.national_data import address_id, load, random_queries
-from tests.servers import ROOT
+from tests.servers import ROOT, local_http_server
 
 SIDO = "세종특별자치시"
 SEED = int(os.environ.get("SEARCHADDR_NATIONAL_SEED") or random.SystemRandom().randrange(10 ** 6))
@@ -81,17 +80,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def http_base(site):
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with local_http_server(functools.partial(QuietHandler, directory=str(site))) as base:
+        yield base
 
 
 def check_queries(driver, url, sejong, seed):
