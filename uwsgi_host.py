@@ -2,6 +2,10 @@
 
 Nothing else reads uwsgi.opt; outside uWSGI (tests, the command line) every fact is its default.
 """
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass
 
 CACHE_NAME = "searchaddr"       # the cache2 uwsgi.ini declares for answers
@@ -41,3 +45,36 @@ def detect():
         writes_access_log=any(b"%(path)" in value for value in log_formats if isinstance(value, bytes))
         and all(value in (b"false", b"0", b"no", b"off") for value in disabled),
     )
+
+
+def keep_early_stop_requests(interval=1.0):
+    """Call first thing when a worker loads the app (uwsgi.ini's eval), from the main thread.
+
+    uWSGI stops a worker gracefully with SIGHUP (shutdown, chain reload), but with lazy-apps it
+    installs the worker's SIGHUP handler only after the app has loaded: a SIGHUP that comes while
+    the app loads is lost, and the master, which waits for its workers on shutdown without a time
+    limit, never exits. Here a SIGHUP that comes meanwhile is kept and sent again every `interval`
+    seconds, until uWSGI's own handler is in place and stops the worker. Outside a uWSGI worker,
+    nothing happens.
+    """
+    try:
+        import uwsgi
+    except ImportError:
+        return
+    if uwsgi.worker_id() <= 0:
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    # Python's C handler writes the signal's number to the wakeup fd at once, where a Python
+    # handler would only run when the main thread next runs Python code.
+    signal.signal(signal.SIGHUP, lambda signum, frame: None)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def pass_on():
+        while os.read(read_end, 1) != bytes([signal.SIGHUP]):
+            pass
+        while True:
+            time.sleep(interval)
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    threading.Thread(target=pass_on, name="early-stop-request", daemon=True).start()

@@ -106,9 +106,10 @@ class Instance:
         pairs = [(k, v) for k, v in pairs if k not in uwsgi_options and k not in ("py-autoreload",)]
         pairs += list(uwsgi_options.items())
         if flags is not None:   # set before the app exists: the workers' browsers start with these
+            shipped = dict(pairs)["eval"]
             pairs = [(k, v) for k, v in pairs if k != "eval"] + [
-                ("eval", f"import scraper.browser as b; b.CHROMIUM_FLAGS = {tuple(flags)!r}; "
-                         "import wsgi_app; application = wsgi_app.serve()")]
+                ("eval", shipped.replace("import wsgi_app;", "import scraper.browser as b; "
+                                         f"b.CHROMIUM_FLAGS = {tuple(flags)!r}; import wsgi_app;", 1))]
         self.pairs = pairs
         self.processes = int(dict(pairs).get("processes", "1"))
         config = service_ini(tempfile.mkdtemp(dir=workdir), values)

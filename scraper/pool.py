@@ -236,6 +236,9 @@ class BrowserPool:
                                    command_timeout=self.page_timeout + COMMAND_SLACK,
                                    start_timeout=max(START_TIMEOUT, self.page_timeout), owner=owner)
         except BROWSER_FAILURES as error:
+            if self._closed:        # close() killed it: not a failure of the browser
+                log.info("browser start stopped: the pool is closing")
+                raise PoolTimeout("the browser pool is closed") from error
             self._start_failed = True
             self._count("failed_starts")
             log.error("browser start failed: %s", getattr(error, "msg", None) or error)

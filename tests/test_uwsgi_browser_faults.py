@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from tests.processes import tagged_processes as tagged, wait_until
-from tests.reliability.stack import Stack, browsers_of, request
+from tests.reliability.stack import REPO, Stack, browsers_of, request
 from tests.servers import nginx_command, write_nginx_conf
 
 pytestmark = pytest.mark.integration
@@ -179,6 +179,31 @@ def test_no_profile_is_left_when_shutdown_comes_during_a_browser_start(stack_fac
     stack.uwsgi.wait(60)
     assert wait_until(lambda: not tagged(stack.tag), 10), [p.info["name"] for p in tagged(stack.tag)]
     assert profiles(temp_dir) == []
+
+
+def shipped_eval():
+    """The eval line of uwsgi.ini: how a worker loads the app."""
+    lines = [line for line in (REPO / "uwsgi.ini").read_text().splitlines() if line.startswith("eval = ")]
+    assert len(lines) == 1, lines
+    return lines[0].removeprefix("eval = ")
+
+
+def test_a_stop_that_comes_while_a_worker_loads_the_app_is_not_lost(stack_factory):
+    """uWSGI installs a worker's stop handler only once the app has loaded, and its master waits
+    for the workers on shutdown without a time limit: a SIGTERM while a worker loads must still
+    stop everything. The app's load is made slow here (a sleep before wsgi_app is imported) so
+    that the stop surely comes during it."""
+    load = 6
+    stack = stack_factory(page_timeout="30")
+    slow = shipped_eval().replace("import wsgi_app;", f"print('loading', flush=True); import time; "
+                                                      f"time.sleep({load}); import wsgi_app;", 1)
+    assert slow != shipped_eval()
+    stack.uwsgi_command = lambda: Stack.uwsgi_command(stack) + ["--processes", "1", "--eval", slow]
+    stack.start_uwsgi()
+    assert wait_until(lambda: "loading" in stack.uwsgi_log.read_text(errors="replace"), 60)
+    stack.uwsgi.send_signal(signal.SIGTERM)
+    stack.uwsgi.wait(load + 30)
+    assert wait_until(lambda: not tagged(stack.tag), 10), [p.info["name"] for p in tagged(stack.tag)]
 
 
 def test_the_first_search_after_a_start_waits_for_the_starting_browser(stack_factory):
