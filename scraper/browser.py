@@ -56,10 +56,14 @@ CHROMIUM_FLAGS = (
 class Browser:
     """A WebDriver session plus what must be cleaned up after it."""
 
-    def __init__(self, driver, profile_dir=None, service=None):
+    def __init__(self, driver, profile_dir=None, service=None, client_config=None):
         self.driver = driver
         self.profile_dir = profile_dir
         self.service = service
+        # Selenium's client settings for this session: its timeout bounds each command's HTTP
+        # round trip, the only bound on a remote browser that stops answering.
+        self.client_config = client_config
+        self.command_timeout = client_config.timeout if client_config is not None else None
         self.uses = 0
         self.script_timeout = None
         self.page_load_timeout = None
@@ -75,6 +79,16 @@ class Browser:
         self.hung = False
         # Set by the pool when it let this browser go: it never serves again.
         self.retired = False
+
+    @property
+    def remote(self):
+        """A Grid's (or another WebDriver endpoint's) browser: no process of it runs here."""
+        return self.service is None
+
+    def limit_commands(self, seconds=None):
+        """Each command's HTTP round trip ends after `seconds` (None: the session's usual limit)."""
+        if self.client_config is not None:
+            self.client_config.timeout = self.command_timeout if seconds is None else seconds
 
     def alive(self):
         """For a local browser: chromedriver and chromium both run, none stopped (no round trip)."""
@@ -181,7 +195,7 @@ def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedri
         driver = webdriver.Remote(command_executor=remote_url, client_config=config,
                                   options=chromium_options(chromium))
         config.timeout = command_timeout
-        return Browser(driver)
+        return Browser(driver, client_config=config)
     for path in (chromium, chromedriver):
         if not os.access(path, os.X_OK):
             raise FileNotFoundError(f"not an executable: {path}")
@@ -209,4 +223,4 @@ def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedri
         failed.kill()
         failed.remove_profile()
         raise
-    return Browser(driver, profile_dir, service)
+    return Browser(driver, profile_dir, service, client_config=config)

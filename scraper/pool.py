@@ -8,7 +8,7 @@ from concurrent.futures import Future, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
 from selenium.common.exceptions import WebDriverException
-from urllib3.exceptions import HTTPError as ConnectionFailure
+from urllib3.exceptions import HTTPError as ConnectionFailure, TimeoutError as ClientTimeout
 
 from scraper.browser import Browser, start_browser
 from scraper.errors import PoolTimeout, ScraperError, UpstreamError, UpstreamTimeout
@@ -24,9 +24,10 @@ BROWSER_FAILURES = (WebDriverException, ConnectionFailure, OSError)
 DEFAULT_INSTANCE = "searchaddr"
 # A working browser's own timeouts end a query this long before its deadline, and the watchdog
 # kills a browser that has not answered WATCHDOG_GRACE after it: a busy machine's late answer
-# (up to ANSWER_MARGIN + WATCHDOG_GRACE) still keeps its browser.
-ANSWER_MARGIN = 0.3
-WATCHDOG_GRACE = 0.6
+# (up to ANSWER_MARGIN + WATCHDOG_GRACE) still keeps its browser, and a hung browser's caller
+# has its JSON 504 well within page_timeout + 1 s (the kill and the answer take ~0.1-0.4 s).
+ANSWER_MARGIN = 0.5
+WATCHDOG_GRACE = 0.3
 # A query keeps its usual script timeout when this close to it (one round trip saved per query).
 TIMEOUT_SLACK = 0.2
 # Selenium's client-side limit per command, beyond page_timeout; a new session gets more.
@@ -139,6 +140,8 @@ class BrowserPool:
         """Yields the driver for one query under the watchdog; returns what the slot keeps."""
         in_query = False
         self._watchdog.watch(member, deadline + WATCHDOG_GRACE)
+        # The watchdog can kill only a local browser; a remote one is bounded by its client.
+        member.limit_commands(max(0.1, deadline + WATCHDOG_GRACE - time.monotonic()))
         try:
             if member.page_error is not None:
                 # The source page failed or timed out earlier: load it again (not a new browser).
@@ -149,6 +152,9 @@ class BrowserPool:
             yield member.driver
         except BaseException as error:
             self._watchdog.done(member)
+            member.limit_commands()
+            if isinstance(error, ClientTimeout):
+                member.hung = True      # no answer by the deadline, as the watchdog would judge
             if member.hung:
                 self._discard(member, "hung", "killed: no answer within the page timeout")
                 raise UpstreamTimeout("the browser did not answer within the page timeout") from None
@@ -175,6 +181,7 @@ class BrowserPool:
             raise
         finally:
             self._watchdog.done(member)
+            member.limit_commands()
         if member.hung:         # it answered just as the watchdog gave up on it
             self._discard(member, "hung", "killed: answered after the page timeout")
             return member
@@ -307,9 +314,13 @@ class BrowserPool:
         log.info("browser %s: %s", count, why)
         if member.hung or not member.alive():
             # It cannot answer a polite quit: killed at once, its profile removed off the
-            # request's path (a profile is hundreds of files).
+            # request's path (a profile is hundreds of files). A remote one cannot be killed
+            # from here: its end is asked to close it, off the request's path too.
             member.kill()
-            self._launcher.submit(member.remove_profile)
+            if member.remote:
+                self._launcher.submit(_quit, member)
+            else:
+                self._launcher.submit(member.remove_profile)
         else:
             _quit(member)
         self.on_event(count)
@@ -533,9 +544,10 @@ def _upstream_error(error, what):
 
 
 def _quit(member):
-    """Politely when the browser can answer; a hung or stopped one is killed at once (a polite
-    quit would wait for it). Either way nothing of it is left."""
-    if not member.hung and member.alive():
+    """Politely when the browser can answer, and always for a remote one (only its end can close
+    it; the command timeout bounds the wait); a local hung or stopped one is killed at once (a
+    polite quit would wait for it). Either way nothing of it is left here."""
+    if member.remote or (not member.hung and member.alive()):
         try:
             member.quit()
         except Exception as error:      # a dead browser cannot quit politely

@@ -8,6 +8,8 @@ import sys
 import textwrap
 import threading
 import time
+import urllib.request
+import uuid
 
 import psutil
 import pytest
@@ -17,6 +19,7 @@ from scraper.errors import PoolTimeout, UpstreamTimeout
 from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
 from scraper.sources.demo import DemoSource
 from tests.conftest import ROOT, browser_processes, wait_for_no_browsers, write_config
+from tests.processes import TAG_ENV, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -129,6 +132,58 @@ def test_a_stopped_chromium_ends_in_a_timeout_within_page_timeout_and_is_killed(
     status = pool.status()
     assert status["hung"] == 1 and status["serving"]     # its replacement starts at once
     assert prime(pool)["total"] == 1 and pool.status()["started"] == 2
+
+
+@pytest.fixture
+def remote_end():
+    """A real WebDriver endpoint the pool reaches over HTTP, as it reaches a Grid: a chromedriver
+    of its own (the watchdog cannot see its browser's processes), with a tag of its own."""
+    tag = uuid.uuid4().hex
+    port = free_port()
+    driver = subprocess.Popen(["/usr/bin/chromedriver", f"--port={port}"], env=dict(os.environ, **{TAG_ENV: tag}),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_for(lambda: _answers(url + "/status"), 30)
+        yield url, psutil.Process(driver.pid)
+    finally:
+        for process in browser_processes(tag):
+            try:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+            except psutil.Error:
+                pass
+        driver.wait(10)
+        assert wait_for_no_browsers(tag) == []
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_a_stopped_remote_browser_ends_in_a_timeout_within_page_timeout(remote_end, make_pool):
+    """The watchdog cannot kill a remote browser; its client's timeout, set to the query's
+    deadline, ends the query instead of Selenium's default of minutes."""
+    url, chromedriver = remote_end
+    pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", remote_url=url)
+    prime(pool)
+    chromium = [p for p in chromedriver.children(recursive=True) if p.name() == "chromium"]
+    assert chromium
+
+    def search_while_it_stops():
+        threading.Timer(1.0, stop_all, [chromium]).start()    # in the middle of the query
+        return search(pool)
+
+    seconds, error = timed(search_while_it_stops)
+    assert isinstance(error, UpstreamTimeout), error
+    # Selenium's own limit per command (page_timeout + 1 s from the command's start) would end
+    # it only after page_timeout + 1 s; the deadline ends it WATCHDOG_GRACE after page_timeout.
+    assert seconds <= PAGE_TIMEOUT + 1, seconds
+    assert pool.status()["hung"] == 1
 
 
 def test_health_is_degraded_while_no_browser_can_serve(process_tag, tmp_path):
