@@ -19,7 +19,7 @@ from scraper.errors import PoolTimeout, UpstreamTimeout
 from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
 from scraper.sources.demo import DemoSource
 from tests.conftest import ROOT, browser_processes, wait_for_no_browsers, write_config
-from tests.processes import TAG_ENV, free_port
+from tests.processes import TAG_ENV, free_port, kill_tree
 
 pytestmark = pytest.mark.integration
 
@@ -147,12 +147,7 @@ def remote_end():
         assert wait_for(lambda: _answers(url + "/status"), 30)
         yield url, psutil.Process(driver.pid)
     finally:
-        for process in browser_processes(tag):
-            try:
-                process.send_signal(signal.SIGCONT)
-                process.kill()
-            except psutil.Error:
-                pass
+        kill_tree(driver.pid)
         driver.wait(10)
         assert wait_for_no_browsers(tag) == []
 

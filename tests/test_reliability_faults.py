@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.processes import TAG_ENV, free_port, kill_tagged, tail, wait_until
+from tests.processes import TAG_ENV, free_port, kill_tagged, kill_tree, tail, wait_until
 from tests.reliability.report import record_counts
 from tests.reliability.stack import (REPO, Load, SourceSite, Stack, browsers_of, orphans_of, request,
                                      search_path, tally, zombies_of)
@@ -263,20 +263,9 @@ class Grid:
 
     def kill(self):
         """The Grid's machine goes away: java and every browser it started, at once."""
-        tree = []
-        try:
-            root = psutil.Process(self.process.pid)
-            tree = [root] + root.children(recursive=True)
-        except psutil.Error:
-            pass
-        for process in tree:
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
+        killed = kill_tree(self.process.pid)
         self.process.wait(10)
-        psutil.wait_procs(tree, timeout=5)
-        return len(tree)
+        return killed
 
 
 def test_grid_taken_away_and_brought_back_under_load(tmp_path):
