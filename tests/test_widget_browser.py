@@ -525,3 +525,29 @@ def search_from_new_input(driver, api, query):
         input.value = query;
         input.dispatchEvent(new Event('input', {bubbles: true}));
     """, api, query, WAIT * 1000)
+
+
+COLD_STARTS = 10
+
+
+def test_a_visitor_right_after_a_cold_start_gets_answers(stack, browser, progress):
+    """The page is open; the service starts cold (`uwsgi --ini uwsgi.ini`, its warm-up browser
+    not started yet) and the visitor types 1 s later, 10 starts in a row. Each search waits for
+    the starting browser and is answered 200 with the addresses, not 503."""
+    seen = []
+    for _ in range(COLD_STARTS):
+        stack.service.stop()
+        search = open_form(browser, stack.page_origin)
+        mark = stack.log_mark()
+        stack.service.start(stack.env())
+        started = time.monotonic()
+        time.sleep(1)
+        search.click()
+        search.send_keys(LANDMARK_QUERY)
+        options = wait_for_options(browser, search)
+        shown = time.monotonic() - started
+        searches = requests_to(stack.requests_since(mark), "POST", "/searchaddr1", stack.page_origin)
+        seen.append(([entry[2] for entry in searches], round(shown, 1)))
+        assert any(LANDMARK_ROAD in option.text for option in options)
+    progress(f"cold starts: (statuses of the page's searches, seconds from start to results shown) {seen}")
+    assert [statuses for statuses, _ in seen] == [[200]] * COLD_STARTS, seen
