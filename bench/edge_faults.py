@@ -12,6 +12,7 @@ Loopback only; each load bounded in time and count; every process stopped (by PI
     .venv/bin/python bench/edge_faults.py [--seconds 10] [--only overload,chain,slow]
 """
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -31,11 +32,25 @@ os.environ.setdefault("SEARCHADDR_TEST_TAG", uuid.uuid4().hex)
 from tests.conftest import write_config   # noqa: E402
 from tests.reliability.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,  # noqa: E402
                                     timed_health, waves)
-from tests.reliability.stack import QUERIES, Stack, tail, wait_until   # noqa: E402
+from tests.processes import tail, wait_until   # noqa: E402
+from tests.reliability.stack import QUERIES, Stack   # noqa: E402
 
 
 def row(*cells):
     print(" | ".join(str(cell) for cell in cells), flush=True)
+
+
+@contextlib.contextmanager
+def serving(name, server):
+    """`server` (a Stack or DevServer) started; stopped at the end, with a row naming any
+    process that had to be killed."""
+    try:
+        server.start()
+        yield server
+    finally:
+        left = server.stop()
+        if left:
+            row(f"{name}: processes left (killed)", left)
 
 
 def searches(seed):
@@ -52,9 +67,8 @@ def searches(seed):
 
 def overload(tmp, seconds):
     (tmp / "overload").mkdir()
-    running = Stack(tmp / "overload", scraper={"browsers": "1", "warm_browsers": "1"})
-    try:
-        running.start()
+    stack = Stack(tmp / "overload", scraper={"browsers": "1", "warm_browsers": "1"})
+    with serving("overload", stack) as running:
         for connections in (200, 400):
             started = time.monotonic()
             answers = waves(running.port, connections, searches(connections), seconds, timeout=30)
@@ -66,17 +80,12 @@ def overload(tmp, seconds):
             row(f"overload {connections} conns", f"{len(answers)} requests in {elapsed:.1f} s",
                 f"non-JSON {not_json}", f"without the origin's CORS {cors_missing}",
                 f"answered by nginx {by_nginx}", counts)
-    finally:
-        left = running.stop()
-        if left:
-            row("overload: processes left (killed)", left)
 
 
 def chain(tmp, seconds):
     (tmp / "chain").mkdir()
-    running = Stack(tmp / "chain", scraper={"browsers": "1", "warm_browsers": "1"})
-    try:
-        running.start()
+    stack = Stack(tmp / "chain", scraper={"browsers": "1", "warm_browsers": "1"})
+    with serving("chain", stack) as running:
         wait_until(lambda: tail(running.uwsgi_log, 100000).count("WSGI app 0 (mountpoint='') ready") == 2, 60)
         # One search in the shared cache, so the load needs no browser: a lost request is the
         # edge's doing, not a browser's.
@@ -108,18 +117,12 @@ def chain(tmp, seconds):
         lost = [a for a in during if not a.status or a.made_by_nginx or not a.is_json]
         row("chain reload under 8 clients", f"complete={bool(done)} in {reload_seconds:.1f} s",
             f"{len(during)} requests sent from the SIGHUP on", f"lost {len(lost)}", tally(during))
-    finally:
-        left = running.stop()
-        if left:
-            row("chain: processes left (killed)", left)
 
 
 def slow(tmp, seconds):
     (tmp / "slow").mkdir()
     config = write_config(tmp / "slow" / "searchaddr.ini", scraper={"warm_browsers": "0"})
-    server = DevServer(tmp / "slow", os.environ["SEARCHADDR_TEST_TAG"], config)
-    try:
-        server.start()
+    with serving("slow", DevServer(tmp / "slow", os.environ["SEARCHADDR_TEST_TAG"], config)) as server:
         for count in (8, 64):
             for kind in ("headers", "body"):
                 with slow_clients(server.port, count, kind):
@@ -129,10 +132,6 @@ def slow(tmp, seconds):
                 statuses = sorted({status for status, _ in probes})
                 row(f"dev section, {count} slow-{kind} clients", f"/healthz statuses {statuses}",
                     f"slowest of 5: {worst:.3f} s", "OK" if worst < 1 and statuses == [200] else "FAIL")
-    finally:
-        left = server.stop()
-        if left:
-            row("slow: processes left (killed)", left)
 
 
 def main():

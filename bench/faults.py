@@ -16,11 +16,8 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,9 +27,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import (DEMO_URL, REPO, UwsgiServer, service_settings,  # noqa: E402
+from bench.harness import (DEMO_URL, UwsgiServer, service_settings,  # noqa: E402
                            uwsgi_settings_of_service)
-from bench.load import send  # noqa: E402
+from bench.load import send, start_closed_loop  # noqa: E402
+from tests.processes import (free_pid_range, kill_processes, leave_orphan_browser,  # noqa: E402
+                             namespaced_pool, owned_by)
 
 QUERIES = ("세종대로", "테헤란로", "강남구", "해운대구", "수원시", "종로구", "마포구", "서초구")
 
@@ -83,30 +82,11 @@ def tally(samples):
     return dict(sorted(counts.items()))
 
 
-def closed_loop_bodies(port, concurrency, total, max_seconds):
-    """closed_loop, keeping bodies of errors (to check they are JSON)."""
-    lock = threading.Lock()
-    counter = iter(range(total))
-    samples = []
-    deadline = time.monotonic() + max_seconds
-
-    def client():
-        while time.monotonic() < deadline:
-            with lock:
-                index = next(counter, None)
-            if index is None:
-                return
-            method, path, headers, body = search_request(index)
-            sample = send(port, method, path, headers, body, timeout=60, keep_body=True)
-            with lock:
-                samples.append(sample)
-            if sample.status == 503:
-                time.sleep(1)           # as Retry-After says
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    return threads, samples
+def search_clients(port, concurrency, total, max_seconds):
+    """closed_loop's clients on varied searches, started and left running; they keep bodies (to
+    check error bodies are JSON) and wait 1 s after a 503. Returns (threads, samples)."""
+    return start_closed_loop(port, search_request, concurrency, total, max_seconds, timeout=60,
+                             keep_body=True, pause_after_503=1)
 
 
 def chromium_of(server):
@@ -124,7 +104,7 @@ def row_stopped(page_timeout=5):
     """SIGSTOP every chromium (all processes) while 4 clients search."""
     with service(browsers=2, page_timeout=page_timeout) as server:
         wait_for_starts(server, 2)
-        threads, samples = closed_loop_bodies(server.port, 4, 2000, 25)
+        threads, samples = search_clients(server.port, 4, 2000, 25)
         time.sleep(5)
         stopped = chromium_of(server)
         for process in stopped:
@@ -152,7 +132,7 @@ def row_slow(seconds=60, page_timeout=3):
     with service(browsers=2, page_timeout=page_timeout, url=DEMO_URL + "?latency=4000") as server:
         wait_for_starts(server, 2)
         before = starts(server)
-        threads, samples = closed_loop_bodies(server.port, 4, 100_000, seconds)
+        threads, samples = search_clients(server.port, 4, 100_000, seconds)
         for thread in threads:
             thread.join(seconds + 60)
         time.sleep(2)
@@ -170,7 +150,7 @@ def row_recycle(scrapes=2000, recycle_after=100):
     with service(processes=1, browsers=2, page_timeout=15, recycle_after=recycle_after) as server:
         wait_for_starts(server, 1)
         started = time.monotonic()
-        threads, samples = closed_loop_bodies(server.port, 2, scrapes, 1500)
+        threads, samples = search_clients(server.port, 2, scrapes, 1500)
         for thread in threads:
             thread.join(1600)
         wall = time.monotonic() - started
@@ -180,89 +160,37 @@ def row_recycle(scrapes=2000, recycle_after=100):
             "recycled": log.count("browser recycled"), "503": sum(s.status == 503 for s in samples)}
 
 
-NAMESPACED = textwrap.dedent("""
-    import os, sys
-    sys.path.insert(0, {root!r})
-    with open("/proc/sys/kernel/ns_last_pid", "w") as file:
-        file.write(sys.argv[2])
-    child = os.fork()
-    if child:
-        sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
-    from scraper.pool import BrowserPool
-    from scraper.sources.demo import DemoSource
-    pool = BrowserPool(DemoSource(), size=2, page_timeout=60, instance=sys.argv[1])
-    pool.warm(2)
-    def search():
-        with pool.browser(60) as driver:
-            return pool.source.search(driver, "세종대로 110", 1, 10)["total"]
-    print("ready", os.getpid(), search(), flush=True)
-    sys.stdin.readline()
-    print("again", search(), flush=True)
-    pool.close()
-""")
-
-ORPHAN = textwrap.dedent("""
-    import os, subprocess, sys, tempfile
-    sys.path.insert(0, {root!r})
-    from scraper.owner import OWNER_ENV, PROFILE_PREFIX, Owner
-    marker = Owner.current(sys.argv[1], 1).marker()
-    profile = tempfile.mkdtemp(prefix=PROFILE_PREFIX + marker + "-")
-    browser = subprocess.Popen(
-        ["/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
-         "--user-data-dir=" + profile, "about:blank"],
-        env=dict(os.environ, **{{OWNER_ENV: marker, "HOME": profile}}), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(browser.pid, profile, flush=True)
-""")
-
-
 def row_reap():
-    from scraper.owner import OWNER_ENV, Owner, reap_orphans
+    from scraper.owner import reap_orphans
     instance = "bench" + uuid.uuid4().hex[:12]
-    taken = set(psutil.pids())
-    first = next(p for p in range(20000, 32000, 50) if not taken.intersection(range(p, p + 50)))
-    inner = subprocess.Popen(["unshare", "-pf", "--mount-proc", sys.executable, "-c",
-                              NAMESPACED.format(root=str(REPO)), instance, str(first)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    first_pid = free_pid_range()
+    if first_pid is None:
+        raise RuntimeError("no free range of pids for the namespaced instance")
     orphan_tree = []
     try:
-        ready = inner.stdout.readline().split()
-        ours = []
-        for process in psutil.process_iter():
-            try:
-                owner = Owner.parse(process.environ().get(OWNER_ENV))
-            except psutil.Error:
-                continue
-            if owner is not None and owner.instance == instance:
-                ours.append(process)
-        made = subprocess.run([sys.executable, "-c", ORPHAN.format(root=str(REPO)), instance],
-                              capture_output=True, text=True, timeout=30, check=True).stdout.split()
-        time.sleep(1)
-        root = psutil.Process(int(made[0]))
-        orphan_tree = [root] + root.children(recursive=True)
-        killed = reap_orphans(instance)
-        psutil.wait_procs(orphan_tree, timeout=5)
-        inner_alive = sum(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in ours)
-        inner.stdin.write("\n")
-        inner.stdin.flush()
-        again = inner.stdout.readline().split()
-        inner.wait(60)
+        with namespaced_pool(instance, first_pid, size=2, page_timeout=60, warm=2) as inner:
+            ready = inner.stdout.readline().split()
+            ours = owned_by(instance, psutil.process_iter())
+            orphan_pid, orphan_profile = leave_orphan_browser(instance, tempfile.gettempdir())
+            time.sleep(1)
+            root = psutil.Process(orphan_pid)
+            orphan_tree = [root] + root.children(recursive=True)
+            killed = reap_orphans(instance)
+            psutil.wait_procs(orphan_tree, timeout=5)
+            inner_alive = sum(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in ours)
+            inner.stdin.write("\n")
+            inner.stdin.flush()
+            again = inner.stdout.readline().split()
+            inner.wait(60)
         return {"row": "two instances, one in another pid namespace (unshare -pf --mount-proc)",
                 "inner_owner_pid_exists_outside": psutil.pid_exists(int(ready[1])),
                 "inner_browser_processes": len(ours), "inner_killed_by_outer_reap": len(ours) - inner_alive,
                 "inner_search_after_reap": again,
                 "real_orphan_processes": len(orphan_tree), "reaped_in_all": killed,
                 "orphan_left": sum(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in orphan_tree),
-                "orphan_profile_left": os.path.exists(made[1])}
+                "orphan_profile_left": os.path.exists(orphan_profile)}
     finally:
-        if inner.poll() is None:
-            inner.kill()
-            inner.wait(10)
-        for process in orphan_tree:
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
+        kill_processes(orphan_tree)
 
 
 def row_cold(starts_wanted=10, page_timeout=30):

@@ -45,6 +45,20 @@ def closed_loop(port, make_request, concurrency, total, max_seconds, timeout=30)
     make_request(i) -> (method, path, headers, body). Stops at `total` or after `max_seconds`.
     Returns (samples in completion order, wall seconds).
     """
+    started = time.perf_counter()
+    threads, samples = start_closed_loop(port, make_request, concurrency, total, max_seconds, timeout)
+    for thread in threads:
+        thread.join(max_seconds + timeout + 5)
+    return samples, time.perf_counter() - started
+
+
+def start_closed_loop(port, make_request, concurrency, total, max_seconds, timeout=30,
+                      keep_body=False, pause_after_503=0):
+    """closed_loop's clients, started and left running (for faults made while they run).
+
+    keep_body: samples keep the bodies; pause_after_503: seconds a client waits after a 503.
+    Returns (their threads, the list their samples go to in completion order).
+    """
     lock = threading.Lock()
     counter = iter(range(total))
     samples = []
@@ -57,26 +71,26 @@ def closed_loop(port, make_request, concurrency, total, max_seconds, timeout=30)
             if index is None:
                 return
             method, path, headers, body = make_request(index)
-            sample = send(port, method, path, headers, body, timeout=timeout)
+            sample = send(port, method, path, headers, body, timeout=timeout, keep_body=keep_body)
             with lock:
                 samples.append(sample)
+            if pause_after_503 and sample.status == 503:
+                time.sleep(pause_after_503)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(max_seconds + timeout + 5)
-    return samples, time.perf_counter() - started
+    return threads, samples
 
 
-def burst(port, request, count, timeout=30):
-    """`count` identical requests released at the same instant (a barrier), one thread each."""
+def burst(port, make_request, count, timeout=30):
+    """`count` requests, make_request(i) each, released at the same instant (a barrier), one
+    thread each. Returns their samples; a client not done within timeout + 5 s counts as status 0."""
     barrier = threading.Barrier(count)
     samples = [None] * count
-    method, path, headers, body = request
 
     def client(index):
+        method, path, headers, body = make_request(index)
         barrier.wait()
         samples[index] = send(port, method, path, headers, body, timeout=timeout)
 
@@ -85,7 +99,7 @@ def burst(port, request, count, timeout=30):
         thread.start()
     for thread in threads:
         thread.join(timeout + 5)
-    return samples
+    return [sample or Sample(0, timeout + 5, error="no answer") for sample in samples]
 
 
 def percentile(values, fraction):

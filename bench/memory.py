@@ -39,7 +39,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from harness import (ORIGIN, PEERS, REPO, UwsgiServer, cpu_load, search_path,  # noqa: E402
                      server_timing, service_settings, uwsgi_settings_of_service)
-from load import closed_loop, percentile, send  # noqa: E402
+from load import burst, closed_loop, percentile  # noqa: E402
 from memmeasure import KINDS, snapshot  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -146,24 +146,6 @@ class Instance:
         return samples
 
 
-def distinct_burst(port, make_request, count, timeout=30):
-    """`count` different searches released at one barrier, one thread each."""
-    barrier = threading.Barrier(count)
-    samples = [None] * count
-
-    def client(index):
-        method, path, headers, body = make_request(index)
-        barrier.wait()
-        samples[index] = send(port, method, path, headers, body, timeout=timeout)
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout + 5)
-    return [s for s in samples if s is not None]
-
-
 def concurrent_before_503(instance, rounds=2):
     """The largest burst of distinct searches released at once that got no 503, `rounds` times
     at each size (bounded: up to twice the instance's threads)."""
@@ -171,7 +153,7 @@ def concurrent_before_503(instance, rounds=2):
     best = 0
     for size in range(1, 2 * instance.processes * threads + 1):
         for _ in range(rounds):
-            samples = distinct_burst(instance.server.port, varied_request(instance.offset), size)
+            samples = burst(instance.server.port, varied_request(instance.offset), size)
             instance.offset += size
             if any(s.status == 503 for s in samples):
                 return best

@@ -366,7 +366,7 @@ class Bench:
                      "-", expired == "MISS", "bench/run_all.py cache")
             flights = []
             for q in ("동래구", "수영구", "연제구"):       # fresh queries: every burst starts as a miss
-                samples = burst(service.port, scrape_request(q), 50)
+                samples = burst(service.port, lambda i: scrape_request(q), 50)
                 timings = [server_timing(s.headers.get("server-timing")) for s in samples]
                 flights.append({"q": q, "scrapes": sum(t.get("cache") == "miss" for t in timings),
                                 "shared": sum(t.get("cache") == "shared" for t in timings),

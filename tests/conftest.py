@@ -1,7 +1,10 @@
+import contextlib
 import os
+import signal
 import sys
 import uuid
 
+import psutil
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -9,12 +12,17 @@ sys.path.insert(0, ROOT)
 # Tests start `uwsgi` by name: use the one installed beside this Python (the virtualenv's).
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
+from scraper.browser import start_browser  # noqa: E402
+from scraper.pool import BrowserPool  # noqa: E402
+from scraper.sources.demo import DemoSource  # noqa: E402
 from tests.processes import TAG_ENV, tagged_processes, wait_for_no_processes  # noqa: E402
 
 # Everything this test run starts (uWSGI, chromedriver, chromium, nginx, java) inherits this
 # tag, so a leak check finds exactly our processes even when other work runs on the machine.
 SESSION_TAG = os.environ.setdefault(TAG_ENV, uuid.uuid4().hex)
 BROWSER_NAMES = ("chromium", "chromedriver")
+# The bundled demo site without its simulated latency.
+FAST_SITE = DemoSource.default_url + "?latency=0"
 
 
 def browser_processes(tag=SESSION_TAG):
@@ -26,12 +34,51 @@ def wait_for_no_browsers(tag=SESSION_TAG, timeout=10.0):
     return wait_for_no_processes(tag, BROWSER_NAMES, timeout)
 
 
+@contextlib.contextmanager
+def real_browser(page_timeout):
+    """One real Chromium (as the pool starts it) whose processes carry a tag of their own; yields
+    its WebDriver, `page_timeout` for pages and scripts. Quit at the end, when no chromium or
+    chromedriver of that tag may be left."""
+    tag = uuid.uuid4().hex
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TAG_ENV, tag)
+        browser = start_browser("/usr/bin/chromium", "/usr/bin/chromedriver")
+    try:
+        browser.driver.set_page_load_timeout(page_timeout)
+        browser.driver.set_script_timeout(page_timeout)
+        yield browser.driver
+    finally:
+        browser.quit()
+        assert wait_for_no_browsers(tag) == [], "chromium or chromedriver outlived the test browser"
+
+
 @pytest.fixture
 def process_tag(monkeypatch):
     """A fresh tag for processes one test starts, so it can check exactly those."""
     tag = uuid.uuid4().hex
     monkeypatch.setenv(TAG_ENV, tag)
     return tag
+
+
+@pytest.fixture
+def make_pool(process_tag):
+    """make_pool(url=FAST_SITE, page_timeout=30, **other BrowserPool arguments): a pool of real
+    Chromium on the demo source, its browsers tagged for this test. At the end every pool is
+    closed, a stopped browser continued, and no browser of the test may be left."""
+    pools = []
+
+    def make(url=FAST_SITE, page_timeout=30, **kwargs):
+        pool = BrowserPool(DemoSource(url), page_timeout=page_timeout, **kwargs)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+    for process in browser_processes(process_tag):      # never leave a stopped browser behind
+        with contextlib.suppress(psutil.Error):
+            process.send_signal(signal.SIGCONT)
+    assert wait_for_no_browsers(process_tag) == []
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,27 @@
 """The processes tests and benchmarks start, found and stopped by PID: one way to stop one, to
 find those that carry a tag in their environment, and to kill what is left of a tag; and the
-small things around them (a free port, waiting for a condition, the end of a log).
+small things around them (a free port, waiting for a condition, the end of a log). Also the two
+owners the browser reaper is tried on: a pool in a pid namespace of its own, and an owner that
+leaves an orphan browser behind.
 
-Benchmarks import this too (bench/harness.py): it needs nothing but the standard library and psutil.
+Benchmarks import this too (bench/harness.py, bench/faults.py): it needs nothing but the standard
+library, psutil and scraper.owner (which needs no more).
 """
 import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
 import psutil
+
+from scraper.owner import OWNER_ENV, Owner
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 # Everything a test run starts inherits TAG_ENV=<tag>; benchmarks use their own variable.
 TAG_ENV = "SEARCHADDR_TEST_TAG"
@@ -118,11 +127,16 @@ def kill_tagged(tag, grace=2.0, env=TAG_ENV, descendants=False):
     """Last resort in finally blocks: SIGKILL, by PID, what still carries the tag after `grace`
     seconds. Returns 'name:pid' of each one killed: one that exits by itself in time is not."""
     left = wait_for_no_processes(tag, timeout=grace, env=env, descendants=descendants)
-    for process in left:
+    kill_processes(left)
+    return [f"{process.info['name']}:{process.pid}" for process in left]
+
+
+def kill_processes(processes):
+    """SIGKILL each of `processes` (psutil.Process) by PID; waits up to 5 s for them to go."""
+    for process in processes:
         with contextlib.suppress(psutil.Error):
             process.kill()
-    psutil.wait_procs(left, timeout=5)
-    return [f"{process.info['name']}:{process.pid}" for process in left]
+    psutil.wait_procs(processes, timeout=5)
 
 
 def kill_tree(pid):
@@ -133,8 +147,101 @@ def kill_tree(pid):
         tree = [root] + root.children(recursive=True)
     except psutil.Error:
         return 0
-    for process in tree:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(tree, timeout=5)
+    kill_processes(tree)
     return len(tree)
+
+
+def owned_by(instance, processes):
+    """Those of `processes` whose owner marker (scraper.owner) names the service `instance`."""
+    found = []
+    for process in processes:
+        try:
+            owner = Owner.parse(process.environ().get(OWNER_ENV))
+        except psutil.Error:
+            continue
+        if owner is not None and owner.instance == instance:
+            found.append(process)
+    return found
+
+
+def free_pid_range(width=50):
+    """A pid P such that P..P+width name no process in this namespace, or None."""
+    taken = set(psutil.pids())
+    for start in range(20000, 32000, width):
+        if not taken.intersection(range(start, start + width)):
+            return start
+    return None
+
+
+# A pool in its own pid namespace, owned by a forked "worker" whose pid is argv[2] + 1 there.
+NAMESPACED_POOL = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    with open("/proc/sys/kernel/ns_last_pid", "w") as file:
+        file.write(sys.argv[2])
+    child = os.fork()
+    if child:
+        sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+    from scraper.pool import BrowserPool
+    from scraper.sources.demo import DemoSource
+    pool = BrowserPool(DemoSource({site!r}), size={size}, page_timeout={page_timeout}, warm={warm},
+                       instance=sys.argv[1])
+    pool.warm()
+
+    def search():
+        with pool.browser({page_timeout}) as driver:
+            return pool.source.search(driver, "세종대로 110", 1, 10)["total"]
+
+    print("ready", os.getpid(), search(), flush=True)
+    sys.stdin.readline()
+    print("again", search(), flush=True)
+    pool.close()
+""")
+
+
+@contextlib.contextmanager
+def namespaced_pool(instance, first_pid, site=None, size=1, page_timeout=30, warm=0):
+    """A BrowserPool of the service `instance` in a pid namespace of its own (`unshare -pf
+    --mount-proc`, as a container would run it), owned by a worker whose pid is first_pid + 1
+    there: take first_pid from free_pid_range(), so that pid names no process out here.
+
+    Yields the Popen (text pipes). It prints `ready <worker pid> <total of a search>`; after a
+    line on its stdin, `again <total of a search>`; then it closes its pool and exits. Killed at
+    the end if it has not.
+    """
+    inner = subprocess.Popen(
+        ["unshare", "-pf", "--mount-proc", sys.executable, "-c",
+         NAMESPACED_POOL.format(root=ROOT, site=site, size=size, page_timeout=page_timeout, warm=warm),
+         instance, str(first_pid)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield inner
+    finally:
+        if inner.poll() is None:
+            inner.kill()
+            inner.wait(10)
+
+
+# An owner that leaves a real browser behind and exits: chromium started directly (not
+# through the pool's launcher, which would make it die with its owner) in a session of its own.
+ORPHAN_MAKER = textwrap.dedent("""
+    import os, subprocess, sys, tempfile
+    sys.path.insert(0, {root!r})
+    from scraper.owner import OWNER_ENV, PROFILE_PREFIX, Owner
+    marker = Owner.current(sys.argv[1], 1).marker()
+    profile = tempfile.mkdtemp(prefix=PROFILE_PREFIX + marker + "-", dir=sys.argv[2])
+    browser = subprocess.Popen(
+        ["/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+         "--disable-dev-shm-usage", "--user-data-dir=" + profile, "about:blank"],
+        env=dict(os.environ, **{{OWNER_ENV: marker, "HOME": profile}}), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(browser.pid, profile, flush=True)
+""")
+
+
+def leave_orphan_browser(instance, temp_dir):
+    """A real chromium whose owner, a process of the service `instance`, has exited without
+    quitting it; its profile under `temp_dir`. Returns (the browser's pid, its profile)."""
+    made = subprocess.run([sys.executable, "-c", ORPHAN_MAKER.format(root=ROOT), instance, str(temp_dir)],
+                          capture_output=True, text=True, timeout=30, check=True).stdout.split()
+    return int(made[0]), made[1]

@@ -3,15 +3,13 @@ import functools
 import http.server
 import os
 import time
-import uuid
 
 import pytest
 
-from conftest import TAG_ENV, wait_for_no_browsers
-from scraper.browser import start_browser
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources import SOURCES
 from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
+from tests.conftest import real_browser
 from tests.servers import local_http_server
 from tests.national_data import load as load_national_data
 
@@ -25,23 +23,8 @@ pytestmark = [pytest.mark.integration,
 @pytest.fixture(scope="module")
 def driver():
     """One real Chromium for the module; its processes carry their own tag so we check exactly them."""
-    tag = uuid.uuid4().hex
-    previous = os.environ.get(TAG_ENV)
-    os.environ[TAG_ENV] = tag
-    try:
-        browser = start_browser("/usr/bin/chromium", "/usr/bin/chromedriver")
-    finally:
-        if previous is None:
-            os.environ.pop(TAG_ENV)
-        else:
-            os.environ[TAG_ENV] = previous
-    try:
-        browser.driver.set_page_load_timeout(PAGE_TIMEOUT)
-        browser.driver.set_script_timeout(PAGE_TIMEOUT)
-        yield browser.driver
-    finally:
-        browser.quit()
-        assert wait_for_no_browsers(tag) == [], "chromium or chromedriver outlived the test browser"
+    with real_browser(PAGE_TIMEOUT) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ import random
 import shutil
 import subprocess
 import sys
-import uuid
 
 import pytest
 
-from scraper.browser import start_browser
 from scraper.sources.demo import DemoSource
-from tests.conftest import TAG_ENV, wait_for_no_browsers
+from tests.conftest import real_browser
 from tests.national_data import address_id, load, random_queries
 from tests.servers import ROOT, local_http_server
 
@@ -54,23 +52,8 @@ def sejong():
 
 @pytest.fixture(scope="module")
 def driver():
-    tag = uuid.uuid4().hex
-    previous = os.environ.get(TAG_ENV)
-    os.environ[TAG_ENV] = tag
-    try:
-        browser = start_browser("/usr/bin/chromium", "/usr/bin/chromedriver")
-    finally:
-        if previous is None:
-            os.environ.pop(TAG_ENV)
-        else:
-            os.environ[TAG_ENV] = previous
-    try:
-        browser.driver.set_page_load_timeout(60)
-        browser.driver.set_script_timeout(60)
-        yield browser.driver
-    finally:
-        browser.quit()
-        assert wait_for_no_browsers(tag) == []
+    with real_browser(60) as driver:
+        yield driver
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -9,34 +9,14 @@ import psutil
 import pytest
 
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from scraper.pool import BrowserPool
-from scraper.sources.demo import DemoSource
-from tests.conftest import browser_processes, wait_for_no_browsers
+from tests.conftest import FAST_SITE, browser_processes, wait_for_no_browsers
 
 pytestmark = pytest.mark.integration
-
-FAST_SITE = DemoSource.default_url + "?latency=0"
 
 
 def open_browsers(tag):
     return [p for p in browser_processes(tag) if p.info["name"] == "chromium"
             and p.ppid() in {d.pid for d in browser_processes(tag) if d.info["name"] == "chromedriver"}]
-
-
-@pytest.fixture
-def make_pool(process_tag):
-    pools = []
-
-    def make(**kwargs):
-        kwargs.setdefault("page_timeout", 30)
-        pool = BrowserPool(DemoSource(kwargs.pop("url", FAST_SITE)), **kwargs)
-        pools.append(pool)
-        return pool
-
-    yield make
-    for pool in pools:
-        pool.close()
-    assert wait_for_no_browsers(process_tag) == []
 
 
 def search(pool, q="세종대로 110", timeout=5):
@@ -232,10 +212,8 @@ def test_a_browser_start_counts_against_the_page_timeout(make_pool, process_tag)
 def test_warm_starts_browsers_in_the_background(make_pool, process_tag):
     pool = make_pool(size=2)
     pool.warm(2)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and pool.status()["started"] < 2:
-        time.sleep(0.05)
-    assert pool.status()["started"] == 2 and pool.status()["in_use"] == 0
+    status = wait_for_status(pool, "started", 2)
+    assert status["started"] == 2 and status["in_use"] == 0
     assert search(pool)["total"] == 1 and pool.status()["started"] == 2
 
 
@@ -243,10 +221,8 @@ def test_warm_adds_to_browsers_already_open(make_pool):
     pool = make_pool(size=2)
     search(pool)
     pool.warm(2)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and pool.status()["started"] < 2:
-        time.sleep(0.05)
-    assert pool.status()["started"] == 2 and pool.status()["open"] == 2
+    status = wait_for_status(pool, "started", 2)
+    assert status["started"] == 2 and status["open"] == 2
     assert search(pool)["total"] == 1 and pool.status()["started"] == 2
 
 

@@ -16,38 +16,16 @@ import pytest
 from webob import Request
 
 from scraper.errors import PoolTimeout, UpstreamTimeout
-from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
+from scraper.pool import CLOSE_WAIT, StartRate
 from scraper.sources.demo import DemoSource
-from tests.conftest import ROOT, browser_processes, wait_for_no_browsers, write_config
+from tests.conftest import FAST_SITE, ROOT, wait_for_no_browsers, write_config
 from tests.processes import TAG_ENV, free_port, kill_tree
 
 pytestmark = pytest.mark.integration
 
-FAST_SITE = DemoSource.default_url + "?latency=0"
 PAGE_TIMEOUT = 5
 # The feature's bound is page_timeout + 1 s; this much more is allowed for a loaded 2-core machine.
 SLACK = 1.0
-
-
-@pytest.fixture
-def make_pool(process_tag):
-    pools = []
-
-    def make(**kwargs):
-        kwargs.setdefault("page_timeout", PAGE_TIMEOUT)
-        pool = BrowserPool(DemoSource(kwargs.pop("url", FAST_SITE)), **kwargs)
-        pools.append(pool)
-        return pool
-
-    yield make
-    for pool in pools:
-        pool.close()
-    for process in browser_processes(process_tag):      # never leave a stopped browser behind
-        try:
-            process.send_signal(signal.SIGCONT)
-        except psutil.Error:
-            pass
-    assert wait_for_no_browsers(process_tag) == []
 
 
 def search(pool, q="세종대로 110", timeout=10):
@@ -114,7 +92,7 @@ def timed(function):
 
 
 def test_a_stopped_chromium_ends_in_a_timeout_within_page_timeout_and_is_killed(make_pool):
-    pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000")
+    pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", page_timeout=PAGE_TIMEOUT)
     prime(pool)
     member = next(iter(pool._open))
     tree = [member.processes[0]] + member.processes[0].children(recursive=True)
@@ -164,7 +142,8 @@ def test_a_stopped_remote_browser_ends_in_a_timeout_within_page_timeout(remote_e
     """The watchdog cannot kill a remote browser; its client's timeout, set to the query's
     deadline, ends the query instead of Selenium's default of minutes."""
     url, chromedriver = remote_end
-    pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", remote_url=url)
+    pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", page_timeout=PAGE_TIMEOUT,
+                     remote_url=url)
     prime(pool)
     chromium = [p for p in chromedriver.children(recursive=True) if p.name() == "chromium"]
     assert chromium
@@ -207,7 +186,7 @@ def test_health_is_degraded_while_no_browser_can_serve(process_tag, tmp_path):
 
 def test_a_slow_site_costs_no_browser(make_pool):
     """Queries slower than page_timeout time out; the browser stays and serves once the site is fast."""
-    pool = make_pool(size=1)
+    pool = make_pool(size=1, page_timeout=PAGE_TIMEOUT)
     prime(pool)
     pool.source.url = DemoSource.default_url + f"?latency={PAGE_TIMEOUT * 1000 + 1000}"
     pool._open.copy().pop().page_error = UpstreamTimeout("load the slow site")

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from tests.reliability.stack import nginx_server_block
-from tests.servers import free_port, nginx_command, stop_process, wait_until, write_nginx_conf, _port_open
+from tests.servers import (_port_open, free_port, local_http_server, nginx_command, stop_process, wait_until,
+                           write_nginx_conf)
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +34,14 @@ PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>retry</tit
 
 class ScriptedApi:
     """Answers each POST /searchaddr1 with the next of `answers` ("busy", "ok"), with the CORS
-    headers the service sends; records when each search arrived and for which query."""
+    headers the service sends; records when each search arrived and for which query. Serve
+    `handler`; `url` is where it is served."""
 
     def __init__(self, page_origin):
         self.page_origin = page_origin
         self.answers = []
         self.searches = []
+        self.url = None
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -77,58 +79,40 @@ class ScriptedApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.handler = Handler
 
 
-class PageSite:
+class PageHandler(http.server.BaseHTTPRequestHandler):
     """The page and widget/searchaddr.js on their own origin."""
 
-    def __init__(self):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    def log_message(self, *args):
+        pass
 
-            def do_GET(self):
-                if self.path == "/searchaddr.js":
-                    data, kind = (REPO / "widget" / "searchaddr.js").read_bytes(), "application/javascript"
-                else:
-                    data, kind = PAGE.encode(), "text/html; charset=utf-8"
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def do_GET(self):
+        if self.path == "/searchaddr.js":
+            data, kind = (REPO / "widget" / "searchaddr.js").read_bytes(), "application/javascript"
+        else:
+            data, kind = PAGE.encode(), "text/html; charset=utf-8"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
 
 
 @pytest.fixture(scope="module")
-def site():
-    running = PageSite()
-    yield running
-    running.stop()
+def page_origin():
+    with local_http_server(PageHandler) as origin:
+        yield origin
 
 
 @pytest.fixture
-def api(site):
-    running = ScriptedApi(site.origin)
-    yield running
-    running.stop()
+def api(page_origin):
+    scripted = ScriptedApi(page_origin)
+    with local_http_server(scripted.handler) as url:
+        scripted.url = url
+        yield scripted
 
 
 @pytest.fixture(scope="module")
@@ -148,10 +132,10 @@ def browser(tmp_path_factory):
         driver.quit()
 
 
-def search(driver, site, api_url, query, then_type=None, after_ms=0):
+def search(driver, page_origin, api_url, query, then_type=None, after_ms=0):
     """Attach the widget to the page's input aimed at api_url, type `query`; optionally type
     `then_type` after `after_ms`. Returns the events the widget dispatched, once it settles."""
-    driver.get(site.origin + "/")
+    driver.get(page_origin + "/")
     return driver.execute_async_script("""
         const [api, query, thenType, afterMs, done] = arguments;
         const input = document.getElementById('address');
@@ -182,9 +166,9 @@ def search(driver, site, api_url, query, then_type=None, after_ms=0):
     """, api_url, query, then_type, after_ms)
 
 
-def test_a_503_with_retry_after_is_retried_once_and_then_answers(browser, site, api):
+def test_a_503_with_retry_after_is_retried_once_and_then_answers(browser, page_origin, api):
     api.answers = ["busy", "ok"]
-    events = search(browser, site, api.url, "세종대로")
+    events = search(browser, page_origin, api.url, "세종대로")
     assert [event["name"] for event in events] == ["searchaddr:retry", "searchaddr:results"], events
     assert events[0]["waitMs"] == 1000
     assert [query for _, query in api.searches] == ["세종대로", "세종대로"]
@@ -193,42 +177,41 @@ def test_a_503_with_retry_after_is_retried_once_and_then_answers(browser, site, 
         "return document.querySelectorAll('[role=option]').length") == 1
 
 
-def test_a_second_503_shows_the_error_and_nothing_more_is_sent(browser, site, api):
+def test_a_second_503_shows_the_error_and_nothing_more_is_sent(browser, page_origin, api):
     api.answers = ["busy", "busy", "busy"]
-    events = search(browser, site, api.url, "세종대로")
+    events = search(browser, page_origin, api.url, "세종대로")
     assert [event["name"] for event in events] == ["searchaddr:retry", "searchaddr:error"], events
     assert events[1]["kind"] == "busy"
     time.sleep(1.5)
     assert len(api.searches) == 2
 
 
-def test_no_retry_for_a_query_the_visitor_has_replaced(browser, site, api):
+def test_no_retry_for_a_query_the_visitor_has_replaced(browser, page_origin, api):
     api.answers = ["busy"]
-    events = search(browser, site, api.url, "세종대로", then_type="테헤란로", after_ms=300)
+    events = search(browser, page_origin, api.url, "세종대로", then_type="테헤란로", after_ms=300)
     assert [event["name"] for event in events] == ["searchaddr:retry", "searchaddr:results"], events
     assert events[1]["query"] == "테헤란로"
     time.sleep(1.5)      # past the first query's Retry-After: it is never asked again
     assert [query for _, query in api.searches] == ["세종대로", "테헤란로"]
 
 
-def test_nginx_s_own_503_reaches_the_page_with_cors_and_retry_after(browser, site, tmp_path):
+def test_nginx_s_own_503_reaches_the_page_with_cors_and_retry_after(browser, page_origin, tmp_path):
     """The deploy config in front of a socket nobody serves: the widget reads nginx's JSON 503
     (CORS and Retry-After exposed), retries once after Retry-After, then reports 'busy'."""
     if shutil.which("nginx") is None:
         pytest.fail("this test needs Debian's nginx: apt-get install -y nginx")
     port = free_port()
-    cors_origin = site.origin
     server = nginx_server_block(port, tmp_path / "nobody.sock")
     # The example's generated maps, with this page's origin (as the generator would write it).
     server = server.replace('"~^/searchaddr1 http://127\\.0\\.0\\.1:4000$" "http://127.0.0.1:4000";',
-                            f'"~^/searchaddr1 {cors_origin.replace(".", chr(92) + ".")}$" "{cors_origin}";')
-    assert cors_origin in server
+                            f'"~^/searchaddr1 {page_origin.replace(".", chr(92) + ".")}$" "{page_origin}";')
+    assert page_origin in server
     conf = write_nginx_conf(tmp_path, server, user="root root" if os.geteuid() == 0 else "")
     process = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: _port_open(port) or process.poll() is not None, 10, "nginx")
         assert process.poll() is None, (tmp_path / "nginx-error.log").read_text()
-        events = search(browser, site, f"http://127.0.0.1:{port}", "세종대로")
+        events = search(browser, page_origin, f"http://127.0.0.1:{port}", "세종대로")
     finally:
         stop_process(process)
     assert [event["name"] for event in events] == ["searchaddr:retry", "searchaddr:error"], events
