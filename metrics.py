@@ -95,6 +95,9 @@ class ServiceMetrics:
                                   for event, kind in self._failure_kinds.items()}
         self._open = self.browsers_open.labels(self.worker)
         self._in_use = self.browsers_in_use.labels(self.worker)
+        # Per request, the same: children by their label values, made on first use. Few ever
+        # exist: paths are the routes and "other", methods METHODS and "other", statuses a handful.
+        self._children = {}
         if multiproc_dir:
             self._exposed = CollectorRegistry()
             multiprocess.MultiProcessCollector(self._exposed, multiproc_dir)
@@ -103,19 +106,26 @@ class ServiceMetrics:
 
     # -- the edge ------------------------------------------------------------------------------
 
+    def _child(self, metric, *values):
+        key = (metric, *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def request(self, path, method, status, seconds, outcome=None):
         """One answered request, and the lookup behind it (an answers.Outcome, or None)."""
         path = path if path in self.paths else "other"       # a client's path is not a label
-        self.requests.labels(path, method if method in METHODS else "other", str(status)).inc()
+        self._child(self.requests, path, method if method in METHODS else "other", str(status)).inc()
         if path in self.timed:
-            self.request_seconds.labels(path).observe(seconds)
+            self._child(self.request_seconds, path).observe(seconds)
         if outcome is None:
             return
-        self.answers.labels(path, outcome.cache).inc()
+        self._child(self.answers, path, outcome.cache).inc()
         if outcome.cache == "miss":
             self.wait_seconds.observe(outcome.wait_ms / 1000)
-            self.scrape_seconds.labels(path).observe(outcome.scrape_ms / 1000)
-            self.page_seconds.labels(path).observe(outcome.page_ms / 1000)
+            self._child(self.scrape_seconds, path).observe(outcome.scrape_ms / 1000)
+            self._child(self.page_seconds, path).observe(outcome.page_ms / 1000)
 
     def shed_request(self, reason):
         self.shed.labels(reason).inc()
