@@ -19,6 +19,9 @@ sys.path.insert(0, str(REPO))
 from tests import processes as shared_processes  # noqa: E402
 from tests.processes import free_port, stop_process, tail  # noqa: E402
 
+# uWSGI is started by name: the one installed beside this Python (the virtualenv's).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
 PEERS = REPO / "bench" / "peers"
 DEMO_URL = (REPO / "demo_site" / "index.html").as_uri()
 # Every process a benchmark starts (uWSGI, chromedriver, Chromium) inherits this marker.

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-# uWSGI is started by name: the one installed beside this Python (the virtualenv's).
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 from harness import (ORIGIN, PEERS, REPO, TAG_ENV, UwsgiServer, browser_processes, cpu_load,  # noqa: E402
                      kill_tagged, pss_mb, rss_mb, search_path, server_timing, service_settings,
