@@ -2,6 +2,7 @@
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ DEMO_URL = (REPO / "demo_site" / "index.html").as_uri()
 # Every process a benchmark starts (uWSGI, chromedriver, Chromium) inherits this marker.
 TAG_ENV = "SEARCHADDR_BENCH_TAG"
 ORIGIN = "https://blog.example.com"
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"     # uwsgi.ini makes one per instance
 
 # Options that say which app runs and where it listens; everything else is shared by all servers.
 APP_KEYS = {"module", "eval", "wsgi-file", "wsgi", "callable", "mount", "file", "app",
@@ -103,6 +105,11 @@ def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
         key, _, value = line.partition("=")
         if key.strip() not in LOGIC_KEYS:
             pairs.append((key.strip(), value.strip()))
+    # The file makes a metrics directory when it is read (and removes it when uWSGI exits, which
+    # a killed probe never does): that one is the probe's. Each server gets its own (UwsgiServer).
+    for key, value in pairs:
+        if key == "env" and value.startswith(METRICS_ENV + "="):
+            shutil.rmtree(value.partition("=")[2], ignore_errors=True)
     return pairs
 
 
@@ -202,7 +209,13 @@ class UwsgiServer:
         ini = Path(self.workdir) / "uwsgi.ini"
         lines = ["[uwsgi]", f"http-socket = 127.0.0.1:{self.port}"]
         # Values come expanded from --show-config: a literal % is written %% so it stays one.
-        lines += [f"{key} = {value.replace('%', '%%')}" for key, value in self.pairs]
+        # A metrics directory of this server's own: the service removes its directory at exit.
+        metrics_dir = Path(self.workdir) / "metrics"
+        metrics_dir.mkdir(exist_ok=True)
+        pairs = [(key, f"{METRICS_ENV}={metrics_dir}"
+                  if key == "env" and value.startswith(METRICS_ENV + "=") else value)
+                 for key, value in self.pairs]
+        lines += [f"{key} = {value.replace('%', '%%')}" for key, value in pairs]
         ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
         env = dict(os.environ, **self.env, **{TAG_ENV: self.tag})
         self._log = open(self.log_path, "wb")
