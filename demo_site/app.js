@@ -17,9 +17,9 @@
   var SHARD_CACHE_BYTES = 6 * 1024 * 1024;
   // Shards a scan asks for before it needs them: their files load while earlier ones are read.
   var LOAD_AHEAD = 16;
-  // What loading one shard costs, in rows scanned: a plan that reads loaded rows wins over one
-  // that loads fewer rows unless it reads far more of them.
-  var LOAD_COST_ROWS = 65536;
+  // What loading a shard costs, in rows scanned per KB of its file: a plan that reads loaded rows
+  // wins over one that loads fewer unless it reads far more of them.
+  var LOAD_COST_ROWS_PER_KB = 4096;
   var EXACT = 2, PREFIX_ONLY = 1, NONE = 0, BY_ROW = 3;
   var ID_LIMIT = 8388608;  // 2**23: every id is below it (build_index.py's ID_BITS)
   var HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/;
@@ -331,6 +331,7 @@
       mainStart: section("mainStart"),
       mainBlockKeys: section("mainBlockKeys"),
       mainBlockRows: meta.mainBlockRows,
+      shardBytes: meta.shardBytes,
       areaWords: new Map(Object.entries(meta.areaWords)),
       bigMains: meta.bigMains,
       landmarks: new Map()
@@ -469,14 +470,17 @@
     return 3 * number + (copy === "road" ? 0 : copy === "dong" ? 1 : 2);
   }
 
-  window.searchaddrShard = function (copy, number, base64) {
+  // A shard file calls this with its data as base64 in the comment of `data` (build_index.py's
+  // write_shards says why).
+  window.searchaddrShard = function (copy, number, data) {
     var key = shardKey(copy, number);
     var load = shardLoads.get(key);
     if (!load) return;
     shardLoads.delete(key);
     load.script.remove();
     try {
-      var shard = decodeShard(copy, number, base64);
+      var text = Function.prototype.toString.call(data);
+      var shard = decodeShard(copy, number, text.slice(text.indexOf("/*") + 2, text.lastIndexOf("*/")));
     } catch (error) {
       load.reject(error);
       return;
@@ -817,14 +821,15 @@
     return shards;
   };
 
-  // Rows to read plus LOAD_COST_ROWS per shard not loaded, for runs given as visit(onRun).
+  // Rows to read plus the cost of loading each shard not loaded, for runs given as eachRun(onRun).
   function runsCost(copy, eachRun) {
     var cost = 0, lastShard = -1, rowsPerShard = IX.shardRows;
+    var loadCost = LOAD_COST_ROWS_PER_KB * IX.shardBytes[copy] / 1024;
     eachRun(function (first, end) {
       if (first >= end) return;
       cost += end - first;
       for (var s = Math.max(Math.floor(first / rowsPerShard), lastShard + 1); s * rowsPerShard < end; s++) {
-        if (!shardCache.has(shardKey(copy, s))) cost += LOAD_COST_ROWS;
+        if (!shardCache.has(shardKey(copy, s))) cost += loadCost;
         lastShard = s;
       }
     });
@@ -1124,7 +1129,8 @@
   }
 
   // Starts one query: a new sequence number and the echo of what was asked, then the work after
-  // latencyMs. The work returns {status, nodes, total?}; a newer query in the same box discards it.
+  // latencyMs. The work returns {status, nodes() -> the box's new content, total?, message?}; a
+  // newer query in the same box discards it. The previous content stays, under a hint, until then.
   function startRequest(box, echo, work) {
     if (box.pendingTimer) clearTimeout(box.pendingTimer);
     var seq = ++sequence;
@@ -1134,7 +1140,8 @@
     Object.keys(echo).forEach(function (key) { box.dataset[key] = echo[key]; });
     ["total", "elapsedMs", "totalMs", "shardsLoaded", "message"].forEach(function (key) { delete box.dataset[key]; });
     box.setAttribute("aria-busy", "true");
-    box.replaceChildren(element("p", {"class": "hint loading", text: "불러오는 중…"}));
+    if (!box.loadingHint) box.loadingHint = element("p", {"class": "hint loading", text: "불러오는 중…"});
+    if (box.firstChild !== box.loadingHint) box.prepend(box.loadingHint);
     var startMark = "searchaddr-start-" + seq;
     performance.mark(startMark);
     box.pendingTimer = setTimeout(function () {
@@ -1153,13 +1160,15 @@
       view = await work();
     } catch (error) {
       var message = String(error && error.message || error);
-      view = {status: "error", message: message, nodes: [element("p", {"class": "error", text: message})]};
+      view = {status: "error", message: message,
+              nodes: function () { return [element("p", {"class": "error", text: message})]; }};
     }
     if (box.dataset.seq !== String(seq)) {  // a newer query owns the box now
       [startMark, workMark].forEach(function (m) { performance.clearMarks(m); });
       return;
     }
-    box.replaceChildren.apply(box, view.nodes);
+    box.loadingHint.remove();
+    showNodes(box, view.nodes());
     if (view.total !== undefined) box.dataset.total = String(view.total);
     if (view.message !== undefined) box.dataset.message = view.message;
     performance.mark(endMark);
@@ -1177,6 +1186,75 @@
                                       {bubbles: true, detail: {seq: seq, status: view.status}}));
   }
 
+  // Makes `nodes` the box's children, moving none that is already in its place.
+  function showNodes(box, nodes) {
+    var children = box.children;
+    if (children.length === nodes.length && nodes.every(function (node, i) { return children[i] === node; })) return;
+    box.replaceChildren.apply(box, nodes);
+  }
+
+  function setText(textNode, value) {
+    if (textNode.data !== value) textNode.data = value;
+  }
+
+  // The results box's nodes, made once and refilled by every search (a query then leaves next to
+  // no DOM for the collector); rows beyond a page are taken out and kept for the next.
+  var resultsView = null;
+
+  function resultsNodes() {
+    if (resultsView !== null) return resultsView;
+    var view = {query: document.createTextNode(""), total: document.createTextNode(""),
+                pages: document.createTextNode(""), emptyText: document.createTextNode(""),
+                rows: [], page: 1, buttons: []};
+    view.summary = element("p", {"class": "summary"}, [element("span", {}, [view.query]),
+      element("strong", {"class": "total"}, [view.total]), element("span", {}, [view.pages])]);
+    view.empty = element("p", {"class": "empty"}, [view.emptyText]);
+    view.body = element("tbody");
+    var head = element("thead", {}, [element("tr", {}, ["우편번호", "주소", "건물명", "지역", ""]
+      .map(function (label) { return element("th", {text: label}); }))]);
+    view.table = element("table", {"class": "results-table"}, [head, view.body]);
+    view.pager = element("nav", {"class": "pager", "aria-label": "페이지"});
+    [["이전", -1], ["다음", 1]].forEach(function (item) {
+      var button = element("button", {"type": "button", text: item[0]});
+      button.addEventListener("click", function () {
+        searchForm.elements.page.value = String(view.page + item[1]);
+        searchForm.requestSubmit();
+      });
+      view.pager.appendChild(button);
+      view.buttons.push(button);
+    });
+    return (resultsView = view);
+  }
+
+  function resultRow(view, index) {
+    while (view.rows.length <= index) {
+      var fields = {};
+      var field = function (tag, name) {  // its one text node stays and is refilled
+        fields[name] = document.createTextNode("");
+        return element(tag, {"data-field": name, "class": name}, [fields[name]]);
+      };
+      var link = element("a", {"href": "#", "class": "detail-link", text: "상세"});
+      var tr = element("tr", {"class": "address"}, [
+        element("td", {"class": "col-zip"}, [field("span", "zip")]),
+        element("td", {"class": "col-address"}, [
+          field("div", "road_address"),
+          element("div", {"class": "jibun"}, [element("span", {"class": "tag", text: "지번"}),
+                                              field("span", "jibun_address")]),
+          field("div", "english_address")
+        ]),
+        element("td", {"class": "col-building"}, [field("span", "building")]),
+        element("td", {"class": "col-region"}, [
+          field("span", "sido"), document.createTextNode(" "),
+          field("span", "sigungu"), document.createTextNode(" "),
+          field("span", "eupmyeondong")
+        ]),
+        element("td", {"class": "col-link"}, [link])
+      ]);
+      view.rows.push({tr: tr, fields: fields, link: link});
+    }
+    return view.rows[index];
+  }
+
   async function searchView(query, page, perPage) {
     if (page === null) throw new Error("페이지는 1 이상의 정수여야 합니다.");
     if (perPage === null) throw new Error("페이지당 개수는 1부터 " + MAX_PER_PAGE + "까지입니다.");
@@ -1184,65 +1262,38 @@
     var matches = await new Search(parseQuery(query)).run((page - 1) * perPage, page * perPage);
     var addresses = await matches.page();
     var pages = Math.max(1, Math.ceil(matches.total / perPage));
-    var summary = element("p", {"class": "summary"}, [
-      element("span", {text: "“" + query.trim() + "” 검색 결과 "}),
-      element("strong", {"class": "total", text: TOTAL_FORMAT.format(matches.total)}),
-      element("span", {text: "건 · " + page + " / " + pages + " 페이지"})
-    ]);
-    var nodes = [summary];
-    if (!addresses.length) {
-      nodes.push(element("p", {"class": "empty",
-        text: matches.total ? "이 페이지에는 결과가 없습니다." : "검색 결과가 없습니다."}));
-    } else {
-      var body = element("tbody", {}, addresses.map(function (a) {
-        return element("tr", {"class": "address", "data-id": a.id}, [
-          element("td", {"class": "col-zip"}, [fieldNode("span", "zip", a.zip)]),
-          element("td", {"class": "col-address"}, [
-            fieldNode("div", "road_address", a.road_address),
-            element("div", {"class": "jibun"}, [
-              element("span", {"class": "tag", text: "지번"}),
-              fieldNode("span", "jibun_address", a.jibun_address)
-            ]),
-            fieldNode("div", "english_address", a.english_address)
-          ]),
-          element("td", {"class": "col-building"}, [fieldNode("span", "building", a.building)]),
-          element("td", {"class": "col-region"}, [
-            fieldNode("span", "sido", a.sido), document.createTextNode(" "),
-            fieldNode("span", "sigungu", a.sigungu), document.createTextNode(" "),
-            fieldNode("span", "eupmyeondong", a.eupmyeondong)
-          ]),
-          element("td", {"class": "col-link"}, [
-            element("a", {"href": "#id=" + a.id, "class": "detail-link", text: "상세"})
-          ])
-        ]);
-      }));
-      var head = element("thead", {}, [element("tr", {}, ["우편번호", "주소", "건물명", "지역", ""]
-        .map(function (label) { return element("th", {text: label}); }))]);
-      nodes.push(element("table", {"class": "results-table"}, [head, body]));
-    }
-    nodes.push(pager(page, pages));
-    return {status: "ok", total: matches.total, nodes: nodes};
-  }
-
-  function pager(page, pages) {
-    var nav = element("nav", {"class": "pager", "aria-label": "페이지"});
-    [["이전", page - 1], ["다음", page + 1]].forEach(function (item) {
-      var button = element("button", {"type": "button", text: item[0]});
-      button.disabled = item[1] < 1 || item[1] > pages;
-      button.addEventListener("click", function () {
-        searchForm.elements.page.value = String(item[1]);
-        searchForm.requestSubmit();
+    return {status: "ok", total: matches.total, nodes: function () {
+      var view = resultsNodes();
+      setText(view.query, "“" + query.trim() + "” 검색 결과 ");
+      setText(view.total, TOTAL_FORMAT.format(matches.total));
+      setText(view.pages, "건 · " + page + " / " + pages + " 페이지");
+      view.page = page;
+      view.buttons[0].disabled = page - 1 < 1 || page - 1 > pages;
+      view.buttons[1].disabled = page + 1 < 1 || page + 1 > pages;
+      if (!addresses.length) {
+        setText(view.emptyText, matches.total ? "이 페이지에는 결과가 없습니다." : "검색 결과가 없습니다.");
+        return [view.summary, view.empty, view.pager];
+      }
+      addresses.forEach(function (address, i) {
+        var row = resultRow(view, i);
+        if (row.tr.dataset.id !== address.id) {
+          row.tr.dataset.id = address.id;
+          row.link.setAttribute("href", "#id=" + address.id);
+        }
+        ADDRESS_FIELDS.forEach(function (name) { setText(row.fields[name], address[name]); });
       });
-      nav.appendChild(button);
-    });
-    return nav;
+      while (view.body.children.length > addresses.length) view.body.lastChild.remove();
+      for (var i = view.body.children.length; i < addresses.length; i++) view.body.appendChild(view.rows[i].tr);
+      return [view.summary, view.table, view.pager];
+    }};
   }
 
   async function detailView(id) {
     var number = idNumber(id);
     if (number < 0) {
-      return {status: "not-found",
-              nodes: [element("p", {"class": "empty", text: "주소를 찾을 수 없습니다 (not found)."})]};
+      return {status: "not-found", nodes: function () {
+        return [element("p", {"class": "empty", text: "주소를 찾을 수 없습니다 (not found)."})];
+      }};
     }
     var address = await addressById(number);
     var labels = {road_address: "도로명주소", jibun_address: "지번주소", english_address: "영문주소",
@@ -1256,7 +1307,8 @@
                                          : fieldNode("span", name, String(address[name]));
       list.appendChild(element("dd", {}, [value]));
     });
-    return {status: "ok", nodes: [element("h2", {text: address.building || address.road_address}), list]};
+    var title = element("h2", {text: address.building || address.road_address});
+    return {status: "ok", nodes: function () { return [title, list]; }};
   }
 
   var searchForm = document.getElementById("search-form");

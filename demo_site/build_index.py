@@ -448,14 +448,18 @@ def build(wheel, out, sido_filter=None):
     staging = out.parent / (out.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    # What loading a shard of each copy costs the page, on average: it weighs plans by it.
+    meta["shardBytes"] = {
+        "road": write_shards(staging, "road", range(record_count), [("H", mains), ("H", subs), ("H", pair_column)],
+                             started),
+        "dong": write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started),
+        "main": write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)], started),
+    }
     # ASCII only (names escaped in the JSON, the rest base64): see Dictionary.
     write_script(staging / "index.js", "searchaddrIndex(" + json.dumps(meta, ensure_ascii=True, separators=(",", ":"))
                  + ',\n"' + dictionary.deflated_base64() + '");\n')
     del dictionary
     log("wrote the dictionary", started)
-    write_shards(staging, "road", range(record_count), [("H", mains), ("H", subs), ("H", pair_column)], started)
-    write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started)
-    write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)], started)
     write_script(staging / "stamp.json", stamp_text)
     previous = out.parent / (out.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)
@@ -475,9 +479,14 @@ def write_script(path, text):
 
 def write_shards(staging, copy, order, columns, started):
     """One script per SHARD_ROWS rows of a copy (rows `order`): its columns as little-endian ints,
-    raw DEFLATE, base64 (docs/search.md). A column given as None is the rows' ids, each written as
-    its difference from the previous row's (modulo 2**32): runs of near ids shrink to almost nothing."""
+    raw DEFLATE, base64 (docs/search.md); returns the files' mean size in bytes. A column given as
+    None is the rows' ids, each written as its difference from the previous row's (modulo 2**32):
+    runs of near ids shrink to almost nothing.
+
+    The base64 sits in a comment of a function the page reads back with toString(): V8 then
+    slices the script's own text instead of copying a string literal into its heap."""
     (staging / copy).mkdir()
+    total = 0
     for shard, first in enumerate(range(0, len(order), SHARD_ROWS)):
         rows = order[first:first + SHARD_ROWS]
         parts = []
@@ -489,8 +498,11 @@ def write_shards(staging, copy, order, columns, started):
                 parts.append(little_endian(typecode, [values[i] for i in rows]))
         deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
         encoded = base64.b64encode(deflater.compress(b"".join(parts)) + deflater.flush()).decode("ascii")
-        write_script(staging / copy / f"{shard}.js", f'searchaddrShard("{copy}",{shard},"{encoded}");\n')
+        text = f'searchaddrShard("{copy}",{shard},function(){{/*{encoded}*/}});\n'
+        write_script(staging / copy / f"{shard}.js", text)
+        total += len(text)
     log(f"wrote the {copy} copy", started)
+    return round(total / ((len(order) + SHARD_ROWS - 1) // SHARD_ROWS))
 
 
 # The columns of each copy's shards, in file order (docs/search.md); "id" is written as differences.
@@ -522,7 +534,7 @@ def read_index(out=DEFAULT_OUT):
 def read_shard(out, copy, number, records):
     """One shard's columns by name (SHARD_COLUMNS), ids summed back from their differences."""
     text = (pathlib.Path(out) / copy / f"{number}.js").read_text(encoding="ascii")
-    data = zlib.decompress(base64.b64decode(text[text.index(',"') + 2:text.rindex('"')]), -15)
+    data = zlib.decompress(base64.b64decode(text[text.index("/*") + 2:text.rindex("*/")]), -15)
     rows = min(SHARD_ROWS, records - number * SHARD_ROWS)
     columns, at = {}, 0
     for name, typecode in SHARD_COLUMNS[copy]:
