@@ -9,13 +9,15 @@ how many index shards it had to load (data-shards-loaded), which sorts a run int
 "needed a new part"; per kind, the slowest query is named. Memory: PSS of each browser's Chromium
 processes, this page beside the page at --old-ref (default 4dcc49a, the last small synthetic page:
 `git show REF:demo_site/...` copied to a temp dir), both after the same queries: right after
-them, after an idle while, and after a forced full garbage collection.
+them, after an idle while, and after a forced full garbage collection; and every 50 queries
+during them (mean, max and the range of the difference).
 """
 import argparse
 import bisect
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,8 +75,11 @@ KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix
          "dong road", "dong number", "english road", "english number", "area number", "area dong")
 OLD_PAGE_FILES = ("index.html", "app.js", "style.css", "data/addresses.js")
 # Chromium collects a page's garbage lazily: memory is read right after the queries, after this
-# long idle, and after a forced full collection (what the page really keeps).
+# long idle, and after a forced full collection (what the page really keeps). Each page's garbage
+# comes and goes on its own schedule, so one reading right after the queries can catch one page
+# before its collection and the other after: readings every SAMPLE_EVERY queries show the spread.
 IDLE_SECONDS = 15
+SAMPLE_EVERY = 50
 
 
 class PageClock:
@@ -273,6 +278,7 @@ def main(argv=None):
                   f"PSS after open: this page {clock.pss_mb():.1f} MB, the previous page {old_clock.pss_mb():.1f} MB",
                   flush=True)
         loaded, new_part = [], []  # (kind, q, ms, shards loaded)
+        samples = []  # (this page, previous page) PSS every SAMPLE_EVERY queries
         for n, (kind, q) in enumerate(queries, 1):
             for _ in range(2):  # the second run finds its data loaded, unless it needs more than the page keeps
                 result = clock.measure(q)
@@ -280,6 +286,8 @@ def main(argv=None):
                 (new_part if result["shards_loaded"] else loaded).append(record)
             if old_clock is not None:
                 old_clock.measure(q)
+                if n % SAMPLE_EVERY == 0:
+                    samples.append((clock.pss_mb(), old_clock.pss_mb()))
             if n % 200 == 0:
                 print(f"  {n} queries; loaded {summary([r[2] for r in loaded])}; "
                       f"new part {summary([r[2] for r in new_part])}", flush=True)
@@ -301,6 +309,13 @@ def main(argv=None):
         for when, new_pss, old_pss in memory:
             print(f"PSS per browser {when}: this page {new_pss:.1f} MB, the previous page ({args.old_ref}) "
                   f"{old_pss:.1f} MB: {new_pss - old_pss:+.1f} MB, {new_pss / old_pss:.2f}x  (target <= +60 MB)")
+        if samples:
+            differences = [new - old for new, old in samples]
+            print(f"PSS per browser every {SAMPLE_EVERY} queries ({len(samples)} samples): this page mean "
+                  f"{statistics.mean(new for new, _ in samples):.1f} MB, max {max(new for new, _ in samples):.1f} MB; "
+                  f"the previous page mean {statistics.mean(old for _, old in samples):.1f} MB, max "
+                  f"{max(old for _, old in samples):.1f} MB; difference mean {statistics.mean(differences):+.1f} MB, "
+                  f"range {min(differences):+.1f} to {max(differences):+.1f} MB")
         print(f"load {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
         return 0
     finally:

@@ -16,7 +16,7 @@
   // Decoded shards kept in the page; beyond this the least recently used are dropped.
   var SHARD_CACHE_BYTES = 6 * 1024 * 1024;
   // Shards a scan asks for before it needs them: their files load while earlier ones are read.
-  var LOAD_AHEAD = 16;
+  var LOAD_AHEAD = 24;
   // What loading a shard costs, in rows scanned per KB of its file: a plan that reads loaded rows
   // wins over one that loads fewer unless it reads far more of them.
   var LOAD_COST_ROWS_PER_KB = 4096;
@@ -105,7 +105,7 @@
     lengths.fill(5, 0, 30);
     buildTable(fixedDistances, lengths, 0, 30);
     // Base64 is decoded here (when it fits) rather than into a new array per shard.
-    var scratch = new Uint8Array(1 << 20);
+    var scratch = new Uint8Array(1 << 18);
 
     // The next 25 bits at bit `at`; the input ends with 4 zero bytes so this never reads past it.
     function peek(source, at) {
@@ -886,9 +886,15 @@
     var entriesCost = function (accept) {
       return runsCost("road", function (onRun) {
         for (var k = 0; k < entries.length; k++) {
-          if (accept === null || accept(entries[k])) onRun(ix.entryStart[entries[k]], ix.entryStart[entries[k] + 1]);
+          var e = entries[k];
+          if (accept === null || accept(e)) onRun(ix.entryStart[e], ix.entryStart[e + 1]);
         }
       });
+    };
+    var runsOf = function (runs) {
+      return function (onRun) {
+        for (var k = 0; k < runs.length; k += 2) onRun(runs[k], runs[k + 1]);
+      };
     };
     var best = {cost: entriesCost(null), ordered: true,
                 parts: function () { return [new PlanPart("road", entryRuns(entries))]; }};
@@ -909,8 +915,7 @@
           else runs.push(run[0], run[1]);
         });
       }
-      consider({cost: runsCost("main", function (onRun) { for (var k = 0; k < runs.length; k += 2) onRun(runs[k], runs[k + 1]); }),
-                ordered: sidos <= 1,  // each sido's rows are in id order
+      consider({cost: runsCost("main", runsOf(runs)), ordered: sidos <= 1,  // each sido's rows are in id order
                 parts: function () { return [new PlanPart("main", runs)]; }});
     });
     this.words.forEach(function (word) {
@@ -924,12 +929,11 @@
         return (word.sigungu !== null && word.sigungu[ix.entrySigungu[e]] === 1) || road === word.roadEq
           || (road >= word.prefixLo && road < word.prefixHi);
       };
-      var cost = entriesCost(otherwise) + runsCost("dong", function (onRun) {
-        for (var k = 0; k < dongRuns.length; k += 2) onRun(dongRuns[k], dongRuns[k + 1]);
-      });
-      consider({cost: cost, ordered: false, parts: function () {
-        return [new PlanPart("dong", dongRuns), new PlanPart("road", entryRuns(entries.filter(otherwise)), word.dongFlags)];
-      }});
+      consider({cost: runsCost("dong", runsOf(dongRuns)) + entriesCost(otherwise), ordered: false,
+                parts: function () {
+                  return [new PlanPart("dong", dongRuns),
+                          new PlanPart("road", entryRuns(entries.filter(otherwise)), word.dongFlags)];
+                }});
     });
     return {ordered: best.ordered, parts: best.parts()};
   };
@@ -967,9 +971,9 @@
   Search.prototype.scanZip = async function (five, limit) {
     var ix = IX, found = new RowMatches(this, true, limit), self = this;
     if (five.zip >= 0) {
-      var pairs = Uint32Array.from(ix.zipPairs.subarray(ix.zipPairStart[five.zip], ix.zipPairStart[five.zip + 1]));
       var runs = [];
-      pairs.sort().forEach(function (p) { runs.push(ix.pairStart[p], ix.pairStart[p + 1]); });
+      Uint32Array.from(ix.zipPairs.subarray(ix.zipPairStart[five.zip], ix.zipPairStart[five.zip + 1])).sort()
+        .forEach(function (p) { runs.push(ix.pairStart[p], ix.pairStart[p + 1]); });
       await this.scan(new PlanPart("dong", runs), found, false);
     }
     ix.bigMains.forEach(function (row) {  // [id, main, sub, pair]; rows of this zip are in already
@@ -1189,8 +1193,8 @@
   // Makes `nodes` the box's children, moving none that is already in its place.
   function showNodes(box, nodes) {
     var children = box.children;
-    if (children.length === nodes.length && nodes.every(function (node, i) { return children[i] === node; })) return;
-    box.replaceChildren.apply(box, nodes);
+    var same = children.length === nodes.length && nodes.every(function (node, i) { return children[i] === node; });
+    if (!same) box.replaceChildren.apply(box, nodes);
   }
 
   function setText(textNode, value) {

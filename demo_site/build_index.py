@@ -35,7 +35,9 @@ LANDMARKS_PATH = HERE / "landmarks.json"
 # The files whose content decides the index: a change to any of them rebuilds it.
 GENERATOR_SOURCES = (pathlib.Path(__file__).resolve(), HERE / "romanize.py", LANDMARKS_PATH)
 FORMAT = 2
-SHARD_ROWS = 8192
+# Rows per shard file: most queries read a few rows, and Chromium holds a loaded script's text
+# until it next collects garbage.
+SHARD_ROWS = 2048
 SOURCE_NOTE = "Korea Post via kozip 1.1.4 (2021-11-03, MIT)"
 
 # Current names for the data's old ones (docs/search.md).
@@ -355,7 +357,8 @@ def build(wheel, out, sido_filter=None):
     by_main = sorted((mains[i] << (SIDO_BITS + ID_BITS)) | (entry_sido[entry_column[i]] << ID_BITS) | i
                      for i in range(record_count))
     main_order = array.array("I", [v & id_mask for v in by_main])
-    main_block_keys = [by_main[p] & ((1 << (SIDO_BITS + ID_BITS)) - 1) for p in range(0, record_count, MAIN_BLOCK_ROWS)]
+    main_block_keys = [by_main[p] & ((1 << (SIDO_BITS + ID_BITS)) - 1)
+                       for p in range(0, record_count, MAIN_BLOCK_ROWS)]
     del by_main
     main_start = counted_starts(mains, max(mains) + 1)
     log("ordered the copies by 읍면동/리 and by building number", started)
@@ -450,13 +453,14 @@ def build(wheel, out, sido_filter=None):
     staging.mkdir(parents=True)
     # What loading a shard of each copy costs the page, on average: it weighs plans by it.
     meta["shardBytes"] = {
-        "road": write_shards(staging, "road", range(record_count), [("H", mains), ("H", subs), ("H", pair_column)],
-                             started),
+        "road": write_shards(staging, "road", range(record_count),
+                             [("H", mains), ("H", subs), ("H", pair_column)], started),
         "dong": write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started),
         "main": write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)], started),
     }
     # ASCII only (names escaped in the JSON, the rest base64): see Dictionary.
-    write_script(staging / "index.js", "searchaddrIndex(" + json.dumps(meta, ensure_ascii=True, separators=(",", ":"))
+    write_script(staging / "index.js", "searchaddrIndex("
+                 + json.dumps(meta, ensure_ascii=True, separators=(",", ":"))
                  + ',\n"' + dictionary.deflated_base64() + '");\n')
     del dictionary
     log("wrote the dictionary", started)
