@@ -16,12 +16,13 @@
   // Decoded shards kept in the page; beyond this the least recently used are dropped.
   var SHARD_CACHE_BYTES = 6 * 1024 * 1024;
   // Shards a scan asks for before it needs them: their files load while earlier ones are read.
-  var LOAD_AHEAD = 24;
+  var LOAD_AHEAD = 64;
   // What loading a shard costs, in rows scanned per KB of its file: a plan that reads loaded rows
   // wins over one that loads fewer unless it reads far more of them.
   var LOAD_COST_ROWS_PER_KB = 4096;
   var EXACT = 2, PREFIX_ONLY = 1, NONE = 0, BY_ROW = 3;
   var ID_LIMIT = 8388608;  // 2**23: every id is below it (build_index.py's ID_BITS)
+  var NO_RI = 0xFFFFFFFF;  // dongRiStart of a 읍면동/리 of one part (build_index.py's NO_RI)
   var HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/;
   var LATIN = /[A-Za-z]/;
   var NUMBER = /^([0-9]+)(?:-([0-9]+))?$/;
@@ -328,6 +329,9 @@
       pairStart: section("pairStart"),
       zipPairStart: section("zipPairStart"),
       zipPairs: section("zipPairs"),
+      dongRiStart: section("dongRiStart"),
+      riPairs: section("riPairs"),
+      riPairStart: section("riPairStart"),
       mainStart: section("mainStart"),
       mainBlockKeys: section("mainBlockKeys"),
       mainBlockRows: meta.mainBlockRows,
@@ -370,15 +374,17 @@
     return runOf(IX.entryStart, id);
   }
 
-  // ---- Shards: the three copies of the rows, loaded on demand, a bounded LRU of decoded ones ---
+  // ---- Shards: the copies of the rows, loaded on demand, a bounded LRU of decoded ones ---------
   // road: rows in id order (main, sub, pair). dong: by (읍면동/리, zip, id) (id, main, sub).
-  // main: by (main number, sido, id) (id, sub, pair). A pair is an index into the dictionary's
-  // (읍면동/리, zip) pairs; ids are stored as differences. Decoding adds what a row's position
-  // gives: its entry, and its pair (dong copy) or main number (main copy).
+  // ri: the rows of two-part 읍면동/리 by (리, 읍/면, zip, id) (id, main, sub). main: by (main
+  // number, sido, id) (id, sub, pair). A pair is an index into the dictionary's (읍면동/리, zip)
+  // pairs; ids are stored as differences. Decoding adds what a row's position gives: its entry,
+  // and its pair (dong and ri copies) or main number (main copy).
 
   // Bytes per row stored in a shard file; decoded, every shard takes 14 bytes per row (road: 10)
   // in a buffer of one size, so that a dropped shard's buffer serves any next one.
-  var STORED_BYTES = {road: 6, dong: 8, main: 8};
+  var STORED_BYTES = {road: 6, dong: 8, ri: 8, main: 8};
+  var COPY_NUMBER = {road: 0, dong: 1, ri: 2, main: 3};
   var DECODED_BYTES = 14;
   var shardCache = new Map();
   var shardLoads = new Map();
@@ -387,8 +393,9 @@
   var spareBuffer = null;  // the buffer of a shard that failed to decode
   var shardsRequested = 0;  // published per query as data-shards-loaded, for benchmarks
 
-  function shardSize(number) {
-    return Math.min(IX.shardRows, IX.records - number * IX.shardRows);
+  function shardSize(copy, number) {
+    var rows = copy === "ri" ? IX.riPairStart[IX.riPairStart.length - 1] : IX.records;
+    return Math.min(IX.shardRows, rows - number * IX.shardRows);
   }
 
   // A buffer for one more decoded shard: a new one while the cache has room, else the least
@@ -406,7 +413,7 @@
   }
 
   function decodeShard(copy, number, base64) {
-    var rows = shardSize(number), full = IX.shardRows, stored = full * STORED_BYTES[copy];
+    var rows = shardSize(copy, number), full = IX.shardRows, stored = full * STORED_BYTES[copy];
     var buffer = shardBuffer(), written;
     try {
       written = inflateInto(base64, new Uint8Array(buffer, 0, stored));
@@ -434,14 +441,15 @@
     }
     shard.id = new Uint32Array(buffer, 0, rows);
     for (i = 1; i < rows; i++) shard.id[i] += shard.id[i - 1];  // wraps modulo 2**32, as written
-    if (copy === "dong") {
+    if (copy !== "main") {
       shard.main = new Uint16Array(buffer, 4 * rows, rows);
       shard.sub = new Uint16Array(buffer, 6 * rows, rows);
       shard.pair = new Uint16Array(buffer, stored + 4 * full, rows);
-      var pairStart = IX.pairStart, pair = runOf(pairStart, first);
+      // The copy's runs are its pairs': in pair order (dong), or as riPairs lists them (ri).
+      var starts = copy === "dong" ? IX.pairStart : IX.riPairStart, run = runOf(starts, first);
       for (i = 0; i < rows; i++) {
-        while (pairStart[pair + 1] <= first + i) pair++;
-        shard.pair[i] = pair;
+        while (starts[run + 1] <= first + i) run++;
+        shard.pair[i] = copy === "dong" ? run : IX.riPairs[run];
       }
     } else {
       shard.sub = new Uint16Array(buffer, 4 * rows, rows);
@@ -454,11 +462,12 @@
       }
     }
     // Within a run of the copy ids ascend, so the previous row's entry is usually right.
-    var starts = IX.entryStart, last = -1;
+    var entryStarts = IX.entryStart, last = -1;
     for (i = 0; i < rows; i++) {
       var id = shard.id[i];
-      if (last < 0 || id < starts[last] || id >= starts[last + 1]) {
-        last = last >= 0 && id >= starts[last + 1] && id < starts[last + 2] ? last + 1 : entryOfId(id);
+      if (last < 0 || id < entryStarts[last] || id >= entryStarts[last + 1]) {
+        var next = last >= 0 && id >= entryStarts[last + 1] && id < entryStarts[last + 2];
+        last = next ? last + 1 : entryOfId(id);
       }
       shard.entry[i] = last;
     }
@@ -467,7 +476,7 @@
 
   // Numbers, not strings, key the shards: a scan asks for its shards row by row.
   function shardKey(copy, number) {
-    return 3 * number + (copy === "road" ? 0 : copy === "dong" ? 1 : 2);
+    return 4 * number + COPY_NUMBER[copy];
   }
 
   // A shard file calls this with its data as base64 in the comment of `data` (build_index.py's
@@ -846,6 +855,34 @@
     return runs;
   }
 
+  // The rows of these 읍면동/리 in the dong copy, as ascending runs.
+  function dongRuns(dongs) {
+    var ix = IX;
+    return mergedRuns(dongs.map(function (d) {
+      return [ix.pairStart[ix.dongPairStart[d]], ix.pairStart[ix.dongPairStart[d + 1]]];
+    }));
+  }
+
+  // The same in the ri copy, or null if one of them has no 리 (one-part names are not in it).
+  function riRuns(dongs) {
+    var ix = IX;
+    if (dongs.some(function (d) { return ix.dongRiStart[d] === NO_RI; })) return null;
+    return mergedRuns(dongs.map(function (d) {
+      var first = ix.dongRiStart[d], pairs = ix.dongPairStart[d + 1] - ix.dongPairStart[d];
+      return [ix.riPairStart[first], ix.riPairStart[first + pairs]];
+    }));
+  }
+
+  // [[first, end], ...] -> flat ascending runs, those that touch joined.
+  function mergedRuns(pairs) {
+    var runs = [];
+    pairs.sort(function (a, b) { return a[0] - b[0]; }).forEach(function (run) {
+      if (runs.length && runs[runs.length - 1] === run[0]) runs[runs.length - 1] = run[1];
+      else runs.push(run[0], run[1]);
+    });
+    return runs;
+  }
+
   // Per sido: [first id, last id + 1] of the candidate entries (ascending) in it, or null.
   function candidateIdsBySido(entries) {
     var ix = IX, bySido = ix.sido.map(function () { return null; });
@@ -879,8 +916,9 @@
   // - every row of the candidate entries (road copy, in id order);
   // - every row with a number's main number in the sidos and id ranges of the candidates (main
   //   copy; in id order within a sido);
-  // - for a word that names a 읍면동/리: every row of those (dong copy), plus the rows of the
-  //   candidate entries the word matches otherwise (by area or road name; road copy).
+  // - for a word that names a 읍면동/리: every row of those (dong copy, or the ri copy where a 리's
+  //   rows lie together), plus the rows of the candidate entries the word matches otherwise (by
+  //   area or road name; road copy).
   Search.prototype.cheapestPlan = function (entries) {
     var ix = IX;
     var entriesCost = function (accept) {
@@ -920,20 +958,20 @@
     });
     this.words.forEach(function (word) {
       if (!word.dongList.length) return;
-      var dongRuns = [];
-      word.dongList.slice().sort(function (a, b) { return a - b; }).forEach(function (d) {
-        dongRuns.push(ix.pairStart[ix.dongPairStart[d]], ix.pairStart[ix.dongPairStart[d + 1]]);
-      });
       var otherwise = function (e) {
         var road = ix.entryRoad[e];
         return (word.sigungu !== null && word.sigungu[ix.entrySigungu[e]] === 1) || road === word.roadEq
           || (road >= word.prefixLo && road < word.prefixHi);
       };
-      consider({cost: runsCost("dong", runsOf(dongRuns)) + entriesCost(otherwise), ordered: false,
-                parts: function () {
-                  return [new PlanPart("dong", dongRuns),
-                          new PlanPart("road", entryRuns(entries.filter(otherwise)), word.dongFlags)];
-                }});
+      var otherwiseCost = entriesCost(otherwise);
+      [["dong", dongRuns(word.dongList)], ["ri", riRuns(word.dongList)]].forEach(function (option) {
+        if (option[1] === null) return;
+        consider({cost: runsCost(option[0], runsOf(option[1])) + otherwiseCost, ordered: false,
+                  parts: function () {
+                    return [new PlanPart(option[0], option[1]),
+                            new PlanPart("road", entryRuns(entries.filter(otherwise)), word.dongFlags)];
+                  }});
+      });
     });
     return {ordered: best.ordered, parts: best.parts()};
   };
@@ -971,9 +1009,8 @@
   Search.prototype.scanZip = async function (five, limit) {
     var ix = IX, found = new RowMatches(this, true, limit), self = this;
     if (five.zip >= 0) {
-      var runs = [];
-      Uint32Array.from(ix.zipPairs.subarray(ix.zipPairStart[five.zip], ix.zipPairStart[five.zip + 1])).sort()
-        .forEach(function (p) { runs.push(ix.pairStart[p], ix.pairStart[p + 1]); });
+      var pairs = Array.from(ix.zipPairs.subarray(ix.zipPairStart[five.zip], ix.zipPairStart[five.zip + 1]));
+      var runs = mergedRuns(pairs.map(function (p) { return [ix.pairStart[p], ix.pairStart[p + 1]]; }));
       await this.scan(new PlanPart("dong", runs), found, false);
     }
     ix.bigMains.forEach(function (row) {  // [id, main, sub, pair]; rows of this zip are in already
@@ -1148,6 +1185,10 @@
     if (box.firstChild !== box.loadingHint) box.prepend(box.loadingHint);
     var startMark = "searchaddr-start-" + seq;
     performance.mark(startMark);
+    if (latencyMs === 0) {  // no timer: even a 0 ms one waits for the next task
+      queueMicrotask(function () { finishRequest(box, seq, work, startMark); });
+      return;
+    }
     box.pendingTimer = setTimeout(function () {
       box.pendingTimer = null;
       finishRequest(box, seq, work, startMark);

@@ -76,6 +76,8 @@ ID_BITS = 23
 SIDO_BITS = 5
 # Every this many rows of the main copy, the dictionary has the row's (sido, id) key.
 MAIN_BLOCK_ROWS = 256
+# dongRiStart of a 읍면동/리 of one part (not in the ri copy).
+NO_RI = 0xFFFFFFFF
 # How a query splits into words (docs/search.md), also used to split 읍면동/리 names into parts.
 WORD_SEPARATORS = re.compile(r"[\s,()]+")
 
@@ -349,6 +351,18 @@ def build(wheel, out, sido_filter=None):
     dong_pair_start = counted_starts([key >> 16 for key in pair_keys], len(dongs))
     zip_pairs = sorted(range(len(pair_keys)), key=lambda p: (pair_zip[p], p))
     zip_pair_start = counted_starts(pair_zip, len(zips))
+    # The ri copy: the addresses of every two-part 읍면동/리 (a 읍/면 and a 리) once more, by (리, 읍/면,
+    # zip, id). A 리's name repeats across 읍/면, which scatters its rows in the dong copy.
+    two_part = sorted((name.split(" ", 1)[1], name, d) for d, name in enumerate(dongs) if " " in name)
+    ri_pairs, dong_ri_start = [], [NO_RI] * len(dongs)
+    for _, _, d in two_part:
+        dong_ri_start[d] = len(ri_pairs)
+        ri_pairs.extend(range(dong_pair_start[d], dong_pair_start[d + 1]))
+    ri_order = array.array("I")
+    ri_pair_start = [0]
+    for pair in ri_pairs:
+        ri_order.extend(dong_order[pair_start[pair]:pair_start[pair + 1]])
+        ri_pair_start.append(len(ri_order))
     # The main copy: addresses by (main building number, sido, id): a number's rows lie together,
     # and within them each sido's. Every MAIN_BLOCK_ROWS-th row's (sido, id) key lets the page
     # narrow a number's run to a sido and a range of ids without loading it.
@@ -361,7 +375,7 @@ def build(wheel, out, sido_filter=None):
                        for p in range(0, record_count, MAIN_BLOCK_ROWS)]
     del by_main
     main_start = counted_starts(mains, max(mains) + 1)
-    log("ordered the copies by 읍면동/리 and by building number", started)
+    log("ordered the copies by 읍면동/리, by 리 and by building number", started)
 
     entry_dongs = [sorted(set(dong_column[entry_start[e]:entry_start[e + 1]])) for e in range(len(entries))]
     log("indexed entries", started)
@@ -431,6 +445,9 @@ def build(wheel, out, sido_filter=None):
     dictionary.add("pairStart", "I", pair_start)
     dictionary.add("zipPairStart", "I", zip_pair_start)
     dictionary.add("zipPairs", "I", zip_pairs)
+    dictionary.add("dongRiStart", "I", dong_ri_start)
+    dictionary.add("riPairs", "H", ri_pairs)
+    dictionary.add("riPairStart", "I", ri_pair_start)
     dictionary.add("mainStart", "I", main_start)
     dictionary.add("mainBlockKeys", "I", main_block_keys)
     meta = {
@@ -456,6 +473,7 @@ def build(wheel, out, sido_filter=None):
         "road": write_shards(staging, "road", range(record_count),
                              [("H", mains), ("H", subs), ("H", pair_column)], started),
         "dong": write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started),
+        "ri": write_shards(staging, "ri", ri_order, [("I", None), ("H", mains), ("H", subs)], started),
         "main": write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)], started),
     }
     # ASCII only (names escaped in the JSON, the rest base64): see Dictionary.
@@ -512,6 +530,7 @@ def write_shards(staging, copy, order, columns, started):
 # The columns of each copy's shards, in file order (docs/search.md); "id" is written as differences.
 SHARD_COLUMNS = {"road": (("main", "H"), ("sub", "H"), ("pair", "H")),
                  "dong": (("id", "I"), ("main", "H"), ("sub", "H")),
+                 "ri": (("id", "I"), ("main", "H"), ("sub", "H")),
                  "main": (("id", "I"), ("sub", "H"), ("pair", "H"))}
 
 
@@ -536,7 +555,8 @@ def read_index(out=DEFAULT_OUT):
 
 
 def read_shard(out, copy, number, records):
-    """One shard's columns by name (SHARD_COLUMNS), ids summed back from their differences."""
+    """One shard's columns by name (SHARD_COLUMNS), ids summed back from their differences;
+    `records`: the rows of the copy."""
     text = (pathlib.Path(out) / copy / f"{number}.js").read_text(encoding="ascii")
     data = zlib.decompress(base64.b64decode(text[text.index("/*") + 2:text.rindex("*/")]), -15)
     rows = min(SHARD_ROWS, records - number * SHARD_ROWS)

@@ -83,10 +83,11 @@ def test_the_index_reads_back_in_the_specs_order(built):
     read_back(built[0])
 
 
-def read_copy(out, copy, index):
+def read_copy(out, copy, rows):
+    """Every column of a copy of `rows` rows, all its shards end to end."""
     columns = {}
-    for number in range(index["shards"]):
-        for name, values in build_index.read_shard(out, copy, number, index["records"]).items():
+    for number in range(-(-rows // build_index.SHARD_ROWS)):
+        for name, values in build_index.read_shard(out, copy, number, rows).items():
             columns.setdefault(name, []).extend(values)
     return columns
 
@@ -94,7 +95,7 @@ def read_copy(out, copy, index):
 def test_the_dong_copy_holds_every_row_by_dong_zip_and_id_in_runs_the_dictionary_names(built):
     out = built[0]
     index, rows = read_back(out)
-    copy = read_copy(out, "dong", index)
+    copy = read_copy(out, "dong", index["records"])
     assert sorted(copy["id"]) == list(range(index["records"]))
     pair_start, pair_zip, dong_pair_start = index["pairStart"], index["pairZip"], index["dongPairStart"]
     keys = []
@@ -114,10 +115,29 @@ def test_the_dong_copy_holds_every_row_by_dong_zip_and_id_in_runs_the_dictionary
     assert sorted(zip_pairs) == list(range(len(pair_zip)))
 
 
+def test_the_ri_copy_holds_the_rows_of_two_part_dongs_by_ri_then_dong(built):
+    out = built[0]
+    index, rows = read_back(out)
+    copy = read_copy(out, "ri", index["riPairStart"][-1])
+    dongs, pair_dong, ri_pairs, ri_start = index["dongs"], index["pairDong"], index["riPairs"], index["riPairStart"]
+    keys = []
+    for k, pair in enumerate(ri_pairs):
+        dong = pair_dong[pair]
+        assert index["dongRiStart"][dong] <= k
+        for position in range(ri_start[k], ri_start[k + 1]):
+            address_id = copy["id"][position]
+            assert rows[address_id][2:] == (dong, index["pairZip"][pair])
+            assert rows[address_id][:2] == (copy["main"][position], copy["sub"][position])
+            keys.append((dongs[dong].split(" ", 1)[1], dongs[dong], index["pairZip"][pair], address_id))
+    two_part = [i for i, row in enumerate(rows) if " " in dongs[row[2]]]
+    assert keys == sorted(keys) and sorted(key[3] for key in keys) == two_part
+    assert all((index["dongRiStart"][d] == build_index.NO_RI) == (" " not in name) for d, name in enumerate(dongs))
+
+
 def test_the_main_copy_holds_every_row_by_main_number_and_id(built):
     out = built[0]
     index, rows = read_back(out)
-    copy = read_copy(out, "main", index)
+    copy = read_copy(out, "main", index["records"])
     main_start = index["mainStart"]
     keys = []
     for main in range(len(main_start) - 1):
