@@ -309,7 +309,7 @@
     };
     var names = function (name) { return new NameTable(section(name + "Text"), section(name + "Offsets")); };
     var ix = {
-      records: meta.records, shardRows: meta.shardRows, shards: meta.shards,
+      records: meta.records, shardRows: meta.shardRows,
       sido: meta.sido, sigungu: meta.sigungu,
       roads: names("roads"), roadsEnglish: names("roadsEnglish"),
       dongs: names("dongs"), dongEnglish: names("dongEnglish"), dongParts: names("dongParts"),
@@ -341,7 +341,6 @@
       landmarks: new Map()
     };
     var entryCount = ix.entrySigungu.length;
-    ix.entryCount = entryCount;
     ix.entryRoad = new Uint32Array(entryCount);
     for (var r = 0; r < ix.roads.length; r++) {
       for (var e = ix.roadEntries[r]; e < ix.roadEntries[r + 1]; e++) ix.entryRoad[e] = r;
