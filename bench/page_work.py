@@ -1,14 +1,16 @@
 """The demo page's own time per query and its memory, in real Chromium.
 
-    python3 bench/page_work.py                    # 1,000 random queries of every kind, PSS vs today's page
-    python3 bench/page_work.py --queries 200 --seed 7 --old-ref main
+    python3 bench/page_work.py                    # 1,000 random queries of every kind, PSS vs the previous page
+    python3 bench/page_work.py --queries 240 --seed 7 --no-memory
 
-Queries are drawn from the built index (demo_site/data/), every kind in turn. Each runs twice in
-one warm browser: the page reports its own time (data-elapsed-ms, loading included) and how many
-index shards it had to load (data-shards-loaded), which sorts a run into "data loaded" or "needed
-a new part". Memory: PSS of each browser's Chromium processes, this page beside the page at
---old-ref (`git show REF:demo_site/...` copied to a temp dir), both after the same queries:
-right after them, after an idle while, and after a forced full garbage collection.
+Queries are drawn from the built index (demo_site/data/), every kind in turn (KINDS). Each runs
+twice in one warm browser: the page reports its own time (data-elapsed-ms, loading included) and
+how many index shards it had to load (data-shards-loaded), which sorts a run into "data loaded" or
+"needed a new part"; per kind, the slowest query is named. Memory: PSS of each browser's Chromium
+processes, this page beside the page at --old-ref (default 4dcc49a, the last small synthetic page:
+`git show REF:demo_site/...` copied to a temp dir), both after the same queries: right after
+them, after an idle while, and after a forced full garbage collection; and every 50 queries
+during them (mean, max and the range of the difference).
 """
 import argparse
 import bisect
@@ -67,12 +69,17 @@ if (root.dataset.searchaddr !== "loading") done(root.dataset.searchaddr);
 else document.addEventListener("searchaddr:ready", () => done(root.dataset.searchaddr), {once: true});
 """
 
+# Every kind of query docs/search.md describes, and the broad ones it allows (an area with a number
+# or with a 읍면동/리).
 KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix", "zip",
-         "dong road", "english number")
+         "dong road", "dong number", "english road", "english number", "area number", "area dong")
 OLD_PAGE_FILES = ("index.html", "app.js", "style.css", "data/addresses.js")
 # Chromium collects a page's garbage lazily: memory is read right after the queries, after this
-# long idle, and after a forced full collection (what the page really keeps).
+# long idle, and after a forced full collection (what the page really keeps). Each page's garbage
+# comes and goes on its own schedule, so one reading right after the queries can catch one page
+# before its collection and the other after: readings every SAMPLE_EVERY queries show the spread.
 IDLE_SECONDS = 15
+SAMPLE_EVERY = 50
 
 
 class PageClock:
@@ -149,11 +156,11 @@ class IndexRows:
             self.shards[number] = build_index.read_shard(self.out, "road", number, index["records"])
         shard, at = self.shards[number], address_id % index["shardRows"]
         sido_index, sigungu, _ = index["sigungu"][index["entrySigungu"][entry]]
-        zip_index = shard["zip"][at]
+        pair = shard["pair"][at]
         return {"road": index["roads"][self.entry_road[entry]], "sido": index["sido"][sido_index][0],
-                "sigungu": sigungu, "dong": index["dongs"][shard["dong"][at]],
+                "sigungu": sigungu, "dong": index["dongs"][index["pairDong"][pair]],
                 "number": f"{shard['main'][at]}-{shard['sub'][at]}" if shard["sub"][at] else str(shard["main"][at]),
-                "zip": index["zips"][5 * zip_index:5 * zip_index + 5]}
+                "zip": index["zips"][index["pairZip"][pair]]}
 
 
 def area_words(rng, row):
@@ -162,6 +169,16 @@ def area_words(rng, row):
     if row["sigungu"]:
         choices += [[row["sigungu"]], [rng.choice(sido_names), row["sigungu"]]]
     return " ".join(rng.choice(choices))
+
+
+def area_word(rng, row):
+    """One word that names the row's area: a sido name (full, short or old) or a part of its sigungu."""
+    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in build_index.SIDO if name == row["sido"]))
+    return rng.choice(sido_names + row["sigungu"].split())
+
+
+def dong_part(rng, row):
+    return rng.choice([part for part in build_index.WORD_SEPARATORS.split(row["dong"]) if part])
 
 
 def make_query(rng, row, kind):
@@ -179,9 +196,17 @@ def make_query(rng, row, kind):
     if kind == "zip":
         return row["zip"]
     if kind == "dong road":
-        return f"{rng.choice(build_index.WORD_SEPARATORS.split(row['dong']))} {row['road']}"
+        return f"{dong_part(rng, row)} {row['road']}"
+    if kind == "dong number":
+        return f"{dong_part(rng, row)} {row['number']}"
+    if kind == "english road":
+        return road_english(row["road"])
     if kind == "english number":
         return f"{road_english(row['road'])} {row['number']}"
+    if kind == "area number":  # broad: every address of a sido or sigungu with that number
+        return f"{area_word(rng, row)} {row['number']}"
+    if kind == "area dong":
+        return f"{area_word(rng, row)} {dong_part(rng, row)}"
     raise ValueError(kind)
 
 
@@ -217,11 +242,21 @@ def summary(values):
             f"max {max(values):.1f} ms")
 
 
+def slowest(records):
+    """'q' (ms, shards) of the slowest record, for finding what to look at."""
+    if not records:
+        return ""
+    kind, q, ms, shards = max(records, key=lambda record: record[2])
+    return f"; slowest {q!r} {ms:.1f} ms ({shards} shards)"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--old-ref", default="main", help="git ref of today's page, for memory")
+    parser.add_argument("--old-ref", default="4dcc49a",
+                        help="git ref of the previous page (the small synthetic one), for memory")
+    parser.add_argument("--no-memory", action="store_true", help="only the page's own time")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -235,36 +270,52 @@ def main(argv=None):
     try:
         clock = PageClock(tag)
         clocks.append(clock)
-        old_clock = PageClock(tag, old_page(args.old_ref, old_dir))
-        clocks.append(old_clock)
-        print(f"  open: this page {clock.open_seconds:.2f} s, today's page {old_clock.open_seconds:.2f} s; "
-              f"PSS after open: this page {clock.pss_mb():.1f} MB, today's page {old_clock.pss_mb():.1f} MB",
-              flush=True)
-        loaded, new_part = [], []
-        by_kind = {kind: [] for kind in KINDS}
+        old_clock = None
+        if not args.no_memory:
+            old_clock = PageClock(tag, old_page(args.old_ref, old_dir))
+            clocks.append(old_clock)
+            print(f"  open: this page {clock.open_seconds:.2f} s, the previous page {old_clock.open_seconds:.2f} s; "
+                  f"PSS after open: this page {clock.pss_mb():.1f} MB, the previous page {old_clock.pss_mb():.1f} MB",
+                  flush=True)
+        loaded, new_part = [], []  # (kind, q, ms, shards loaded)
+        samples = []  # (this page, previous page) PSS every SAMPLE_EVERY queries
         for n, (kind, q) in enumerate(queries, 1):
             for _ in range(2):  # the second run finds its data loaded, unless it needs more than the page keeps
                 result = clock.measure(q)
-                (new_part if result["shards_loaded"] else loaded).append(result["work_ms"])
-                if not result["shards_loaded"]:
-                    by_kind[kind].append(result["work_ms"])
-            old_clock.measure(q)
+                record = (kind, q, result["work_ms"], result["shards_loaded"])
+                (new_part if result["shards_loaded"] else loaded).append(record)
+            if old_clock is not None:
+                old_clock.measure(q)
+                if n % SAMPLE_EVERY == 0:
+                    samples.append((clock.pss_mb(), old_clock.pss_mb()))
             if n % 200 == 0:
-                print(f"  {n} queries; loaded {summary(loaded)}; new part {summary(new_part)}", flush=True)
-        memory = [("right after the queries", clock.pss_mb(), old_clock.pss_mb())]
-        time.sleep(IDLE_SECONDS)
-        memory.append((f"after {IDLE_SECONDS} s idle", clock.pss_mb(), old_clock.pss_mb()))
-        clock.collect_garbage()
-        old_clock.collect_garbage()
-        time.sleep(2)
-        memory.append(("after a full garbage collection", clock.pss_mb(), old_clock.pss_mb()))
-        print(f"data loaded: {summary(loaded)}  (target p50 <= 5 ms, p95 <= 15 ms)")
-        print(f"needed a new part: {summary(new_part)}  (target <= 150 ms)")
-        for kind, values in by_kind.items():
-            print(f"  loaded, {kind}: {summary(values)}")
+                print(f"  {n} queries; loaded {summary([r[2] for r in loaded])}; "
+                      f"new part {summary([r[2] for r in new_part])}", flush=True)
+        memory = []
+        if old_clock is not None:
+            memory.append(("right after the queries", clock.pss_mb(), old_clock.pss_mb()))
+            time.sleep(IDLE_SECONDS)
+            memory.append((f"after {IDLE_SECONDS} s idle", clock.pss_mb(), old_clock.pss_mb()))
+            clock.collect_garbage()
+            old_clock.collect_garbage()
+            time.sleep(2)
+            memory.append(("after a full garbage collection", clock.pss_mb(), old_clock.pss_mb()))
+        print(f"data loaded: {summary([r[2] for r in loaded])}  (target p50 <= 5 ms, p95 <= 15 ms)")
+        print(f"needed a new part: {summary([r[2] for r in new_part])}  (target <= 150 ms)")
+        for kind in KINDS:
+            for label, records in (("loaded", loaded), ("new part", new_part)):
+                of_kind = [r for r in records if r[0] == kind]
+                print(f"  {label}, {kind}: {summary([r[2] for r in of_kind])}{slowest(of_kind)}")
         for when, new_pss, old_pss in memory:
-            print(f"PSS per browser {when}: this page {new_pss:.1f} MB, today's page ({args.old_ref}) "
+            print(f"PSS per browser {when}: this page {new_pss:.1f} MB, the previous page ({args.old_ref}) "
                   f"{old_pss:.1f} MB: {new_pss - old_pss:+.1f} MB, {new_pss / old_pss:.2f}x  (target <= +60 MB)")
+        if samples:
+            differences = [new - old for new, old in samples]
+            print(f"PSS per browser every {SAMPLE_EVERY} queries ({len(samples)} samples): this page mean "
+                  f"{statistics.mean(new for new, _ in samples):.1f} MB, max {max(new for new, _ in samples):.1f} MB; "
+                  f"the previous page mean {statistics.mean(old for _, old in samples):.1f} MB, max "
+                  f"{max(old for _, old in samples):.1f} MB; difference mean {statistics.mean(differences):+.1f} MB, "
+                  f"range {min(differences):+.1f} to {max(differences):+.1f} MB")
         print(f"load {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
         return 0
     finally:

@@ -12,15 +12,25 @@
   var MAX_LATENCY_MS = 60000;
   var DEFAULT_LATENCY_MS = 0;
   var DATA_DIR = "data/";
-  var INDEX_FORMAT = 1;
+  var INDEX_FORMAT = 2;
   // Decoded shards kept in the page; beyond this the least recently used are dropped.
-  var SHARD_CACHE_BYTES = 12 * 1024 * 1024;
+  var SHARD_CACHE_BYTES = 6 * 1024 * 1024;
+  // Shards a scan asks for before it needs them: their files load while earlier ones are read.
+  var LOAD_AHEAD = 64;
+  // What loading a shard costs, in rows scanned per KB of its file: a plan that reads loaded rows
+  // wins over one that loads fewer unless it reads far more of them.
+  var LOAD_COST_ROWS_PER_KB = 4096;
   var EXACT = 2, PREFIX_ONLY = 1, NONE = 0, BY_ROW = 3;
+  var ID_LIMIT = 8388608;  // 2**23: every id is below it (build_index.py's ID_BITS)
+  var NO_RI = 0xFFFFFFFF;  // dongRiStart of a 읍면동/리 of one part (build_index.py's NO_RI)
   var HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/;
   var LATIN = /[A-Za-z]/;
   var NUMBER = /^([0-9]+)(?:-([0-9]+))?$/;
   var FIVE_DIGITS = /^[0-9]{5}$/;
   var SEPARATORS = /[\s,()]+/;
+  var UTF8_DECODER = new TextDecoder();
+  var UTF8_ENCODER = new TextEncoder();
+  var TOTAL_FORMAT = new Intl.NumberFormat("ko-KR");
 
   var latencyMs = readLatency(new URLSearchParams(window.location.search).get("latency"));
   var sequence = 0;
@@ -31,7 +41,187 @@
     return Math.min(Number(value), MAX_LATENCY_MS);
   }
 
-  // ---- The index ----------------------------------------------------------------------------
+  // ---- Raw DEFLATE (RFC 1951) -----------------------------------------------------------------
+  // Decoded with lookup tables into a caller's buffer: a shard load leaves no garbage but its
+  // script text (DecompressionStream allocates its output and state every time, and is async).
+
+  var inflateInto = (function () {
+    var LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83,
+                       99, 115, 131, 163, 195, 227, 258];
+    var LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+    var DISTANCE_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
+                         1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+    var DISTANCE_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11,
+                          12, 12, 13, 13];
+    var CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+    var BAD = "주소 색인 조각의 압축이 잘못되었습니다.";
+    var reversedByte = new Uint8Array(256);
+    for (var b = 0; b < 256; b++) {
+      var r = 0;
+      for (var k = 0; k < 8; k++) r |= ((b >> k) & 1) << (7 - k);
+      reversedByte[b] = r;
+    }
+
+    // A Huffman code as a table indexed by the next `bits` input bits (first bit lowest):
+    // each entry is symbol << 4 | code length (0: no such code).
+    function Table() {
+      this.bits = 0;
+      this.entries = new Uint16Array(1 << 15);
+    }
+    var counts = new Uint16Array(16), nextCode = new Uint16Array(16);
+
+    function buildTable(table, lengths, offset, count) {
+      var maxBits = 0, i;
+      counts.fill(0);
+      for (i = 0; i < count; i++) {
+        var length = lengths[offset + i];
+        counts[length]++;
+        if (length > maxBits) maxBits = length;
+      }
+      counts[0] = 0;
+      for (var code = 0, bits = 1; bits <= 15; bits++) {
+        code = (code + counts[bits - 1]) << 1;
+        nextCode[bits] = code;
+      }
+      var size = 1 << maxBits, entries = table.entries;
+      table.bits = maxBits;
+      entries.fill(0, 0, size);
+      for (i = 0; i < count; i++) {
+        var bitsOf = lengths[offset + i];
+        if (!bitsOf) continue;
+        var c = nextCode[bitsOf]++;
+        var reversed = ((reversedByte[c & 255] << 8) | reversedByte[c >> 8]) >>> (16 - bitsOf);
+        for (var at = reversed; at < size; at += 1 << bitsOf) entries[at] = (i << 4) | bitsOf;
+      }
+    }
+
+    var literals = new Table(), distances = new Table(), codeLengths = new Table();
+    var fixedLiterals = new Table(), fixedDistances = new Table();
+    var lengths = new Uint8Array(288 + 32);
+    lengths.fill(8, 0, 144);
+    lengths.fill(9, 144, 256);
+    lengths.fill(7, 256, 280);
+    lengths.fill(8, 280, 288);
+    buildTable(fixedLiterals, lengths, 0, 288);
+    lengths.fill(5, 0, 30);
+    buildTable(fixedDistances, lengths, 0, 30);
+    // Base64 is decoded here (when it fits) rather than into a new array per shard.
+    var scratch = new Uint8Array(1 << 18);
+
+    // The next 25 bits at bit `at`; the input ends with 4 zero bytes so this never reads past it.
+    function peek(source, at) {
+      var i = at >> 3;
+      return ((source[i] | (source[i + 1] << 8) | (source[i + 2] << 16) | (source[i + 3] << 24)) >>> (at & 7));
+    }
+
+    function readDynamicTables(source, at) {
+      var head = peek(source, at);
+      var literalCount = (head & 31) + 257, distanceCount = ((head >> 5) & 31) + 1;
+      var codeCount = ((head >> 10) & 15) + 4;
+      at += 14;
+      lengths.fill(0);
+      for (var i = 0; i < codeCount; i++, at += 3) lengths[CODE_LENGTH_ORDER[i]] = peek(source, at) & 7;
+      buildTable(codeLengths, lengths, 0, 19);
+      var total = literalCount + distanceCount, mask = (1 << codeLengths.bits) - 1;
+      lengths.fill(0);
+      for (var n = 0; n < total;) {
+        var entry = codeLengths.entries[peek(source, at) & mask];
+        if (!(entry & 15)) throw new Error(BAD);
+        at += entry & 15;
+        var symbol = entry >> 4, repeat = 0, value = 0;
+        if (symbol < 16) { lengths[n++] = symbol; continue; }
+        if (symbol === 16) {
+          if (n === 0) throw new Error(BAD);
+          value = lengths[n - 1];
+          repeat = 3 + (peek(source, at) & 3);
+          at += 2;
+        } else if (symbol === 17) {
+          repeat = 3 + (peek(source, at) & 7);
+          at += 3;
+        } else {
+          repeat = 11 + (peek(source, at) & 127);
+          at += 7;
+        }
+        if (n + repeat > total) throw new Error(BAD);
+        lengths.fill(value, n, n + repeat);
+        n += repeat;
+      }
+      buildTable(literals, lengths, 0, literalCount);
+      buildTable(distances, lengths, literalCount, distanceCount);
+      return at;
+    }
+
+    function decodeBase64(base64) {
+      var decoded = scratch.setFromBase64 && base64.length <= (scratch.length - 4) / 3 * 4
+        ? scratch.setFromBase64(base64) : null;
+      if (decoded && decoded.read === base64.length) {
+        scratch.fill(0, decoded.written, decoded.written + 4);
+        return {source: scratch, length: decoded.written};
+      }
+      var bytes = bytesOf(base64), padded = new Uint8Array(bytes.length + 4);
+      padded.set(bytes);
+      return {source: padded, length: bytes.length};
+    }
+
+    // Inflates base64 raw DEFLATE into `out`; returns the number of bytes written.
+    return function (base64, out) {
+      var input = decodeBase64(base64), source = input.source, end = input.length * 8;
+      var at = 0, written = 0, last = 0;
+      do {
+        var head = peek(source, at);
+        last = head & 1;
+        var type = (head >> 1) & 3;
+        at += 3;
+        if (type === 0) {
+          var byte = (at + 7) >> 3;  // a stored block starts on a byte boundary
+          var length = source[byte] | (source[byte + 1] << 8);
+          if (byte + 4 + length > input.length || written + length > out.length) throw new Error(BAD);
+          out.set(source.subarray(byte + 4, byte + 4 + length), written);
+          written += length;
+          at = (byte + 4 + length) * 8;
+          continue;
+        }
+        if (type === 3) throw new Error(BAD);
+        var literalTable = fixedLiterals, distanceTable = fixedDistances;
+        if (type === 2) {
+          at = readDynamicTables(source, at);
+          literalTable = literals;
+          distanceTable = distances;
+        }
+        var literalEntries = literalTable.entries, literalMask = (1 << literalTable.bits) - 1;
+        var distanceEntries = distanceTable.entries, distanceMask = (1 << distanceTable.bits) - 1;
+        for (;;) {
+          if (at > end) throw new Error("주소 색인 조각이 잘렸습니다.");
+          var entry = literalEntries[peek(source, at) & literalMask];
+          if (!(entry & 15)) throw new Error(BAD);
+          at += entry & 15;
+          var symbol = entry >> 4;
+          if (symbol < 256) {
+            if (written >= out.length) throw new Error(BAD);
+            out[written++] = symbol;
+            continue;
+          }
+          if (symbol === 256) break;
+          symbol -= 257;
+          if (symbol >= 29) throw new Error(BAD);
+          var extra = LENGTH_EXTRA[symbol];
+          var count = LENGTH_BASE[symbol] + (peek(source, at) & ((1 << extra) - 1));
+          at += extra;
+          entry = distanceEntries[peek(source, at) & distanceMask];
+          if (!(entry & 15) || (entry >> 4) >= 30) throw new Error(BAD);
+          at += entry & 15;
+          symbol = entry >> 4;
+          extra = DISTANCE_EXTRA[symbol];
+          var from = written - DISTANCE_BASE[symbol] - (peek(source, at) & ((1 << extra) - 1));
+          at += extra;
+          if (from < 0 || written + count > out.length) throw new Error(BAD);
+          for (var k = 0; k < count; k++) out[written++] = out[from + k];
+        }
+      } while (!last);
+      if (at > end) throw new Error("주소 색인 조각이 잘렸습니다.");
+      return written;
+    };
+  })();
 
   function bytesOf(base64) {
     if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
@@ -41,25 +231,44 @@
     return out;
   }
 
-  function u32(base64) {
-    return new Uint32Array(bytesOf(base64).buffer);
-  }
+  // ---- The index ----------------------------------------------------------------------------
 
-  function u16(base64) {
-    return new Uint16Array(bytesOf(base64).buffer);
-  }
-
-  // Strings joined by "\n", read one at a time without keeping an array of them all.
-  function StringTable(text) {
-    var offsets = [0];
-    for (var at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) offsets.push(at + 1);
-    offsets.push(text.length + 1);
+  // Names as UTF-8 bytes end to end (`text`) and where each starts (`offsets`, one more than
+  // names). A string is made only for a name that is shown; searching compares bytes, whose
+  // order is the names' code point order.
+  function NameTable(text, offsets) {
     this.text = text;
-    this.offsets = Uint32Array.from(offsets);
+    this.offsets = offsets;
     this.length = offsets.length - 1;
   }
-  StringTable.prototype.get = function (i) {
-    return this.text.slice(this.offsets[i], this.offsets[i + 1] - 1);
+  NameTable.prototype.get = function (i) {
+    return UTF8_DECODER.decode(this.text.subarray(this.offsets[i], this.offsets[i + 1]));
+  };
+  // Name i against `key` (bytes): negative, 0 or positive. With `asPrefix`, a name that starts
+  // with the key counts as equal.
+  NameTable.prototype.compare = function (i, key, asPrefix) {
+    var text = this.text, at = this.offsets[i], size = this.offsets[i + 1] - at;
+    var common = Math.min(size, key.length);
+    for (var k = 0; k < common; k++) {
+      var difference = text[at + k] - key[k];
+      if (difference !== 0) return difference;
+    }
+    if (asPrefix && size >= key.length) return 0;
+    return size - key.length;
+  };
+  // The first name >= key; with `asPrefix`, the first after those that start with the key.
+  NameTable.prototype.bound = function (key, asPrefix) {
+    var lo = 0, hi = this.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >>> 1;
+      if (asPrefix ? this.compare(mid, key, true) <= 0 : this.compare(mid, key, false) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  NameTable.prototype.find = function (key) {
+    var i = this.bound(key, false);
+    return i < this.length && this.compare(i, key, false) === 0 ? i : -1;
   };
 
   // First index in [0, count) whose key is >= target; keys are in ascending order.
@@ -72,42 +281,77 @@
     return lo;
   }
 
+  // The last i with starts[i] <= position: the run of a sorted copy that holds a position.
+  function runOf(starts, position) {
+    var lo = 0, hi = starts.length - 1;
+    while (hi - lo > 1) {
+      var mid = (lo + hi) >>> 1;
+      if (starts[mid] <= position) lo = mid; else hi = mid;
+    }
+    return lo;
+  }
+
   function englishKey(name) {
     return name.toLowerCase().replace(/[\s-]/g, "");
   }
 
-  window.searchaddrIndex = function (raw) {
+  window.searchaddrIndex = function (meta, deflated) {
     var started = performance.now();
-    if (!raw || raw.format !== INDEX_FORMAT) throw new Error("주소 색인의 형식이 다릅니다.");
+    // Chromium keeps a script's text while its element is in the document: 5 MB that has done its work.
+    if (document.currentScript) document.currentScript.remove();
+    if (!meta || meta.format !== INDEX_FORMAT) throw new Error("주소 색인의 형식이 다릅니다.");
+    var bytes = new Uint8Array(meta.dictionaryBytes);
+    if (inflateInto(deflated, bytes) !== bytes.length) throw new Error("주소 색인이 잘렸습니다.");
+    var section = function (name) {
+      var place = meta.sections[name];
+      var Type = place[0] === "u32" ? Uint32Array : place[0] === "u16" ? Uint16Array : Uint8Array;
+      return new Type(bytes.buffer, place[1], place[2]);
+    };
+    var names = function (name) { return new NameTable(section(name + "Text"), section(name + "Offsets")); };
     var ix = {
-      records: raw.records, shardRows: raw.shardRows, shards: raw.shards,
-      sido: raw.sido, sigungu: raw.sigungu, zips: raw.zips,
-      roads: new StringTable(raw.roads), roadsEnglish: new StringTable(raw.roadsEnglish),
-      dongs: new StringTable(raw.dongs), dongEnglish: new StringTable(raw.dongEnglish),
-      zipStart: u32(raw.zipStart),
-      englishOrder: u32(raw.englishOrder),
-      roadEntries: u32(raw.roadEntries),
-      entrySigungu: u16(raw.entrySigungu),
-      entryStart: u32(raw.entryStart),
-      entryZipShards: u16(raw.entryZipShards),
-      entryDongStart: u32(raw.entryDongStart),
-      entryDongs: u16(raw.entryDongs),
-      areaWords: new Map(Object.entries(raw.areaWords)),
-      bigMains: raw.bigMains,
+      records: meta.records, shardRows: meta.shardRows,
+      sido: meta.sido, sigungu: meta.sigungu,
+      roads: names("roads"), roadsEnglish: names("roadsEnglish"),
+      dongs: names("dongs"), dongEnglish: names("dongEnglish"), dongParts: names("dongParts"),
+      englishOrder: section("englishOrder"),
+      roadEntries: section("roadEntries"),
+      entrySigungu: section("entrySigungu"),
+      entryStart: section("entryStart"),
+      entryDongStart: section("entryDongStart"),
+      entryDongs: section("entryDongs"),
+      sigunguEntries: {start: section("sigunguEntryStart"), items: section("sigunguEntries")},
+      dongEntries: {start: section("dongEntryStart"), items: section("dongEntries")},
+      dongPartStart: section("dongPartStart"),
+      dongPartDongs: section("dongPartDongs"),
+      zips: section("zips"),
+      dongPairStart: section("dongPairStart"),
+      pairZip: section("pairZip"),
+      pairStart: section("pairStart"),
+      zipPairStart: section("zipPairStart"),
+      zipPairs: section("zipPairs"),
+      dongRiStart: section("dongRiStart"),
+      riPairs: section("riPairs"),
+      riPairStart: section("riPairStart"),
+      mainStart: section("mainStart"),
+      mainBlockKeys: section("mainBlockKeys"),
+      mainBlockRows: meta.mainBlockRows,
+      shardBytes: meta.shardBytes,
+      areaWords: new Map(Object.entries(meta.areaWords)),
+      bigMains: meta.bigMains,
       landmarks: new Map()
     };
     var entryCount = ix.entrySigungu.length;
-    ix.entryCount = entryCount;
     ix.entryRoad = new Uint32Array(entryCount);
     for (var r = 0; r < ix.roads.length; r++) {
       for (var e = ix.roadEntries[r]; e < ix.roadEntries[r + 1]; e++) ix.entryRoad[e] = r;
     }
-    ix.sigunguEntries = {start: u32(raw.sigunguEntryStart), items: u32(raw.sigunguEntries)};
-    ix.dongEntries = {start: u32(raw.dongEntryStart), items: u32(raw.dongEntries)};
-    ix.dongParts = new StringTable(raw.dongParts);
-    ix.dongPartStart = u32(raw.dongPartStart);
-    ix.dongPartDongs = u16(raw.dongPartDongs);
-    raw.landmarks.forEach(function (item) {
+    ix.entrySido = new Uint8Array(entryCount);
+    for (var n = 0; n < entryCount; n++) ix.entrySido[n] = ix.sigungu[ix.entrySigungu[n]][0];
+    ix.pairDong = new Uint16Array(ix.pairZip.length);
+    for (var d = 0; d + 1 < ix.dongPairStart.length; d++) {
+      ix.pairDong.fill(d, ix.dongPairStart[d], ix.dongPairStart[d + 1]);
+    }
+    meta.landmarks.forEach(function (item) {
       ix.landmarks.set(item[0], {building: item[1], jibun_address: item[2], lat: item[3], lng: item[4],
                                  admin_code: item[5]});
     });
@@ -116,234 +360,135 @@
     ix.memoStamp = new Uint32Array(entryCount);
     ix.memoBase = new Int8Array(entryCount);
     ix.memoByRow = new Int32Array(entryCount);
-    ix.englishKeys = new Map();
+    ix.candidates = new Uint32Array(entryCount);  // scratch: one search's candidate entries
     ix.decodeMs = performance.now() - started;
     IX = ix;
   };
 
-  // ---- Shards: rows loaded on demand, a bounded LRU of decoded ones --------------------------
+  function zipText(zip) {
+    return String(IX.zips[zip]).padStart(5, "0");
+  }
 
+  function entryOfId(id) {
+    return runOf(IX.entryStart, id);
+  }
+
+  // ---- Shards: the copies of the rows, loaded on demand, a bounded LRU of decoded ones ---------
+  // road: rows in id order (main, sub, pair). dong: by (읍면동/리, zip, id) (id, main, sub).
+  // ri: the rows of two-part 읍면동/리 by (리, 읍/면, zip, id) (id, main, sub). main: by (main
+  // number, sido, id) (id, sub, pair). A pair is an index into the dictionary's (읍면동/리, zip)
+  // pairs; ids are stored as differences. Decoding adds what a row's position gives: its entry,
+  // and its pair (dong and ri copies) or main number (main copy).
+
+  // Bytes per row stored in a shard file; decoded, every shard takes 14 bytes per row (road: 10)
+  // in a buffer of one size, so that a dropped shard's buffer serves any next one.
+  var STORED_BYTES = {road: 6, dong: 8, ri: 8, main: 8};
+  var COPY_NUMBER = {road: 0, dong: 1, ri: 2, main: 3};
+  var DECODED_BYTES = 14;
   var shardCache = new Map();
   var shardLoads = new Map();
   var cachedBytes = 0;
+  var newestKey = -1;
+  var spareBuffer = null;  // the buffer of a shard that failed to decode
   var shardsRequested = 0;  // published per query as data-shards-loaded, for benchmarks
 
-  function shardSize(number) {
-    return Math.min(IX.shardRows, IX.records - number * IX.shardRows);
+  function shardSize(copy, number) {
+    var rows = copy === "ri" ? IX.riPairStart[IX.riPairStart.length - 1] : IX.records;
+    return Math.min(IX.shardRows, rows - number * IX.shardRows);
   }
 
-  // ---- Raw DEFLATE (RFC 1951), decoded into reused buffers: a shard load leaves no garbage
-  // but its script text (DecompressionStream allocates its output and state every time).
-
-  function HuffmanTree() {
-    this.counts = new Uint16Array(16);
-    this.symbols = new Uint16Array(288);
+  // A buffer for one more decoded shard: a new one while the cache has room, else the least
+  // recently used shard's (that shard is dropped).
+  function shardBuffer() {
+    var buffer = spareBuffer, size = IX.shardRows * DECODED_BYTES;
+    spareBuffer = null;
+    if (buffer !== null) return buffer;
+    if (cachedBytes + size <= SHARD_CACHE_BYTES || shardCache.size === 0) return new ArrayBuffer(size);
+    var oldest = shardCache.keys().next().value, dropped = shardCache.get(oldest);
+    shardCache.delete(oldest);
+    cachedBytes -= dropped.bytes;
+    dropped.dropped = true;  // a reader still waiting for it loads it again
+    return dropped.buffer;
   }
 
-  var inflateState = (function () {
-    var lengthBits = new Uint8Array(30), lengthBase = new Uint16Array(30);
-    var distBits = new Uint8Array(30), distBase = new Uint16Array(30);
-    function bitsAndBases(bits, base, delta, first) {
-      for (var i = 0; i < 30; i++) bits[i] = i < delta ? 0 : ((i - delta) / delta) | 0;
-      for (var j = 0, sum = first; j < 30; j++) { base[j] = sum; sum += 1 << bits[j]; }
-    }
-    bitsAndBases(lengthBits, lengthBase, 4, 3);
-    lengthBits[28] = 0;
-    lengthBase[28] = 258;
-    bitsAndBases(distBits, distBase, 2, 1);
-    var fixedLengths = new Uint8Array(288 + 30);
-    fixedLengths.fill(8, 0, 144);
-    fixedLengths.fill(9, 144, 256);
-    fixedLengths.fill(7, 256, 280);
-    fixedLengths.fill(8, 280, 288);
-    fixedLengths.fill(5, 288, 318);
-    var state = {lengthBits: lengthBits, lengthBase: lengthBase, distBits: distBits, distBase: distBase,
-                 fixedLiterals: new HuffmanTree(), fixedDistances: new HuffmanTree(),
-                 literals: new HuffmanTree(), distances: new HuffmanTree(), codeTree: new HuffmanTree(),
-                 lengths: new Uint8Array(288 + 32), offsets: new Uint16Array(16),
-                 input: new Uint8Array(1 << 20), source: null, at: 0, tag: 0, bitCount: 0};
-    buildTree(state, state.fixedLiterals, fixedLengths, 0, 288);
-    buildTree(state, state.fixedDistances, fixedLengths, 288, 30);
-    return state;
-  })();
-
-  function buildTree(state, tree, lengths, offset, count) {
-    tree.counts.fill(0);
-    for (var i = 0; i < count; i++) tree.counts[lengths[offset + i]]++;
-    tree.counts[0] = 0;
-    for (var sum = 0, bits = 0; bits < 16; bits++) { state.offsets[bits] = sum; sum += tree.counts[bits]; }
-    for (var symbol = 0; symbol < count; symbol++) {
-      if (lengths[offset + symbol]) tree.symbols[state.offsets[lengths[offset + symbol]]++] = symbol;
-    }
-  }
-
-  function readBit(state) {
-    if (state.bitCount === 0) {
-      if (state.at >= state.source.length) throw new Error("주소 색인 조각이 잘렸습니다.");
-      state.tag = state.source[state.at++];
-      state.bitCount = 8;
-    }
-    var bit = state.tag & 1;
-    state.tag >>>= 1;
-    state.bitCount--;
-    return bit;
-  }
-
-  function readBits(state, count, base) {
-    var value = 0;
-    for (var i = 0; i < count; i++) value |= readBit(state) << i;
-    return value + base;
-  }
-
-  function readSymbol(state, tree) {
-    var sum = 0, code = 0, length = 0;
-    do {
-      code = 2 * code + readBit(state);
-      length++;
-      if (length > 15) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
-      sum += tree.counts[length];
-      code -= tree.counts[length];
-    } while (code >= 0);
-    return tree.symbols[sum + code];
-  }
-
-  var CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-
-  function readDynamicTrees(state) {
-    var literalCount = readBits(state, 5, 257), distanceCount = readBits(state, 5, 1);
-    var codeCount = readBits(state, 4, 4), lengths = state.lengths;
-    lengths.fill(0);
-    for (var i = 0; i < codeCount; i++) lengths[CODE_LENGTH_ORDER[i]] = readBits(state, 3, 0);
-    buildTree(state, state.codeTree, lengths, 0, 19);
-    lengths.fill(0);
-    for (var n = 0; n < literalCount + distanceCount;) {
-      var symbol = readSymbol(state, state.codeTree), repeat = 0, value = 0;
-      if (symbol < 16) { lengths[n++] = symbol; continue; }
-      if (symbol === 16) {
-        if (n === 0) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
-        value = lengths[n - 1];
-        repeat = readBits(state, 2, 3);
-      } else if (symbol === 17) repeat = readBits(state, 3, 3);
-      else repeat = readBits(state, 7, 11);
-      if (n + repeat > literalCount + distanceCount) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
-      lengths.fill(value, n, n + repeat);
-      n += repeat;
-    }
-    buildTree(state, state.literals, lengths, 0, literalCount);
-    buildTree(state, state.distances, lengths, literalCount, distanceCount);
-  }
-
-  // Inflates base64 raw DEFLATE into `out`; returns the number of bytes written.
-  function inflateInto(base64, out) {
-    var state = inflateState;
-    var decoded = state.input.setFromBase64 ? state.input.setFromBase64(base64) : null;
-    state.source = decoded && decoded.read === base64.length ? state.input.subarray(0, decoded.written)
-                                                              : bytesOf(base64);
-    state.at = 0;
-    state.bitCount = 0;
-    var written = 0, last = 0;
-    do {
-      last = readBit(state);
-      var type = readBits(state, 2, 0);
-      if (type === 0) {
-        state.bitCount = 0;  // stored block: starts on a byte boundary
-        var source = state.source, at = state.at;
-        var length = source[at] | (source[at + 1] << 8);
-        if (at + 4 + length > source.length || written + length > out.length) {
-          throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
-        }
-        out.set(source.subarray(at + 4, at + 4 + length), written);
-        written += length;
-        state.at = at + 4 + length;
-        continue;
-      }
-      if (type === 3) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
-      var literals = state.fixedLiterals, distances = state.fixedDistances;
-      if (type === 2) {
-        readDynamicTrees(state);
-        literals = state.literals;
-        distances = state.distances;
-      }
-      for (;;) {
-        var symbol = readSymbol(state, literals);
-        if (symbol === 256) break;
-        if (symbol < 256) {
-          if (written >= out.length) throw new Error("주소 색인 조각이 너무 큽니다.");
-          out[written++] = symbol;
-          continue;
-        }
-        symbol -= 257;
-        var count = readBits(state, state.lengthBits[symbol], state.lengthBase[symbol]);
-        var distanceSymbol = readSymbol(state, distances);
-        var from = written - readBits(state, state.distBits[distanceSymbol], state.distBase[distanceSymbol]);
-        if (from < 0 || written + count > out.length) throw new Error("주소 색인 조각의 압축이 잘못되었습니다.");
-        for (var k = 0; k < count; k++) out[written++] = out[from + k];
-      }
-    } while (!last);
-    state.source = null;
-    return written;
-  }
-
-  // Buffers of dropped shards, reused for the next ones (each sized for a full shard).
-  var freeBuffers = {road: [], zip: []};
-  var SHARD_BYTES_PER_ROW = {road: 8, zip: 16};  // zip: 10 stored + zip index and entry per row
-
-  // Road copy: rows in id order. Zip copy: the same rows by (zip, id), with their ids.
   function decodeShard(copy, number, base64) {
-    var rows = shardSize(number), full = IX.shardRows;
-    var buffer = freeBuffers[copy].pop() || new ArrayBuffer(full * SHARD_BYTES_PER_ROW[copy]);
-    var stored = copy === "zip" ? 10 : 8;
-    var written;
+    var rows = shardSize(copy, number), full = IX.shardRows, stored = full * STORED_BYTES[copy];
+    var buffer = shardBuffer(), written;
     try {
-      written = inflateInto(base64, new Uint8Array(buffer, 0, full * stored));
+      written = inflateInto(base64, new Uint8Array(buffer, 0, stored));
+      if (rows <= 0 || written !== rows * STORED_BYTES[copy]) {
+        throw new Error("주소 색인 조각 " + copy + "/" + number + "의 크기가 맞지 않습니다.");
+      }
     } catch (error) {
-      freeBuffers[copy].push(buffer);
+      spareBuffer = buffer;
       throw error;
     }
-    // Road rows: main, sub, dong, zip (uint16 each). Zip rows: id (uint32), main, sub, dong.
-    if (rows <= 0 || written !== rows * stored) {
-      freeBuffers[copy].push(buffer);
-      throw new Error("주소 색인 조각 " + copy + "/" + number + "의 크기가 맞지 않습니다.");
-    }
-    var shard = {copy: copy, number: number, rows: rows, first: number * full, buffer: buffer,
-                 bytes: buffer.byteLength};
+    var first = number * full, i;
+    var shard = {copy: copy, number: number, rows: rows, first: first, buffer: buffer, bytes: buffer.byteLength,
+                 dropped: false, id: null, main: null, sub: null, pair: null,
+                 entry: new Uint32Array(buffer, stored, rows)};
     if (copy === "road") {
       shard.main = new Uint16Array(buffer, 0, rows);
       shard.sub = new Uint16Array(buffer, 2 * rows, rows);
-      shard.dong = new Uint16Array(buffer, 4 * rows, rows);
-      shard.zip = new Uint16Array(buffer, 6 * rows, rows);
+      shard.pair = new Uint16Array(buffer, 4 * rows, rows);
+      var entryStart = IX.entryStart, entry = entryOfId(first);
+      for (i = 0; i < rows; i++) {
+        while (entryStart[entry + 1] <= first + i) entry++;
+        shard.entry[i] = entry;
+      }
       return shard;
     }
     shard.id = new Uint32Array(buffer, 0, rows);
-    shard.main = new Uint16Array(buffer, 4 * rows, rows);
-    shard.sub = new Uint16Array(buffer, 6 * rows, rows);
-    shard.dong = new Uint16Array(buffer, 8 * rows, rows);
-    // The zip and the entry of each row follow from the dictionary's offsets.
-    shard.entry = new Uint32Array(buffer, 12 * full, rows);
-    shard.zip = new Uint16Array(buffer, 10 * full, rows);
-    var zipStart = IX.zipStart;
-    var z = lowerBound(IX.zips.length / 5, function (k) { return zipStart[k + 1]; }, shard.first + 1);
-    for (var i = 0; i < rows; i++) {
-      while (zipStart[z + 1] <= shard.first + i) z++;
-      shard.zip[i] = z;
-      shard.entry[i] = entryOfId(shard.id[i]);
+    for (i = 1; i < rows; i++) shard.id[i] += shard.id[i - 1];  // wraps modulo 2**32, as written
+    if (copy !== "main") {
+      shard.main = new Uint16Array(buffer, 4 * rows, rows);
+      shard.sub = new Uint16Array(buffer, 6 * rows, rows);
+      shard.pair = new Uint16Array(buffer, stored + 4 * full, rows);
+      // The copy's runs are its pairs': in pair order (dong), or as riPairs lists them (ri).
+      var starts = copy === "dong" ? IX.pairStart : IX.riPairStart, run = runOf(starts, first);
+      for (i = 0; i < rows; i++) {
+        while (starts[run + 1] <= first + i) run++;
+        shard.pair[i] = copy === "dong" ? run : IX.riPairs[run];
+      }
+    } else {
+      shard.sub = new Uint16Array(buffer, 4 * rows, rows);
+      shard.pair = new Uint16Array(buffer, 6 * rows, rows);
+      shard.main = new Uint16Array(buffer, stored + 4 * full, rows);
+      var mainStart = IX.mainStart, main = runOf(mainStart, first);
+      for (i = 0; i < rows; i++) {
+        while (mainStart[main + 1] <= first + i) main++;
+        shard.main[i] = main;
+      }
+    }
+    // Within a run of the copy ids ascend, so the previous row's entry is usually right.
+    var entryStarts = IX.entryStart, last = -1;
+    for (i = 0; i < rows; i++) {
+      var id = shard.id[i];
+      if (last < 0 || id < entryStarts[last] || id >= entryStarts[last + 1]) {
+        var next = last >= 0 && id >= entryStarts[last + 1] && id < entryStarts[last + 2];
+        last = next ? last + 1 : entryOfId(id);
+      }
+      shard.entry[i] = last;
     }
     return shard;
   }
 
-  // Numbers, not strings, key the shards: a scan asks for its shard once per entry.
+  // Numbers, not strings, key the shards: a scan asks for its shards row by row.
   function shardKey(copy, number) {
-    return 2 * number + (copy === "zip" ? 1 : 0);
+    return 4 * number + COPY_NUMBER[copy];
   }
 
-  window.searchaddrShard = function (copy, number, base64) {
+  // A shard file calls this with its data as base64 in the comment of `data` (build_index.py's
+  // write_shards says why).
+  window.searchaddrShard = function (copy, number, data) {
     var key = shardKey(copy, number);
     var load = shardLoads.get(key);
     if (!load) return;
     shardLoads.delete(key);
     load.script.remove();
     try {
-      var shard = decodeShard(copy, number, base64);
+      var text = Function.prototype.toString.call(data);
+      var shard = decodeShard(copy, number, text.slice(text.indexOf("/*") + 2, text.lastIndexOf("*/")));
     } catch (error) {
       load.reject(error);
       return;
@@ -356,20 +501,14 @@
     shardCache.set(key, shard);
     newestKey = key;
     cachedBytes += shard.bytes;
-    for (var oldest of shardCache.keys()) {
-      if (cachedBytes <= SHARD_CACHE_BYTES || oldest === key) break;
-      var dropped = shardCache.get(oldest);
-      cachedBytes -= dropped.bytes;
-      shardCache.delete(oldest);
-      freeBuffers[dropped.copy].push(dropped.buffer);
-    }
   }
 
-  var newestKey = -1;
-
-  function cachedShard(key) {
+  // A decoded shard if the page has it (now the most recently used), else null.
+  function cachedShard(copy, number) {
+    var key = shardKey(copy, number);
     var shard = shardCache.get(key);
-    if (shard && key !== newestKey) {  // most recently used goes last
+    if (!shard) return null;
+    if (key !== newestKey) {
       shardCache.delete(key);
       shardCache.set(key, shard);
       newestKey = key;
@@ -377,16 +516,17 @@
     return shard;
   }
 
-  // The decoded shard, or a promise of it; loading is one <script> (file:// allows no fetch).
-  function shardOf(copy, number) {
+  // Starts loading a shard the page neither has nor is loading; returns its load, if any.
+  // Loading is one <script> (file:// allows no fetch); the element is removed once it ran.
+  function requestShard(copy, number) {
     var key = shardKey(copy, number);
-    var shard = cachedShard(key);
-    if (shard) return shard;
+    if (shardCache.has(key)) return null;
     var load = shardLoads.get(key);
-    if (load) return load.promise;
+    if (load) return load;
     shardsRequested++;
     load = {};
     load.promise = new Promise(function (resolve, reject) { load.resolve = resolve; load.reject = reject; });
+    load.promise.catch(function () {});  // a load asked for ahead fails where it is awaited
     load.script = document.createElement("script");
     load.script.src = DATA_DIR + copy + "/" + number + ".js";
     load.script.onerror = function () {
@@ -396,12 +536,29 @@
     };
     shardLoads.set(key, load);
     document.head.appendChild(load.script);
-    return load.promise;
+    return load;
   }
 
-  function entryOfId(id) {
-    var start = IX.entryStart;
-    return lowerBound(IX.entryCount, function (e) { return start[e + 1]; }, id + 1);
+  // The decoded shard, loading it if need be. Read it before the next await: after that its
+  // buffer may serve another shard.
+  async function shardOf(copy, number) {
+    for (;;) {
+      var shard = cachedShard(copy, number);
+      if (shard) return shard;
+      shard = await requestShard(copy, number).promise;
+      if (!shard.dropped) return shard;
+    }
+  }
+
+  // Calls visit(shard) for each of `numbers` in turn, the next LOAD_AHEAD already loading.
+  async function visitShards(copy, numbers, visit) {
+    var requested = 0;
+    for (var k = 0; k < numbers.length; k++) {
+      for (; requested < numbers.length && requested < k + LOAD_AHEAD; requested++) {
+        requestShard(copy, numbers[requested]);
+      }
+      visit(cachedShard(copy, numbers[k]) || await shardOf(copy, numbers[k]));
+    }
   }
 
   // ---- Queries (docs/search.md) ---------------------------------------------------------------
@@ -455,6 +612,7 @@
 
   function prepareWord(text) {
     var ix = IX;
+    var key = UTF8_ENCODER.encode(text);
     var word = {text: text, sigungu: null, sigunguList: [], roadEq: -1, prefixLo: 0, prefixHi: 0,
                 dongFlags: null, dongList: [], estimate: 0};
     var listed = ix.areaWords.get(text);
@@ -463,16 +621,15 @@
       listed.forEach(function (g) { word.sigungu[g] = 1; });
       word.sigunguList = listed;
     }
-    var lo = lowerBound(ix.roads.length, function (r) { return ix.roads.get(r); }, text);
-    if (lo < ix.roads.length && ix.roads.get(lo) === text) word.roadEq = lo;
+    var lo = ix.roads.bound(key, false);
+    if (lo < ix.roads.length && ix.roads.compare(lo, key, false) === 0) word.roadEq = lo;
     if (codePoints(text) >= 2) {
       word.prefixLo = lo;
-      word.prefixHi = lowerBound(ix.roads.length, function (r) { return ix.roads.get(r); }, text + "\uffff");
+      word.prefixHi = ix.roads.bound(key, true);
     }
-    var part = lowerBound(ix.dongParts.length, function (i) { return ix.dongParts.get(i); }, text);
-    var dongs = part < ix.dongParts.length && ix.dongParts.get(part) === text
-      ? Array.from(ix.dongPartDongs.subarray(ix.dongPartStart[part], ix.dongPartStart[part + 1])) : null;
-    if (dongs) {
+    var part = ix.dongParts.find(key);
+    if (part >= 0) {
+      var dongs = Array.from(ix.dongPartDongs.subarray(ix.dongPartStart[part], ix.dongPartStart[part + 1]));
       word.dongFlags = scratchFlags(ix, ix.dongs.length);
       dongs.forEach(function (d) { word.dongFlags[d] = 1; });
       word.dongList = dongs;
@@ -487,30 +644,39 @@
     return word;
   }
 
-  function englishKeyOf(road) {
-    var key = IX.englishKeys.get(road);
-    if (key === undefined) {
-      key = englishKey(IX.roadsEnglish.get(road));
-      if (IX.englishKeys.size > 50000) IX.englishKeys.clear();
-      IX.englishKeys.set(road, key);
+  // Road `road`'s romanized name against `key` (ASCII bytes), compared without case, spaces or
+  // hyphens (englishKey): negative, 0 or positive; with `asPrefix`, starting with it is equal.
+  function compareEnglish(road, key, asPrefix) {
+    var table = IX.roadsEnglish, text = table.text, matched = 0;
+    for (var at = table.offsets[road], end = table.offsets[road + 1]; at < end; at++) {
+      var c = text[at];
+      if (c === 32 || c === 45) continue;
+      if (c >= 65 && c <= 90) c += 32;
+      if (matched === key.length) return asPrefix ? 0 : 1;
+      var difference = c - key[matched++];
+      if (difference !== 0) return difference;
     }
-    return key;
+    return matched - key.length;
   }
 
-  function prepareEnglish(key) {
+  function prepareEnglish(text) {
     var ix = IX;
     var order = ix.englishOrder;
     var count = order.length;
-    var keyAt = function (i) { return englishKeyOf(order[i]); };
-    var name = {text: key, roads: new Map(), estimate: 0};
-    var lo = lowerBound(count, keyAt, key);
-    var prefix = codePoints(key) >= 2;
+    var key = UTF8_ENCODER.encode(text);
+    var name = {text: text, roads: new Map(), estimate: 0};
+    var lo = 0, hi = count;
+    while (lo < hi) {
+      var mid = (lo + hi) >>> 1;
+      if (compareEnglish(order[mid], key, false) < 0) lo = mid + 1; else hi = mid;
+    }
+    var prefix = codePoints(text) >= 2;
     for (var i = lo; i < count; i++) {
-      var candidate = keyAt(i);
-      if (candidate === key) name.roads.set(order[i], EXACT);
-      else if (prefix && candidate.startsWith(key)) name.roads.set(order[i], PREFIX_ONLY);
+      var road = order[i];
+      if (compareEnglish(road, key, false) === 0) name.roads.set(road, EXACT);
+      else if (prefix && compareEnglish(road, key, true) === 0) name.roads.set(road, PREFIX_ONLY);
       else break;
-      name.estimate += roadEntryCount(order[i], order[i] + 1);
+      name.estimate += roadEntryCount(road, road + 1);
     }
     return name;
   }
@@ -589,10 +755,10 @@
   };
 
   // EXACT, PREFIX_ONLY or NONE for one row of an entry whose entryState is not NONE.
-  Search.prototype.rowState = function (entry, main, sub, dong, zip) {
-    var state = IX.memoBase[entry], slot = IX.memoByRow[entry];
+  Search.prototype.rowState = function (entry, main, sub, pair) {
+    var ix = IX, state = ix.memoBase[entry], slot = ix.memoByRow[entry];
     if (slot >= 0) {
-      var byRow = this.byRow[slot];
+      var byRow = this.byRow[slot], dong = ix.pairDong[pair];
       for (var i = 0; i < byRow.length; i++) {
         var wordRow = byRow[i][0].dongFlags[dong] ? EXACT : byRow[i][1];
         if (wordRow === NONE) return NONE;
@@ -608,176 +774,342 @@
     }
     for (var f = 0; f < this.fives.length; f++) {
       var five = this.fives[f];
-      if (zip === five.zip) continue;
+      if (ix.pairZip[pair] === five.zip) continue;
       if (main !== five.main) return NONE;
       if (sub !== 0) state = PREFIX_ONLY;
     }
     return state;
   };
 
-  // Matches, exact ones first, each group in id order: {total, page(start, end) -> promise of rows}.
-  Search.prototype.run = async function () {
-    var ix = IX;
-    var zipCount = ix.zips.length / 5;
+  // The matches' total and the addresses at positions [start, end) of their order (exact ones
+  // first, each group in id order): {total, page() -> promise of addresses}.
+  Search.prototype.run = async function (start, end) {
+    var ix = IX, self = this;
     this.fives.forEach(function (five) {
-      var z = lowerBound(zipCount, function (k) { return ix.zips.substr(k * 5, 5); }, five.text);
-      five.zip = z < zipCount && ix.zips.substr(z * 5, 5) === five.text ? z : -1;
+      var z = lowerBound(ix.zips.length, function (k) { return ix.zips[k]; }, Number(five.text));
+      five.zip = z < ix.zips.length && ix.zips[z] === Number(five.text) ? z : -1;
     });
-    if (!this.words.length && !this.english.length && !this.fives.length) return new RowMatches(this, false);
-    if (this.fives.length) return this.scanZip(this.fives[0]);
+    if (!this.words.length && !this.english.length && !this.fives.length) {
+      return new RowMatches(this, false, 0).finish(start, end);
+    }
+    if (this.fives.length) return (await this.scanZip(this.fives[0], end)).finish(start, end);
     var terms = this.words.concat(this.english);
     var smallest = terms.reduce(function (a, b) { return b.estimate < a.estimate ? b : a; });
-    var entries = [], self = this, byRows = this.numbers.length > 0;
+    var candidates = ix.candidates, count = 0, byRows = this.numbers.length > 0;
     candidateEntries(smallest, function (e) {
       if (ix.memoStamp[e] === self.stamp) return;  // already seen
       if (self.entryState(e) === NONE) return;
-      entries.push(e);
+      candidates[count++] = e;
       if (ix.memoByRow[e] >= 0) byRows = true;
     });
-    entries.sort(function (a, b) { return a - b; });
-    if (!byRows) return new EntryMatches(entries);
-    return this.scanEntries(entries);
+    var entries = candidates.subarray(0, count).sort();
+    if (!byRows) return new EntryMatches(entries, start, end);
+    var plan = this.cheapestPlan(entries);
+    var found = new RowMatches(this, !plan.ordered, end);
+    for (var k = 0; k < plan.parts.length; k++) await this.scan(plan.parts[k], found, true);
+    return found.finish(start, end);
   };
 
-  // Rows of the zip copy for one zip, plus the few addresses whose building number has 5 digits.
-  Search.prototype.scanZip = async function (five) {
-    var ix = IX, found = new RowMatches(this, true);
-    if (five.zip >= 0) {
-      var first = ix.zipStart[five.zip], last = ix.zipStart[five.zip + 1];
-      for (var s = Math.floor(first / ix.shardRows); s * ix.shardRows < last; s++) {
-        var shard = shardOf("zip", s);
-        if (shard.then) shard = await shard;
-        var from = Math.max(first - shard.first, 0), to = Math.min(last - shard.first, shard.rows);
-        for (var i = from; i < to; i++) {
-          if (this.entryState(shard.entry[i]) === NONE) continue;
-          found.add(shard.entry[i], shard.id[i], shard.main[i], shard.sub[i], shard.dong[i], shard.zip[i]);
-        }
-      }
+  // A part of a plan: runs of one copy (flat [first, end, first, end, ...], ascending) and,
+  // optionally, flags of the 읍면동/리 whose rows another part reads.
+  function PlanPart(copy, runs, skipDongs) {
+    this.copy = copy;
+    this.runs = runs;
+    this.skipDongs = skipDongs || null;
+  }
+  // The shards the runs lie in, ascending.
+  PlanPart.prototype.shards = function () {
+    var shards = [], runs = this.runs, rowsPerShard = IX.shardRows;
+    for (var k = 0; k < runs.length; k += 2) {
+      if (runs[k] >= runs[k + 1]) continue;
+      var s = Math.floor(runs[k] / rowsPerShard);
+      if (shards.length && shards[shards.length - 1] >= s) s = shards[shards.length - 1] + 1;
+      for (; s * rowsPerShard < runs[k + 1]; s++) shards.push(s);
     }
-    var self = this;
-    ix.bigMains.forEach(function (row) {  // [id, main, sub, dong, zip]; rows of this zip are in already
-      if (row[1] === five.main && row[4] !== five.zip) {
-        var entry = entryOfId(row[0]);
-        if (self.entryState(entry) !== NONE) found.add(entry, row[0], row[1], row[2], row[3], row[4]);
-      }
-    });
-    return found.finish();
+    return shards;
   };
 
-  // Rows of the candidate entries, from whichever copy needs fewer shards (loaded ones count less).
-  Search.prototype.scanEntries = async function (entries) {
-    var ix = IX, shardRows = ix.shardRows;
-    var roadShards = new Set(), zipShards = new Set();
-    entries.forEach(function (entry) {
-      var first = ix.entryStart[entry], last = ix.entryStart[entry + 1];
-      for (var s = Math.floor(first / shardRows); s * shardRows < last; s++) roadShards.add(s);
-      for (var z = ix.entryZipShards[2 * entry]; z <= ix.entryZipShards[2 * entry + 1]; z++) zipShards.add(z);
-    });
-    var cost = function (copy, shards) {
-      var total = 0;
-      shards.forEach(function (s) { total += shardCache.has(shardKey(copy, s)) ? 1 : 8; });
-      return total;
-    };
-    if (cost("zip", zipShards) < cost("road", roadShards)) {
-      var byZip = new RowMatches(this, true);
-      var sorted = Array.from(zipShards).sort(function (a, b) { return a - b; });
-      for (var n = 0; n < sorted.length; n++) {
-        var shard = shardOf("zip", sorted[n]);
-        if (shard.then) shard = await shard;
-        for (var i = 0; i < shard.rows; i++) {
-          var e = shard.entry[i];
-          if (ix.memoStamp[e] !== this.stamp || ix.memoBase[e] === NONE) continue;
-          byZip.add(e, shard.id[i], shard.main[i], shard.sub[i], shard.dong[i], shard.zip[i]);
-        }
+  // Rows to read plus the cost of loading each shard not loaded, for runs given as eachRun(onRun).
+  function runsCost(copy, eachRun) {
+    var cost = 0, lastShard = -1, rowsPerShard = IX.shardRows;
+    var loadCost = LOAD_COST_ROWS_PER_KB * IX.shardBytes[copy] / 1024;
+    eachRun(function (first, end) {
+      if (first >= end) return;
+      cost += end - first;
+      for (var s = Math.max(Math.floor(first / rowsPerShard), lastShard + 1); s * rowsPerShard < end; s++) {
+        if (!shardCache.has(shardKey(copy, s))) cost += loadCost;
+        lastShard = s;
       }
-      return byZip.finish();
-    }
-    var found = new RowMatches(this, false);
+    });
+    return cost;
+  }
+
+  function entryRuns(entries) {
+    var ix = IX, runs = [];
+    entries.forEach(function (e) {
+      var first = ix.entryStart[e], end = ix.entryStart[e + 1];
+      if (runs.length && runs[runs.length - 1] === first) runs[runs.length - 1] = end;
+      else runs.push(first, end);
+    });
+    return runs;
+  }
+
+  // The rows of these 읍면동/리 in the dong copy, as ascending runs.
+  function dongRuns(dongs) {
+    var ix = IX;
+    return mergedRuns(dongs.map(function (d) {
+      return [ix.pairStart[ix.dongPairStart[d]], ix.pairStart[ix.dongPairStart[d + 1]]];
+    }));
+  }
+
+  // The same in the ri copy, or null if one of them has no 리 (one-part names are not in it).
+  function riRuns(dongs) {
+    var ix = IX;
+    if (dongs.some(function (d) { return ix.dongRiStart[d] === NO_RI; })) return null;
+    return mergedRuns(dongs.map(function (d) {
+      var first = ix.dongRiStart[d], pairs = ix.dongPairStart[d + 1] - ix.dongPairStart[d];
+      return [ix.riPairStart[first], ix.riPairStart[first + pairs]];
+    }));
+  }
+
+  // [[first, end], ...] -> flat ascending runs, those that touch joined.
+  function mergedRuns(pairs) {
+    var runs = [];
+    pairs.sort(function (a, b) { return a[0] - b[0]; }).forEach(function (run) {
+      if (runs.length && runs[runs.length - 1] === run[0]) runs[runs.length - 1] = run[1];
+      else runs.push(run[0], run[1]);
+    });
+    return runs;
+  }
+
+  // Per sido: [first id, last id + 1] of the candidate entries (ascending) in it, or null.
+  function candidateIdsBySido(entries) {
+    var ix = IX, bySido = ix.sido.map(function () { return null; });
     for (var k = 0; k < entries.length; k++) {
-      var entry = entries[k];
-      var row = ix.entryStart[entry], last = ix.entryStart[entry + 1];
-      while (row < last) {
-        var part = shardOf("road", Math.floor(row / shardRows));
-        if (part.then) part = await part;
-        var end = Math.min(last, part.first + part.rows);
-        for (; row < end; row++) {
-          var at = row - part.first;
-          found.add(entry, row, part.main[at], part.sub[at], part.dong[at], part.zip[at]);
-        }
-      }
+      var e = entries[k], ids = bySido[ix.entrySido[e]];
+      if (ids === null) bySido[ix.entrySido[e]] = [ix.entryStart[e], ix.entryStart[e + 1]];
+      else ids[1] = ix.entryStart[e + 1];
     }
-    return found.finish();
+    return bySido;
+  }
+
+  // The main copy sorts a number's rows [first, end) by key sido * ID_LIMIT + id. Returns a run
+  // [from, to) within them holding every row whose key is in [low, high), to within a block of
+  // rows: the dictionary has the key of every mainBlockRows-th row.
+  function mainRunBetween(first, end, low, high) {
+    var size = IX.mainBlockRows, keys = IX.mainBlockKeys;
+    var firstBlock = Math.ceil(first / size), lastBlock = Math.floor((end - 1) / size);
+    var atLeast = function (key) {  // the first block in [firstBlock, lastBlock] whose key >= key
+      var lo = firstBlock, hi = Math.max(firstBlock, lastBlock + 1);
+      while (lo < hi) {
+        var mid = (lo + hi) >>> 1;
+        if (keys[mid] < key) lo = mid + 1; else hi = mid;
+      }
+      return lo;
+    };
+    var from = atLeast(low), to = atLeast(high);
+    return [from > firstBlock ? (from - 1) * size : first, to <= lastBlock ? to * size : end];
+  }
+
+  // Where the matches can be, as the parts of a plan; the one that loads and reads least wins:
+  // - every row of the candidate entries (road copy, in id order);
+  // - every row with a number's main number in the sidos and id ranges of the candidates (main
+  //   copy; in id order within a sido);
+  // - for a word that names a 읍면동/리: every row of those (dong copy, or the ri copy where a 리's
+  //   rows lie together), plus the rows of the candidate entries the word matches otherwise (by
+  //   area or road name; road copy).
+  Search.prototype.cheapestPlan = function (entries) {
+    var ix = IX;
+    var entriesCost = function (accept) {
+      return runsCost("road", function (onRun) {
+        for (var k = 0; k < entries.length; k++) {
+          var e = entries[k];
+          if (accept === null || accept(e)) onRun(ix.entryStart[e], ix.entryStart[e + 1]);
+        }
+      });
+    };
+    var runsOf = function (runs) {
+      return function (onRun) {
+        for (var k = 0; k < runs.length; k += 2) onRun(runs[k], runs[k + 1]);
+      };
+    };
+    var best = {cost: entriesCost(null), ordered: true,
+                parts: function () { return [new PlanPart("road", entryRuns(entries))]; }};
+    var consider = function (plan) {
+      if (plan.cost < best.cost) best = plan;
+    };
+    var sidoIds = candidateIdsBySido(entries);
+    this.numbers.forEach(function (number) {
+      var runs = [], sidos = 0, main = number.main;
+      if (main >= 0 && main + 1 < ix.mainStart.length) {
+        sidoIds.forEach(function (ids, sido) {
+          if (ids === null) return;
+          var run = mainRunBetween(ix.mainStart[main], ix.mainStart[main + 1], sido * ID_LIMIT + ids[0],
+                                   sido * ID_LIMIT + ids[1]);
+          if (run[0] >= run[1]) return;
+          sidos++;
+          if (runs.length && runs[runs.length - 1] === run[0]) runs[runs.length - 1] = run[1];
+          else runs.push(run[0], run[1]);
+        });
+      }
+      consider({cost: runsCost("main", runsOf(runs)), ordered: sidos <= 1,  // each sido's rows are in id order
+                parts: function () { return [new PlanPart("main", runs)]; }});
+    });
+    this.words.forEach(function (word) {
+      if (!word.dongList.length) return;
+      var otherwise = function (e) {
+        var road = ix.entryRoad[e];
+        return (word.sigungu !== null && word.sigungu[ix.entrySigungu[e]] === 1) || road === word.roadEq
+          || (road >= word.prefixLo && road < word.prefixHi);
+      };
+      var otherwiseCost = entriesCost(otherwise);
+      [["dong", dongRuns(word.dongList)], ["ri", riRuns(word.dongList)]].forEach(function (option) {
+        if (option[1] === null) return;
+        consider({cost: runsCost(option[0], runsOf(option[1])) + otherwiseCost, ordered: false,
+                  parts: function () {
+                    return [new PlanPart(option[0], option[1]),
+                            new PlanPart("road", entryRuns(entries.filter(otherwise)), word.dongFlags)];
+                  }});
+      });
+    });
+    return {ordered: best.ordered, parts: best.parts()};
   };
 
-  // Matching rows with their fields in flat arrays (group 0 exact, group 1 the rest), for paging
-  // and rendering; `unordered` when they were collected in zip order rather than id order.
-  function RowMatches(search, unordered) {
+  // Adds the rows of a plan part to `found`. With `candidatesOnly`, a row counts only if its entry
+  // was a candidate of this search; otherwise its entry is judged here.
+  Search.prototype.scan = async function (part, found, candidatesOnly) {
+    var ix = IX, runs = part.runs, skip = part.skipDongs, self = this, r = 0, position = 0;
+    await visitShards(part.copy, part.shards(), function (shard) {
+      // The memo, the flags and the scratch arrays now serve a newer search, whose answer is shown.
+      if (self.stamp !== Search.count) throw new Error("검색이 새 검색으로 바뀌었습니다.");
+      var end = shard.first + shard.rows;
+      while (r < runs.length) {
+        var from = Math.max(position, runs[r]);
+        if (from >= end) break;
+        var to = Math.min(runs[r + 1], end);
+        for (var at = from - shard.first, stop = to - shard.first; at < stop; at++) {
+          var entry = shard.entry[at];
+          if (ix.memoStamp[entry] !== self.stamp) {
+            if (candidatesOnly) continue;
+            self.entryState(entry);
+          }
+          if (ix.memoBase[entry] === NONE || (skip !== null && skip[ix.pairDong[shard.pair[at]]])) continue;
+          found.add(entry, shard.id === null ? shard.first + at : shard.id[at], shard.main[at], shard.sub[at],
+                    shard.pair[at]);
+        }
+        position = to;
+        if (to < runs[r + 1]) break;
+        r += 2;
+      }
+    });
+  };
+
+  // The rows of one zip (runs of the dong copy), plus the few addresses whose building number has 5 digits.
+  Search.prototype.scanZip = async function (five, limit) {
+    var ix = IX, found = new RowMatches(this, true, limit), self = this;
+    if (five.zip >= 0) {
+      var pairs = Array.from(ix.zipPairs.subarray(ix.zipPairStart[five.zip], ix.zipPairStart[five.zip + 1]));
+      var runs = mergedRuns(pairs.map(function (p) { return [ix.pairStart[p], ix.pairStart[p + 1]]; }));
+      await this.scan(new PlanPart("dong", runs), found, false);
+    }
+    ix.bigMains.forEach(function (row) {  // [id, main, sub, pair]; rows of this zip are in already
+      if (row[1] === five.main && ix.pairZip[row[3]] !== five.zip) {
+        var entry = entryOfId(row[0]);
+        if (self.entryState(entry) !== NONE) found.add(entry, row[0], row[1], row[2], row[3]);
+      }
+    });
+    return found;
+  };
+
+  // Matching rows, counted; of each group (0 exact, 1 the rest) only the first `limit` by id are
+  // kept, with their fields: a page never shows more. `unordered` when rows come in another order
+  // than by id: a group is then cut back to its `limit` smallest ids whenever it doubles.
+  function RowMatches(search, unordered, limit) {
     this.search = search;
     this.unordered = unordered;
-    this.columns = [0, 1].map(function () { return {id: [], mainSub: [], dong: [], zip: [], order: null}; });
+    this.limit = limit;
+    this.groups = [0, 1].map(function () { return {count: 0, id: [], main: [], sub: [], pair: []}; });
     this.total = 0;
+    this.addresses = [];
   }
-  RowMatches.prototype.add = function (entry, id, main, sub, dong, zip) {
-    var state = this.search.rowState(entry, main, sub, dong, zip);
+  RowMatches.prototype.add = function (entry, id, main, sub, pair) {
+    var state = this.search.rowState(entry, main, sub, pair);
     if (state === NONE) return;
-    var group = this.columns[state === EXACT ? 0 : 1];
+    var group = this.groups[state === EXACT ? 0 : 1];
+    group.count++;
+    if (group.id.length >= this.limit) {
+      if (!this.unordered) return;
+      if (group.id.length >= 2 * this.limit + 1024) keepSmallest(group, this.limit);
+    }
     group.id.push(id);
-    group.mainSub.push(main * 4096 + sub);
-    group.dong.push(dong);
-    group.zip.push(zip);
+    group.main.push(main);
+    group.sub.push(sub);
+    group.pair.push(pair);
   };
-  RowMatches.prototype.finish = function () {
-    var unordered = this.unordered;
-    this.columns.forEach(function (group) {
-      if (!unordered) return;
-      var ids = group.id;
-      group.order = ids.map(function (_, i) { return i; }).sort(function (a, b) { return ids[a] - ids[b]; });
+  // Ids are below ID_LIMIT (2**23) and a group holds fewer than 2**30 rows: id * 2**30 + position
+  // is an exact double, and a typed array sorts those natively.
+  var POSITION_BITS = 1073741824;
+  function keepSmallest(group, limit) {
+    var ids = group.id, keys = new Float64Array(ids.length);
+    for (var i = 0; i < ids.length; i++) keys[i] = ids[i] * POSITION_BITS + i;
+    keys.sort();
+    ["id", "main", "sub", "pair"].forEach(function (field) {
+      var values = group[field], kept = [];
+      for (var k = 0; k < keys.length && k < limit; k++) kept.push(values[keys[k] % POSITION_BITS]);
+      group[field] = kept;
     });
-    this.total = this.columns[0].id.length + this.columns[1].id.length;
+  }
+  RowMatches.prototype.finish = function (start, end) {
+    var groups = this.groups, limit = this.limit;
+    if (this.unordered) groups.forEach(function (group) { keepSmallest(group, limit); });
+    this.total = groups[0].count + groups[1].count;
+    for (var p = start; p < end && p < this.total; p++) {
+      var group = groups[p < groups[0].count ? 0 : 1], i = p < groups[0].count ? p : p - groups[0].count;
+      this.addresses.push(addressOf(group.id[i], group.main[i], group.sub[i], group.pair[i]));
+    }
     return this;
   };
-  RowMatches.prototype.page = async function (start, end) {
-    var out = [], exact = this.columns[0].id.length;
-    for (var p = start; p < end && p < this.total; p++) {
-      var group = this.columns[p < exact ? 0 : 1], i = p < exact ? p : p - exact;
-      if (group.order !== null) i = group.order[i];
-      var mainSub = group.mainSub[i];
-      out.push(addressOf(group.id[i], Math.floor(mainSub / 4096), mainSub % 4096, group.dong[i], group.zip[i]));
-    }
-    return out;
+  RowMatches.prototype.page = async function () {
+    return this.addresses;
   };
 
-  // Matches decided per entry: every row of each entry, counted without loading rows.
-  function EntryMatches(entries) {
-    var base = IX.memoBase;
-    this.entries = entries.filter(function (e) { return base[e] === EXACT; })
-      .concat(entries.filter(function (e) { return base[e] !== EXACT; }));
+  // Matches decided per entry: every row of each entry (exact entries first), counted without
+  // loading rows; the ids at positions [start, end) are picked at once (`entries` is scratch).
+  function EntryMatches(entries, start, end) {
+    var ix = IX, base = ix.memoBase;
     this.total = 0;
-    for (var i = 0; i < this.entries.length; i++) {
-      this.total += IX.entryStart[this.entries[i] + 1] - IX.entryStart[this.entries[i]];
+    this.ids = [];
+    for (var group = 0; group < 2; group++) {
+      for (var k = 0; k < entries.length; k++) {
+        var e = entries[k];
+        if ((base[e] === EXACT) !== (group === 0)) continue;
+        var first = ix.entryStart[e], count = ix.entryStart[e + 1] - first;
+        for (var p = Math.max(start, this.total); p < end && p < this.total + count; p++) {
+          this.ids.push(first + p - this.total);
+        }
+        this.total += count;
+      }
     }
   }
-  EntryMatches.prototype.page = async function (start, end) {
-    var ids = [], skipped = 0;
-    for (var i = 0; i < this.entries.length && ids.length < end - start; i++) {
-      var first = IX.entryStart[this.entries[i]], count = IX.entryStart[this.entries[i] + 1] - first;
-      if (skipped + count <= start) { skipped += count; continue; }
-      for (var k = Math.max(start - skipped, 0); k < count && ids.length < end - start; k++) ids.push(first + k);
-      skipped += count;
-    }
+  EntryMatches.prototype.page = async function () {
+    var ids = this.ids;
+    new Set(ids.map(function (id) { return Math.floor(id / IX.shardRows); })).forEach(function (number) {
+      requestShard("road", number);
+    });
     var out = [];
     for (var j = 0; j < ids.length; j++) out.push(await addressById(ids[j]));
     return out;
   };
 
   async function addressById(id) {
-    var shard = await shardOf("road", Math.floor(id / IX.shardRows));
+    var number = Math.floor(id / IX.shardRows);
+    var shard = cachedShard("road", number) || await shardOf("road", number);
     var at = id - shard.first;
-    return addressOf(id, shard.main[at], shard.sub[at], shard.dong[at], shard.zip[at]);
+    return addressOf(id, shard.main[at], shard.sub[at], shard.pair[at]);
   }
 
-  function addressOf(id, main, sub, dong, zip) {
-    var ix = IX;
+  function addressOf(id, main, sub, pair) {
+    var ix = IX, dong = ix.pairDong[pair];
     var entry = entryOfId(id);
     var sigungu = ix.sigungu[ix.entrySigungu[entry]];
     var sido = ix.sido[sigungu[0]];
@@ -792,7 +1124,7 @@
       jibun_address: known ? known.jibun_address : "",
       english_address: joinWords([number + " " + ix.roadsEnglish.get(road), ix.dongEnglish.get(dong),
                                   sigungu[2], sido[1]], ", "),
-      zip: ix.zips.substr(zip * 5, 5),
+      zip: zipText(ix.pairZip[pair]),
       building: known ? known.building : "",
       sido: sido[0],
       sigungu: sigungu[1],
@@ -837,7 +1169,8 @@
   }
 
   // Starts one query: a new sequence number and the echo of what was asked, then the work after
-  // latencyMs. The work returns {status, nodes, total?}; a newer query in the same box discards it.
+  // latencyMs. The work returns {status, nodes() -> the box's new content, total?, message?}; a
+  // newer query in the same box discards it. The previous content stays, under a hint, until then.
   function startRequest(box, echo, work) {
     if (box.pendingTimer) clearTimeout(box.pendingTimer);
     var seq = ++sequence;
@@ -847,9 +1180,14 @@
     Object.keys(echo).forEach(function (key) { box.dataset[key] = echo[key]; });
     ["total", "elapsedMs", "totalMs", "shardsLoaded", "message"].forEach(function (key) { delete box.dataset[key]; });
     box.setAttribute("aria-busy", "true");
-    box.replaceChildren(element("p", {"class": "hint loading", text: "불러오는 중…"}));
+    if (!box.loadingHint) box.loadingHint = element("p", {"class": "hint loading", text: "불러오는 중…"});
+    if (box.firstChild !== box.loadingHint) box.prepend(box.loadingHint);
     var startMark = "searchaddr-start-" + seq;
     performance.mark(startMark);
+    if (latencyMs === 0) {  // no timer: even a 0 ms one waits for the next task
+      queueMicrotask(function () { finishRequest(box, seq, work, startMark); });
+      return;
+    }
     box.pendingTimer = setTimeout(function () {
       box.pendingTimer = null;
       finishRequest(box, seq, work, startMark);
@@ -866,13 +1204,15 @@
       view = await work();
     } catch (error) {
       var message = String(error && error.message || error);
-      view = {status: "error", message: message, nodes: [element("p", {"class": "error", text: message})]};
+      view = {status: "error", message: message,
+              nodes: function () { return [element("p", {"class": "error", text: message})]; }};
     }
     if (box.dataset.seq !== String(seq)) {  // a newer query owns the box now
       [startMark, workMark].forEach(function (m) { performance.clearMarks(m); });
       return;
     }
-    box.replaceChildren.apply(box, view.nodes);
+    box.loadingHint.remove();
+    showNodes(box, view.nodes());
     if (view.total !== undefined) box.dataset.total = String(view.total);
     if (view.message !== undefined) box.dataset.message = view.message;
     performance.mark(endMark);
@@ -890,72 +1230,114 @@
                                       {bubbles: true, detail: {seq: seq, status: view.status}}));
   }
 
+  // Makes `nodes` the box's children, moving none that is already in its place.
+  function showNodes(box, nodes) {
+    var children = box.children;
+    var same = children.length === nodes.length && nodes.every(function (node, i) { return children[i] === node; });
+    if (!same) box.replaceChildren.apply(box, nodes);
+  }
+
+  function setText(textNode, value) {
+    if (textNode.data !== value) textNode.data = value;
+  }
+
+  // The results box's nodes, made once and refilled by every search (a query then leaves next to
+  // no DOM for the collector); rows beyond a page are taken out and kept for the next.
+  var resultsView = null;
+
+  function resultsNodes() {
+    if (resultsView !== null) return resultsView;
+    var view = {query: document.createTextNode(""), total: document.createTextNode(""),
+                pages: document.createTextNode(""), emptyText: document.createTextNode(""),
+                rows: [], page: 1, buttons: []};
+    view.summary = element("p", {"class": "summary"}, [element("span", {}, [view.query]),
+      element("strong", {"class": "total"}, [view.total]), element("span", {}, [view.pages])]);
+    view.empty = element("p", {"class": "empty"}, [view.emptyText]);
+    view.body = element("tbody");
+    var head = element("thead", {}, [element("tr", {}, ["우편번호", "주소", "건물명", "지역", ""]
+      .map(function (label) { return element("th", {text: label}); }))]);
+    view.table = element("table", {"class": "results-table"}, [head, view.body]);
+    view.pager = element("nav", {"class": "pager", "aria-label": "페이지"});
+    [["이전", -1], ["다음", 1]].forEach(function (item) {
+      var button = element("button", {"type": "button", text: item[0]});
+      button.addEventListener("click", function () {
+        searchForm.elements.page.value = String(view.page + item[1]);
+        searchForm.requestSubmit();
+      });
+      view.pager.appendChild(button);
+      view.buttons.push(button);
+    });
+    return (resultsView = view);
+  }
+
+  function resultRow(view, index) {
+    while (view.rows.length <= index) {
+      var fields = {};
+      var field = function (tag, name) {  // its one text node stays and is refilled
+        fields[name] = document.createTextNode("");
+        return element(tag, {"data-field": name, "class": name}, [fields[name]]);
+      };
+      var link = element("a", {"href": "#", "class": "detail-link", text: "상세"});
+      var tr = element("tr", {"class": "address"}, [
+        element("td", {"class": "col-zip"}, [field("span", "zip")]),
+        element("td", {"class": "col-address"}, [
+          field("div", "road_address"),
+          element("div", {"class": "jibun"}, [element("span", {"class": "tag", text: "지번"}),
+                                              field("span", "jibun_address")]),
+          field("div", "english_address")
+        ]),
+        element("td", {"class": "col-building"}, [field("span", "building")]),
+        element("td", {"class": "col-region"}, [
+          field("span", "sido"), document.createTextNode(" "),
+          field("span", "sigungu"), document.createTextNode(" "),
+          field("span", "eupmyeondong")
+        ]),
+        element("td", {"class": "col-link"}, [link])
+      ]);
+      view.rows.push({tr: tr, fields: fields, link: link});
+    }
+    return view.rows[index];
+  }
+
   async function searchView(query, page, perPage) {
     if (page === null) throw new Error("페이지는 1 이상의 정수여야 합니다.");
     if (perPage === null) throw new Error("페이지당 개수는 1부터 " + MAX_PER_PAGE + "까지입니다.");
     if (!query.trim()) throw new Error("검색어를 입력하세요.");
-    var matches = await new Search(parseQuery(query)).run();
-    var addresses = await matches.page((page - 1) * perPage, page * perPage);
+    var matches = await new Search(parseQuery(query)).run((page - 1) * perPage, page * perPage);
+    var addresses = await matches.page();
     var pages = Math.max(1, Math.ceil(matches.total / perPage));
-    var summary = element("p", {"class": "summary"}, [
-      element("span", {text: "“" + query.trim() + "” 검색 결과 "}),
-      element("strong", {"class": "total", text: matches.total.toLocaleString("ko-KR")}),
-      element("span", {text: "건 · " + page + " / " + pages + " 페이지"})
-    ]);
-    var nodes = [summary];
-    if (!addresses.length) {
-      nodes.push(element("p", {"class": "empty",
-        text: matches.total ? "이 페이지에는 결과가 없습니다." : "검색 결과가 없습니다."}));
-    } else {
-      var body = element("tbody", {}, addresses.map(function (a) {
-        return element("tr", {"class": "address", "data-id": a.id}, [
-          element("td", {"class": "col-zip"}, [fieldNode("span", "zip", a.zip)]),
-          element("td", {"class": "col-address"}, [
-            fieldNode("div", "road_address", a.road_address),
-            element("div", {"class": "jibun"}, [
-              element("span", {"class": "tag", text: "지번"}),
-              fieldNode("span", "jibun_address", a.jibun_address)
-            ]),
-            fieldNode("div", "english_address", a.english_address)
-          ]),
-          element("td", {"class": "col-building"}, [fieldNode("span", "building", a.building)]),
-          element("td", {"class": "col-region"}, [
-            fieldNode("span", "sido", a.sido), document.createTextNode(" "),
-            fieldNode("span", "sigungu", a.sigungu), document.createTextNode(" "),
-            fieldNode("span", "eupmyeondong", a.eupmyeondong)
-          ]),
-          element("td", {"class": "col-link"}, [
-            element("a", {"href": "#id=" + a.id, "class": "detail-link", text: "상세"})
-          ])
-        ]);
-      }));
-      var head = element("thead", {}, [element("tr", {}, ["우편번호", "주소", "건물명", "지역", ""]
-        .map(function (label) { return element("th", {text: label}); }))]);
-      nodes.push(element("table", {"class": "results-table"}, [head, body]));
-    }
-    nodes.push(pager(page, pages));
-    return {status: "ok", total: matches.total, nodes: nodes};
-  }
-
-  function pager(page, pages) {
-    var nav = element("nav", {"class": "pager", "aria-label": "페이지"});
-    [["이전", page - 1], ["다음", page + 1]].forEach(function (item) {
-      var button = element("button", {"type": "button", text: item[0]});
-      button.disabled = item[1] < 1 || item[1] > pages;
-      button.addEventListener("click", function () {
-        searchForm.elements.page.value = String(item[1]);
-        searchForm.requestSubmit();
+    return {status: "ok", total: matches.total, nodes: function () {
+      var view = resultsNodes();
+      setText(view.query, "“" + query.trim() + "” 검색 결과 ");
+      setText(view.total, TOTAL_FORMAT.format(matches.total));
+      setText(view.pages, "건 · " + page + " / " + pages + " 페이지");
+      view.page = page;
+      view.buttons[0].disabled = page - 1 < 1 || page - 1 > pages;
+      view.buttons[1].disabled = page + 1 < 1 || page + 1 > pages;
+      if (!addresses.length) {
+        setText(view.emptyText, matches.total ? "이 페이지에는 결과가 없습니다." : "검색 결과가 없습니다.");
+        return [view.summary, view.empty, view.pager];
+      }
+      addresses.forEach(function (address, i) {
+        var row = resultRow(view, i);
+        if (row.tr.dataset.id !== address.id) {
+          row.tr.dataset.id = address.id;
+          row.link.setAttribute("href", "#id=" + address.id);
+        }
+        ADDRESS_FIELDS.forEach(function (name) { setText(row.fields[name], address[name]); });
       });
-      nav.appendChild(button);
-    });
-    return nav;
+      while (view.body.children.length > addresses.length) view.body.lastChild.remove();
+      for (var i = view.body.children.length; i < addresses.length; i++) view.body.appendChild(view.rows[i].tr);
+      return [view.summary, view.table, view.pager];
+    }};
   }
 
   async function detailView(id) {
     var number = idNumber(id);
     if (number < 0) {
-      return {status: "not-found",
-              nodes: [element("p", {"class": "empty", text: "주소를 찾을 수 없습니다 (not found)."})]};
+      return {status: "not-found", nodes: function () {
+        return [element("p", {"class": "empty", text: "주소를 찾을 수 없습니다 (not found)."})];
+      }};
     }
     var address = await addressById(number);
     var labels = {road_address: "도로명주소", jibun_address: "지번주소", english_address: "영문주소",
@@ -969,7 +1351,8 @@
                                          : fieldNode("span", name, String(address[name]));
       list.appendChild(element("dd", {}, [value]));
     });
-    return {status: "ok", nodes: [element("h2", {text: address.building || address.road_address}), list]};
+    var title = element("h2", {text: address.building || address.road_address});
+    return {status: "ok", nodes: function () { return [title, list]; }};
   }
 
   var searchForm = document.getElementById("search-form");

@@ -34,8 +34,10 @@ DEFAULT_OUT = HERE / "data"
 LANDMARKS_PATH = HERE / "landmarks.json"
 # The files whose content decides the index: a change to any of them rebuilds it.
 GENERATOR_SOURCES = (pathlib.Path(__file__).resolve(), HERE / "romanize.py", LANDMARKS_PATH)
-FORMAT = 1
-SHARD_ROWS = 8192
+FORMAT = 2
+# Rows per shard file: most queries read a few rows, and Chromium holds a loaded script's text
+# until it next collects garbage.
+SHARD_ROWS = 2048
 SOURCE_NOTE = "Korea Post via kozip 1.1.4 (2021-11-03, MIT)"
 
 # Current names for the data's old ones (docs/search.md).
@@ -71,6 +73,11 @@ SUB_SHIFT = DONG_SHIFT + DONG_BITS
 MAIN_SHIFT = SUB_SHIFT + SUB_BITS
 ENTRY_SHIFT = MAIN_SHIFT + MAIN_BITS
 ID_BITS = 23
+SIDO_BITS = 5
+# Every this many rows of the main copy, the dictionary has the row's (sido, id) key.
+MAIN_BLOCK_ROWS = 256
+# dongRiStart of a 읍면동/리 of one part (not in the ri copy).
+NO_RI = 0xFFFFFFFF
 # How a query splits into words (docs/search.md), also used to split 읍면동/리 names into parts.
 WORD_SEPARATORS = re.compile(r"[\s,()]+")
 
@@ -185,13 +192,13 @@ def load_rows(wheel, sido_filter, started):
 
 
 def field_columns(rows):
-    """(entry, main, sub, dong, zip) lists of the packed rows."""
+    """(entry, main, sub, dong, zip) arrays of the packed rows (arrays: a tenth of a list's memory)."""
     dong_mask, sub_mask, main_mask = (1 << DONG_BITS) - 1, (1 << SUB_BITS) - 1, (1 << MAIN_BITS) - 1
-    return ([v >> ENTRY_SHIFT for v in rows],
-            [(v >> MAIN_SHIFT) & main_mask for v in rows],
-            [(v >> SUB_SHIFT) & sub_mask for v in rows],
-            [(v >> DONG_SHIFT) & dong_mask for v in rows],
-            [v & ((1 << ZIP_BITS) - 1) for v in rows])
+    return (array.array("I", [v >> ENTRY_SHIFT for v in rows]),
+            array.array("H", [(v >> MAIN_SHIFT) & main_mask for v in rows]),
+            array.array("H", [(v >> SUB_SHIFT) & sub_mask for v in rows]),
+            array.array("H", [(v >> DONG_SHIFT) & dong_mask for v in rows]),
+            array.array("I", [v & ((1 << ZIP_BITS) - 1) for v in rows]))
 
 
 def offsets(lists):
@@ -202,15 +209,22 @@ def offsets(lists):
     return starts
 
 
+def counted_starts(values, count):
+    """For values in [0, count): where each value's run starts once they are sorted, and the end."""
+    starts = [0] * (count + 1)
+    for value in values:
+        starts[value + 1] += 1
+    for i in range(count):
+        starts[i + 1] += starts[i]
+    return starts
+
+
 def little_endian(typecode, values):
-    data = array.array(typecode, values)
+    data = values if isinstance(values, array.array) and values.typecode == typecode else array.array(typecode, values)
     if sys.byteorder != "little":
+        data = array.array(typecode, data)
         data.byteswap()
     return data.tobytes()
-
-
-def b64(typecode, values):
-    return base64.b64encode(little_endian(typecode, values)).decode("ascii")
 
 
 def sigungu_english(sigungu):
@@ -251,6 +265,37 @@ def attach_landmarks(landmarks, entries, entry_start, columns, dongs, sido_filte
     return sorted(attached)
 
 
+class Dictionary:
+    """The binary part of index.js: named little-endian arrays, each starting on a 4-byte boundary.
+
+    Names are kept as UTF-8 bytes with offsets rather than as JavaScript strings: the page then
+    loads a one-byte (ASCII) script, which Chromium does not keep after it ran, and holds no
+    string object per name.
+    """
+
+    TYPES = {"B": "u8", "H": "u16", "I": "u32"}
+
+    def __init__(self):
+        self.parts, self.sections, self.size = [], {}, 0
+
+    def add(self, name, typecode, values):
+        data = little_endian(typecode, values)
+        self.sections[name] = [self.TYPES[typecode], self.size, len(data) // array.array(typecode).itemsize]
+        padding = -len(data) % 4
+        self.parts.append(data + b"\0" * padding)
+        self.size += len(data) + padding
+
+    def add_names(self, name, names):
+        """`name`Text: the names' UTF-8 bytes end to end; `name`Offsets: where each starts, and the end."""
+        encoded = [n.encode("utf-8") for n in names]
+        self.add(name + "Text", "B", b"".join(encoded))
+        self.add(name + "Offsets", "I", offsets(encoded))
+
+    def deflated_base64(self):
+        deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return base64.b64encode(deflater.compress(b"".join(self.parts)) + deflater.flush()).decode("ascii")
+
+
 def build(wheel, out, sido_filter=None):
     started = time.monotonic()
     wheel_sha256 = file_sha256(wheel)
@@ -273,64 +318,81 @@ def build(wheel, out, sido_filter=None):
     entry_column, mains, subs, dong_column, zip_column = columns
     record_count = len(rows)
     del rows
-    # The page compares strings by UTF-16 unit, the spec by code point: the same order within the BMP.
-    if any(ord(c) > 0xFFFF for name in (*dongs, *(road for road, _, _ in entries)) for c in name):
-        raise ValueError("a road or 읍면동 name outside Unicode's Basic Multilingual Plane")
     unknown_sido = {sido for _, sido, _ in entries} - known_sido
     if unknown_sido:
         raise ValueError(f"sido not in docs/search.md's table: {sorted(unknown_sido)}")
-
-    entry_start = [0] * (len(entries) + 1)
-    for entry in entry_column:
-        entry_start[entry + 1] += 1
-    for i in range(len(entries)):
-        entry_start[i + 1] += entry_start[i]
+    entry_start = counted_starts(entry_column, len(entries))
 
     zips = sorted(set(zip_column))
+    if len(zips) > 1 << 16:
+        raise ValueError(f"too many zips for the index format: {len(zips)}")
     zip_index = {z: i for i, z in enumerate(zips)}
-    zip_idx_column = [zip_index[z] for z in zip_column]
-    zips_text = "".join(f"{z:05d}" for z in zips)
+    zip_idx_column = array.array("H", [zip_index[z] for z in zip_column])
 
-    # The second copy: the same addresses by zip (then id); zips are geographic.
-    by_zip = sorted((z << ID_BITS) | i for i, z in enumerate(zip_idx_column))
+    # The dong copy: addresses by (읍면동/리, zip, id). A (dong, zip) pair's rows lie together, so a
+    # 읍면동/리's rows and a zip's rows are a few runs of it.
+    by_dong = sorted((dong_column[i] << (16 + ID_BITS)) | (zip_idx_column[i] << ID_BITS) | i
+                     for i in range(record_count))
     id_mask = (1 << ID_BITS) - 1
-    zip_order = [v & id_mask for v in by_zip]
-    del by_zip
-    zip_start = [0] * (len(zips) + 1)
-    for z in zip_idx_column:
-        zip_start[z + 1] += 1
-    for i in range(len(zips)):
-        zip_start[i + 1] += zip_start[i]
-    log("ordered the copy by zip", started)
+    dong_order = array.array("I", [v & id_mask for v in by_dong])
+    pair_keys, pair_start = [], [0]
+    for key, run in itertools.groupby(v >> ID_BITS for v in by_dong):
+        pair_keys.append(key)
+        pair_start.append(pair_start[-1] + sum(1 for _ in run))
+    del by_dong
+    if len(pair_keys) > 1 << 16:
+        raise ValueError(f"too many (읍면동/리, zip) pairs for the index format: {len(pair_keys)}")
+    pair_zip = [key & 0xFFFF for key in pair_keys]
+    # The road and main copies give a row's 읍면동/리 and zip as one number, its pair's index.
+    pair_column = array.array("H", bytes(2 * record_count))
+    for pair in range(len(pair_keys)):
+        for position in range(pair_start[pair], pair_start[pair + 1]):
+            pair_column[dong_order[position]] = pair
+    dong_pair_start = counted_starts([key >> 16 for key in pair_keys], len(dongs))
+    zip_pairs = sorted(range(len(pair_keys)), key=lambda p: (pair_zip[p], p))
+    zip_pair_start = counted_starts(pair_zip, len(zips))
+    # The ri copy: the addresses of every two-part 읍면동/리 (a 읍/면 and a 리) once more, by (리, 읍/면,
+    # zip, id). A 리's name repeats across 읍/면, which scatters its rows in the dong copy.
+    two_part = sorted((name.split(" ", 1)[1], name, d) for d, name in enumerate(dongs) if " " in name)
+    ri_pairs, dong_ri_start = [], [NO_RI] * len(dongs)
+    for _, _, d in two_part:
+        dong_ri_start[d] = len(ri_pairs)
+        ri_pairs.extend(range(dong_pair_start[d], dong_pair_start[d + 1]))
+    ri_order = array.array("I")
+    ri_pair_start = [0]
+    for pair in ri_pairs:
+        ri_order.extend(dong_order[pair_start[pair]:pair_start[pair + 1]])
+        ri_pair_start.append(len(ri_order))
+    # The main copy: addresses by (main building number, sido, id): a number's rows lie together,
+    # and within them each sido's. Every MAIN_BLOCK_ROWS-th row's (sido, id) key lets the page
+    # narrow a number's run to a sido and a range of ids without loading it.
+    sido_index = {name: i for i, (name, _, _) in enumerate(SIDO)}
+    entry_sido = [sido_index[sido] for _, sido, _ in entries]
+    by_main = sorted((mains[i] << (SIDO_BITS + ID_BITS)) | (entry_sido[entry_column[i]] << ID_BITS) | i
+                     for i in range(record_count))
+    main_order = array.array("I", [v & id_mask for v in by_main])
+    main_block_keys = [by_main[p] & ((1 << (SIDO_BITS + ID_BITS)) - 1)
+                       for p in range(0, record_count, MAIN_BLOCK_ROWS)]
+    del by_main
+    main_start = counted_starts(mains, max(mains) + 1)
+    log("ordered the copies by 읍면동/리, by 리 and by building number", started)
 
-    # Per entry: which shards of the zip copy hold its rows, and its 읍면동/리.
-    entry_zip_lo = [1 << 16] * len(entries)
-    entry_zip_hi = [0] * len(entries)
-    for position, row in enumerate(zip_order):
-        entry, shard = entry_column[row], position // SHARD_ROWS
-        if shard < entry_zip_lo[entry]:
-            entry_zip_lo[entry] = shard
-        if shard > entry_zip_hi[entry]:
-            entry_zip_hi[entry] = shard
     entry_dongs = [sorted(set(dong_column[entry_start[e]:entry_start[e + 1]])) for e in range(len(entries))]
-    entry_dong_start = offsets(entry_dongs)
     log("indexed entries", started)
 
     roads = sorted({road for road, _, _ in entries})
     road_index = {road: i for i, road in enumerate(roads)}
-    road_entries = [0] * (len(roads) + 1)
-    for road, _, _ in entries:
-        road_entries[road_index[road] + 1] += 1
-    for i in range(len(roads)):
-        road_entries[i + 1] += road_entries[i]
+    road_entries = counted_starts([road_index[road] for road, _, _ in entries], len(roads))
     roads_english = [road_english(road) for road in roads]
+    # The page compares these bytewise, lowering ASCII letters only ('3·15-daero' keeps its '·').
+    if any(not c.isascii() and c.lower() != c for name in roads_english for c in name):
+        raise ValueError("a romanized road name with a non-ASCII letter that has a lower case")
     english_key = [name.lower().replace(" ", "").replace("-", "") for name in roads_english]
     english_order = sorted(range(len(roads)), key=lambda i: (english_key[i], i))
     log(f"romanized {len(roads):,} road names", started)
 
     sigungu_table = sorted({(sido, sigungu) for _, sido, sigungu in entries})
     sigungu_index = {key: i for i, key in enumerate(sigungu_table)}
-    sido_index = {name: i for i, (name, _, _) in enumerate(SIDO)}
     area_words = {}
     for i, (sido, sigungu) in enumerate(sigungu_table):
         aliases = next(words for name, _, words in SIDO if name == sido)
@@ -355,52 +417,71 @@ def build(wheel, out, sido_filter=None):
                 dong_parts[part].append(d)
     part_names = sorted(dong_parts)
 
-    big_mains = [[i, mains[i], subs[i], dong_column[i], zip_idx_column[i]]
+    big_mains = [[i, mains[i], subs[i], pair_column[i]]
                  for i in range(record_count) if mains[i] >= 10000]
     landmark_rows = attach_landmarks(landmarks, entries, entry_start, columns, dongs, sido_filter)
 
-    index = {
+    dictionary = Dictionary()
+    dictionary.add_names("roads", roads)
+    dictionary.add_names("roadsEnglish", roads_english)
+    dictionary.add("englishOrder", "I", english_order)
+    dictionary.add("roadEntries", "I", road_entries)
+    dictionary.add("entrySigungu", "H", [sigungu_index[(sido, sigungu)] for _, sido, sigungu in entries])
+    dictionary.add("entryStart", "I", entry_start)
+    dictionary.add("entryDongStart", "I", offsets(entry_dongs))
+    dictionary.add("entryDongs", "H", [d for listed in entry_dongs for d in listed])
+    dictionary.add("sigunguEntryStart", "I", offsets(sigungu_entries))
+    dictionary.add("sigunguEntries", "I", [e for listed in sigungu_entries for e in listed])
+    dictionary.add_names("dongs", dongs)
+    dictionary.add_names("dongEnglish", [area_english(eupmyeon_of(d)) if eupmyeon_of(d) else "" for d in dongs])
+    dictionary.add("dongEntryStart", "I", offsets(dong_entries))
+    dictionary.add("dongEntries", "I", [e for listed in dong_entries for e in listed])
+    dictionary.add_names("dongParts", part_names)
+    dictionary.add("dongPartStart", "I", offsets([dong_parts[part] for part in part_names]))
+    dictionary.add("dongPartDongs", "H", [d for part in part_names for d in dong_parts[part]])
+    dictionary.add("zips", "I", zips)
+    dictionary.add("dongPairStart", "I", dong_pair_start)
+    dictionary.add("pairZip", "H", pair_zip)
+    dictionary.add("pairStart", "I", pair_start)
+    dictionary.add("zipPairStart", "I", zip_pair_start)
+    dictionary.add("zipPairs", "I", zip_pairs)
+    dictionary.add("dongRiStart", "I", dong_ri_start)
+    dictionary.add("riPairs", "H", ri_pairs)
+    dictionary.add("riPairStart", "I", ri_pair_start)
+    dictionary.add("mainStart", "I", main_start)
+    dictionary.add("mainBlockKeys", "I", main_block_keys)
+    meta = {
         "format": FORMAT,
         "source": SOURCE_NOTE,
         "records": record_count,
         "shardRows": SHARD_ROWS,
         "shards": (record_count + SHARD_ROWS - 1) // SHARD_ROWS,
+        "mainBlockRows": MAIN_BLOCK_ROWS,
         "sido": [[name, english] for name, english, _ in SIDO],
         "sigungu": [[sido_index[sido], sigungu, sigungu_english(sigungu)] for sido, sigungu in sigungu_table],
         "areaWords": {word: listed for word, listed in sorted(area_words.items())},
-        "dongs": "\n".join(dongs),
-        "dongEnglish": "\n".join(area_english(eupmyeon_of(d)) if eupmyeon_of(d) else "" for d in dongs),
-        "zips": zips_text,
-        "zipStart": b64("I", zip_start),
-        "roads": "\n".join(roads),
-        "roadsEnglish": "\n".join(roads_english),
-        "englishOrder": b64("I", english_order),
-        "roadEntries": b64("I", road_entries),
-        "entrySigungu": b64("H", [sigungu_index[(sido, sigungu)] for _, sido, sigungu in entries]),
-        "entryStart": b64("I", entry_start),
-        "entryZipShards": b64("H", [v for pair in zip(entry_zip_lo, entry_zip_hi) for v in pair]),
-        "entryDongStart": b64("I", entry_dong_start),
-        "entryDongs": b64("H", [d for listed in entry_dongs for d in listed]),
-        "sigunguEntryStart": b64("I", offsets(sigungu_entries)),
-        "sigunguEntries": b64("I", [e for listed in sigungu_entries for e in listed]),
-        "dongEntryStart": b64("I", offsets(dong_entries)),
-        "dongEntries": b64("I", [e for listed in dong_entries for e in listed]),
-        "dongParts": "\n".join(part_names),
-        "dongPartStart": b64("I", offsets([dong_parts[part] for part in part_names])),
-        "dongPartDongs": b64("H", [d for part in part_names for d in dong_parts[part]]),
         "bigMains": big_mains,
         "landmarks": landmark_rows,
+        "dictionaryBytes": dictionary.size,
+        "sections": dictionary.sections,
     }
     staging = out.parent / (out.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "road").mkdir(parents=True)
-    (staging / "zip").mkdir()
-    write_script(staging / "index.js", "searchaddrIndex(" + json.dumps(index, ensure_ascii=False,
-                                                                   separators=(",", ":")) + ");\n")
-    del index
-    write_shards(staging, "road", list(range(record_count)), mains, subs, dong_column, zip_idx_column,
-                 record_count, started)
-    write_shards(staging, "zip", zip_order, mains, subs, dong_column, None, record_count, started)
+    staging.mkdir(parents=True)
+    # What loading a shard of each copy costs the page, on average: it weighs plans by it.
+    meta["shardBytes"] = {
+        "road": write_shards(staging, "road", range(record_count),
+                             [("H", mains), ("H", subs), ("H", pair_column)], started),
+        "dong": write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started),
+        "ri": write_shards(staging, "ri", ri_order, [("I", None), ("H", mains), ("H", subs)], started),
+        "main": write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)], started),
+    }
+    # ASCII only (names escaped in the JSON, the rest base64): see Dictionary.
+    write_script(staging / "index.js", "searchaddrIndex("
+                 + json.dumps(meta, ensure_ascii=True, separators=(",", ":"))
+                 + ',\n"' + dictionary.deflated_base64() + '");\n')
+    del dictionary
+    log("wrote the dictionary", started)
     write_script(staging / "stamp.json", stamp_text)
     previous = out.parent / (out.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)
@@ -418,53 +499,76 @@ def write_script(path, text):
         handle.write(text)
 
 
-def write_shards(staging, copy, order, mains, subs, dong_column, zip_idx_column, record_count, started):
-    """One script per SHARD_ROWS rows: columns of little-endian ints, raw DEFLATE, base64 (docs/search.md)."""
-    for shard, first in enumerate(range(0, record_count, SHARD_ROWS)):
+def write_shards(staging, copy, order, columns, started):
+    """One script per SHARD_ROWS rows of a copy (rows `order`): its columns as little-endian ints,
+    raw DEFLATE, base64 (docs/search.md); returns the files' mean size in bytes. A column given as
+    None is the rows' ids, each written as its difference from the previous row's (modulo 2**32):
+    runs of near ids shrink to almost nothing.
+
+    The base64 sits in a comment of a function the page reads back with toString(): V8 then
+    slices the script's own text instead of copying a string literal into its heap."""
+    (staging / copy).mkdir()
+    total = 0
+    for shard, first in enumerate(range(0, len(order), SHARD_ROWS)):
         rows = order[first:first + SHARD_ROWS]
         parts = []
-        if zip_idx_column is None:
-            parts.append(little_endian("I", rows))
-        parts.append(little_endian("H", [mains[i] for i in rows]))
-        parts.append(little_endian("H", [subs[i] for i in rows]))
-        parts.append(little_endian("H", [dong_column[i] for i in rows]))
-        if zip_idx_column is not None:
-            parts.append(little_endian("H", [zip_idx_column[i] for i in rows]))
-        # Raw DEFLATE: a fifth of the size to load, and far less garbage for the page to collect.
+        for typecode, values in columns:
+            if values is None:
+                parts.append(little_endian(typecode, [(b - a) & 0xFFFFFFFF
+                                                      for a, b in zip(itertools.chain((0,), rows), rows)]))
+            else:
+                parts.append(little_endian(typecode, [values[i] for i in rows]))
         deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
         encoded = base64.b64encode(deflater.compress(b"".join(parts)) + deflater.flush()).decode("ascii")
-        write_script(staging / copy / f"{shard}.js", f'searchaddrShard("{copy}",{shard},"{encoded}");\n')
+        text = f'searchaddrShard("{copy}",{shard},function(){{/*{encoded}*/}});\n'
+        write_script(staging / copy / f"{shard}.js", text)
+        total += len(text)
     log(f"wrote the {copy} copy", started)
+    return round(total / ((len(order) + SHARD_ROWS - 1) // SHARD_ROWS))
+
+
+# The columns of each copy's shards, in file order (docs/search.md); "id" is written as differences.
+SHARD_COLUMNS = {"road": (("main", "H"), ("sub", "H"), ("pair", "H")),
+                 "dong": (("id", "I"), ("main", "H"), ("sub", "H")),
+                 "ri": (("id", "I"), ("main", "H"), ("sub", "H")),
+                 "main": (("id", "I"), ("sub", "H"), ("pair", "H"))}
 
 
 def read_index(out=DEFAULT_OUT):
-    """index.js back as a dict, its base64 arrays decoded (for tests and benchmarks)."""
-    text = (pathlib.Path(out) / "index.js").read_text(encoding="utf-8")
-    index = json.loads(text[len("searchaddrIndex("):text.rindex(")")])
-    for key, typecode in (("zipStart", "I"), ("englishOrder", "I"), ("roadEntries", "I"),
-                          ("entrySigungu", "H"), ("entryStart", "I"), ("entryZipShards", "H"),
-                          ("entryDongStart", "I"), ("entryDongs", "H"), ("sigunguEntryStart", "I"),
-                          ("sigunguEntries", "I"), ("dongEntryStart", "I"), ("dongEntries", "I"),
-                          ("dongPartStart", "I"), ("dongPartDongs", "H")):
-        index[key] = from_little_endian(typecode, base64.b64decode(index[key]))
-    for key in ("roads", "roadsEnglish", "dongs", "dongEnglish", "dongParts"):
-        index[key] = index[key].split("\n")
+    """index.js back as a dict: its JSON part, each dictionary section as a list (names as str), and
+    pairDong: the 읍면동/리 of each (읍면동/리, zip) pair, as pairZip has its zip."""
+    text = (pathlib.Path(out) / "index.js").read_text(encoding="ascii")
+    split = text.rindex(',\n"')
+    index = json.loads(text[len("searchaddrIndex("):split])
+    data = zlib.decompress(base64.b64decode(text[split + 3:text.rindex('"')]), -15)
+    typecodes = {"u8": "B", "u16": "H", "u32": "I"}
+    for name, (kind, at, count) in index.pop("sections").items():
+        typecode = typecodes[kind]
+        index[name] = from_little_endian(typecode, data[at:at + count * array.array(typecode).itemsize])
+    for name in ("roads", "roadsEnglish", "dongs", "dongEnglish", "dongParts"):
+        text_bytes, starts = bytes(index.pop(name + "Text")), index.pop(name + "Offsets")
+        index[name] = [text_bytes[a:b].decode("utf-8") for a, b in zip(starts, starts[1:])]
+    index["zips"] = [f"{z:05d}" for z in index["zips"]]
+    index["pairDong"] = [d for d in range(len(index["dongs"]))
+                         for _ in range(index["dongPairStart"][d], index["dongPairStart"][d + 1])]
     return index
 
 
 def read_shard(out, copy, number, records):
-    """One shard's columns: {"main", "sub", "dong", "zip"} (road) or {"id", "main", "sub", "dong"} (zip)."""
+    """One shard's columns by name (SHARD_COLUMNS), ids summed back from their differences;
+    `records`: the rows of the copy."""
     text = (pathlib.Path(out) / copy / f"{number}.js").read_text(encoding="ascii")
-    data = zlib.decompress(base64.b64decode(text[text.index(',"') + 2:text.rindex('"')]), -15)
+    data = zlib.decompress(base64.b64decode(text[text.index("/*") + 2:text.rindex("*/")]), -15)
     rows = min(SHARD_ROWS, records - number * SHARD_ROWS)
-    names = ("main", "sub", "dong", "zip") if copy == "road" else ("id", "main", "sub", "dong")
     columns, at = {}, 0
-    for name in names:
-        width = 4 if name == "id" else 2
-        columns[name] = from_little_endian("I" if width == 4 else "H", data[at:at + width * rows])
+    for name, typecode in SHARD_COLUMNS[copy]:
+        width = array.array(typecode).itemsize
+        columns[name] = from_little_endian(typecode, data[at:at + width * rows])
         at += width * rows
     if at != len(data):
         raise ValueError(f"{copy}/{number}.js: {len(data)} bytes for {rows} rows")
+    if "id" in columns:
+        columns["id"] = array.array("I", itertools.accumulate(columns["id"], lambda a, b: (a + b) & 0xFFFFFFFF))
     return columns
 
 

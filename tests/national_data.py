@@ -380,8 +380,9 @@ class NationalData:
         main_only = np.zeros(len(rows), dtype=bool)
         if ZIP_OR_NUMBER.fullmatch(number):
             exact |= self.zip[rows] == int(number)
-        # Numbers are compared as written: the data's have no leading zeros, so "0110" finds none.
-        if main == str(int(main)) and (not sub or sub == str(int(sub))) and int(main) < 2 ** 31:
+        # Numbers are compared as written: the data's have no leading zeros and no sub-number 0,
+        # so "0110" and "110-0" find none.
+        if main == str(int(main)) and (not sub or (sub == str(int(sub)) and sub != "0")) and int(main) < 2 ** 31:
             same_main = self.main[rows] == int(main)
             if sub:
                 exact |= same_main & (self.sub[rows] == int(sub))
@@ -439,7 +440,8 @@ def load():
 # -- random queries drawn from the data
 
 QUERY_KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix", "zip",
-               "dong road", "dong number", "english road", "english road number")
+               "dong road", "dong number", "english road", "english road number", "area number",
+               "area dong")
 
 
 def area_words(rng, row):
@@ -450,6 +452,11 @@ def area_words(rng, row):
         sigungu_parts = row.sigungu.split()
         choices += [[row.sigungu], [rng.choice(sido_names), row.sigungu], [rng.choice(sigungu_parts)]]
     return " ".join(rng.choice(choices))
+
+
+def area_word(rng, row):
+    """One word of the row's area: a name of its sido or a part of its sigungu."""
+    return rng.choice(sorted(row.sido_names()) + row.sigungu.split())
 
 
 def make_query(rng, row, kind):
@@ -478,6 +485,10 @@ def make_query(rng, row, kind):
         return english
     if kind == "english road number":
         return f"{english} {row.number}"
+    if kind == "area number":  # broad: every address of a sido or sigungu with that number
+        return f"{area_word(rng, row)} {row.number}"
+    if kind == "area dong":
+        return f"{area_word(rng, row)} {dong_part}"
     raise ValueError(kind)
 
 

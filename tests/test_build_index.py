@@ -40,7 +40,7 @@ def test_the_same_wheel_gives_byte_identical_index(built):
     assert "build_index:" in first_run.stdout  # progress is printed
     names = all_files(first)
     assert names == all_files(second)
-    assert {"index.js", "stamp.json", "road/0.js", "zip/0.js"} <= set(names)
+    assert {"index.js", "stamp.json", "road/0.js", "dong/0.js", "main/0.js"} <= set(names)
     _, mismatch, errors = filecmp.cmpfiles(first, second, names, shallow=False)
     assert mismatch == [] and errors == []
 
@@ -53,8 +53,8 @@ def test_a_current_index_is_not_rebuilt(built):
     assert {name: os.stat(first / name).st_mtime_ns for name in all_files(first)} == before
 
 
-def test_the_index_reads_back_in_the_specs_order(built):
-    out = built[0]
+def read_back(out):
+    """The index and its road copy's rows (main, sub, dong, zip) by id, checked to be in the spec's order."""
     index = build_index.read_index(out)
     records = index["records"]
     assert records > 0 and json.loads((out / "stamp.json").read_text())["sido"] == SIDO
@@ -62,7 +62,8 @@ def test_the_index_reads_back_in_the_specs_order(built):
     rows = []
     for number in range(index["shards"]):
         shard = build_index.read_shard(out, "road", number, records)
-        rows += zip(shard["main"], shard["sub"], shard["dong"], shard["zip"])
+        rows += ((main, sub, index["pairDong"][pair], index["pairZip"][pair])
+                 for main, sub, pair in zip(shard["main"], shard["sub"], shard["pair"]))
     assert len(rows) == records == index["entryStart"][-1]
     entry_road = [r for r in range(len(index["roads"]))
                   for _ in range(index["roadEntries"][r], index["roadEntries"][r + 1])]
@@ -72,14 +73,79 @@ def test_the_index_reads_back_in_the_specs_order(built):
         sido_index, sigungu, _ = index["sigungu"][index["entrySigungu"][entry]]
         for main, sub, dong, zip_index in rows[index["entryStart"][entry]:index["entryStart"][entry + 1]]:
             keys.append((index["roads"][road], index["sido"][sido_index][0], sigungu, main, sub, dongs[dong],
-                         zips[5 * zip_index:5 * zip_index + 5]))
+                         zips[zip_index]))
     assert all(key[1] == SIDO for key in keys)
     assert keys == sorted(keys) and len(set(keys)) == len(keys)  # the spec's order, no repeats
-    by_zip = []
-    for number in range(index["shards"]):
-        by_zip += build_index.read_shard(out, "zip", number, records)["id"]
-    assert sorted(by_zip) == list(range(records))
-    assert [keys[i][6] for i in by_zip] == sorted(key[6] for key in keys)
+    return index, rows
+
+
+def test_the_index_reads_back_in_the_specs_order(built):
+    read_back(built[0])
+
+
+def read_copy(out, copy, rows):
+    """Every column of a copy of `rows` rows, all its shards end to end."""
+    columns = {}
+    for number in range(-(-rows // build_index.SHARD_ROWS)):
+        for name, values in build_index.read_shard(out, copy, number, rows).items():
+            columns.setdefault(name, []).extend(values)
+    return columns
+
+
+def test_the_dong_copy_holds_every_row_by_dong_zip_and_id_in_runs_the_dictionary_names(built):
+    out = built[0]
+    index, rows = read_back(out)
+    copy = read_copy(out, "dong", index["records"])
+    assert sorted(copy["id"]) == list(range(index["records"]))
+    pair_start, pair_zip, dong_pair_start = index["pairStart"], index["pairZip"], index["dongPairStart"]
+    keys = []
+    for dong in range(len(index["dongs"])):
+        for pair in range(dong_pair_start[dong], dong_pair_start[dong + 1]):
+            for position in range(pair_start[pair], pair_start[pair + 1]):
+                address_id = copy["id"][position]
+                main, sub, row_dong, zip_index = rows[address_id]
+                assert (copy["main"][position], copy["sub"][position], row_dong, zip_index) == \
+                    (main, sub, dong, pair_zip[pair])
+                keys.append((dong, zip_index, address_id))
+    assert keys == sorted(keys) and len(keys) == index["records"]
+    zip_pairs = index["zipPairs"]
+    for zip_index in range(len(index["zips"])):
+        listed = zip_pairs[index["zipPairStart"][zip_index]:index["zipPairStart"][zip_index + 1]]
+        assert listed and all(pair_zip[pair] == zip_index for pair in listed)
+    assert sorted(zip_pairs) == list(range(len(pair_zip)))
+
+
+def test_the_ri_copy_holds_the_rows_of_two_part_dongs_by_ri_then_dong(built):
+    out = built[0]
+    index, rows = read_back(out)
+    copy = read_copy(out, "ri", index["riPairStart"][-1])
+    dongs, pair_dong, ri_pairs, ri_start = index["dongs"], index["pairDong"], index["riPairs"], index["riPairStart"]
+    keys = []
+    for k, pair in enumerate(ri_pairs):
+        dong = pair_dong[pair]
+        assert index["dongRiStart"][dong] <= k
+        for position in range(ri_start[k], ri_start[k + 1]):
+            address_id = copy["id"][position]
+            assert rows[address_id][2:] == (dong, index["pairZip"][pair])
+            assert rows[address_id][:2] == (copy["main"][position], copy["sub"][position])
+            keys.append((dongs[dong].split(" ", 1)[1], dongs[dong], index["pairZip"][pair], address_id))
+    two_part = [i for i, row in enumerate(rows) if " " in dongs[row[2]]]
+    assert keys == sorted(keys) and sorted(key[3] for key in keys) == two_part
+    assert all((index["dongRiStart"][d] == build_index.NO_RI) == (" " not in name) for d, name in enumerate(dongs))
+
+
+def test_the_main_copy_holds_every_row_by_main_number_and_id(built):
+    out = built[0]
+    index, rows = read_back(out)
+    copy = read_copy(out, "main", index["records"])
+    main_start = index["mainStart"]
+    keys = []
+    for main in range(len(main_start) - 1):
+        for position in range(main_start[main], main_start[main + 1]):
+            address_id, pair = copy["id"][position], copy["pair"][position]
+            assert (main, copy["sub"][position], index["pairDong"][pair], index["pairZip"][pair]) == rows[address_id]
+            keys.append((main, address_id))
+    assert keys == sorted(keys) and len(keys) == index["records"] == main_start[-1]
 
 
 def test_a_landmark_missing_from_the_data_fails_the_build():
