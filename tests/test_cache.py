@@ -114,6 +114,26 @@ def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
     assert cache.claim("q", 5) is True
 
 
+def test_uwsgi_cache_answers_a_worker_s_recent_reads_without_cache2_until_their_expiry():
+    api = CacheApi()
+    calls = []
+    cache_get = api.cache_get
+    api.cache_get = lambda key, name: calls.append(key) or cache_get(key, name)
+    writer = UwsgiCache(api, 1, "searchaddr")
+    reader = UwsgiCache(api, 1, "searchaddr", recent=2)       # another worker
+    writer.set("a", b"A")
+    assert writer.get("a") == b"A" and calls == []            # its own write
+    assert [reader.get("a"), reader.get("a"), reader.get("a")] == [b"A"] * 3
+    assert calls == ["a"]                                     # read from cache2 once
+    writer.set("b", b"B")
+    writer.set("c", b"C")
+    reader.get("b"), reader.get("c")                          # only 2 kept: "a" goes
+    assert reader.get("a") == b"A" and calls == ["a", "b", "c", "a"]
+    api.items["a"] = (api.items["a"][0], time.monotonic() + 60)   # cache2 kept it past its TTL
+    time.sleep(1.1)
+    assert reader.get("a") is None and writer.get("a") is None    # the copies expire with it
+
+
 def answers_for(source, cache, lookups=None):
     return AddressAnswers(FakePool(source), cache, Budget(lookups, checkout_timeout=2))
 
