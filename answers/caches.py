@@ -29,11 +29,13 @@ class MemoryCache:
             self._items.move_to_end(key)
             return value
 
-    def set(self, key, value):
-        if self.size == 0 or self.ttl == 0:
+    def set(self, key, value, ttl=None):
+        """Keep `value` for `ttl` seconds (default: the cache's)."""
+        ttl = self.ttl if ttl is None else ttl
+        if self.size == 0 or ttl <= 0:
             return
         with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, value)
+            self._items[key] = (time.monotonic() + ttl, value)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
@@ -75,43 +77,30 @@ class UwsgiCache:
         self.uwsgi = uwsgi
         self.ttl = ttl
         self.name = name
-        self._recent = OrderedDict()        # key -> (expiry as time.time(), value)
-        self._recent_size = recent
-        self._lock = threading.Lock()
+        self._recent = MemoryCache(recent, ttl)
 
     def get(self, key):
-        now = time.time()
-        with self._lock:
-            item = self._recent.get(key)
-            if item is not None and item[0] > now:
-                self._recent.move_to_end(key)
-                return item[1]
+        value = self._recent.get(key)
+        if value is not None:
+            return value
         raw = self.uwsgi.cache_get(key, self.name)
         if raw is None:
             return None
         expires, _, value = raw.partition(b"\n")
-        expires = float(expires)
-        if expires <= now:
+        left = float(expires) - time.time()
+        if left <= 0:
             return None
-        self._remember(key, expires, value)
+        self._recent.set(key, value, left)
         return value
 
     def set(self, key, value):
         """Store bytes for `ttl` seconds."""
         if self.ttl == 0:
             return
-        expires = time.time() + self.ttl
-        raw = b"%.3f\n" % expires + value
+        raw = b"%.3f\n" % (time.time() + self.ttl) + value
         # cache_set does nothing when the key exists; cache_update replaces it.
         self.uwsgi.cache_update(key, raw, self.ttl, self.name)
-        self._remember(key, round(expires, 3), value)
-
-    def _remember(self, key, expires, value):
-        with self._lock:
-            self._recent[key] = (expires, value)
-            self._recent.move_to_end(key)
-            while len(self._recent) > self._recent_size:
-                self._recent.popitem(last=False)
+        self._recent.set(key, value)
 
     def status(self):
         return {"kind": self.kind, "name": self.name, "ttl": self.ttl}
