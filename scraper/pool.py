@@ -145,8 +145,7 @@ class BrowserPool:
         try:
             if member.page_error is not None:
                 # The source page failed or timed out earlier: load it again (not a new browser).
-                self._fit_timeouts(member, deadline, reload=True)
-                self._open_page(member)
+                self._open_page(member, deadline)
             self._fit_timeouts(member, deadline)
             in_query = True
             yield member.driver
@@ -202,20 +201,19 @@ class BrowserPool:
         self._launcher.submit(self._discard, member, "recycled", f"after {member.uses} uses")
         return successor.result()
 
-    def _fit_timeouts(self, member, deadline, reload=False):
-        """The browser's own timeouts end the next command (or for a `reload`, the page load and
-        the script that waits for its data, which share what is left) by the deadline."""
+    def _fit_timeouts(self, member, deadline, timeout="script"):
+        """The browser's own `timeout` ("script", or "page load") ends the next command by the
+        deadline; a query keeps its usual script timeout when that fits (no round trip)."""
         left = deadline - time.monotonic() - ANSWER_MARGIN
         if left <= 0.05:
-            raise UpstreamTimeout("the page timeout ran out while a browser started")
+            raise UpstreamTimeout("the page timeout ran out before the query")
         usual = self.page_timeout - ANSWER_MARGIN
         wanted = usual if left >= usual - TIMEOUT_SLACK else left
-        if reload:
-            wanted /= 2
+        if timeout == "page load":
             if member.page_load_timeout != wanted:
                 member.driver.set_page_load_timeout(wanted)
                 member.page_load_timeout = wanted
-        if member.script_timeout != wanted:
+        elif member.script_timeout != wanted:
             member.driver.set_script_timeout(wanted)
             member.script_timeout = wanted
 
@@ -290,10 +288,21 @@ class BrowserPool:
         by recycle_after / (2 * size) uses, so replacements come one at a time."""
         return max(1, self.recycle_after - (serial % self.size) * self.recycle_after // (2 * self.size))
 
-    def _open_page(self, member):
-        """Load the source page into `member`; a ScraperError leaves it marked for a reload."""
+    def _open_page(self, member, deadline=None):
+        """Load the source page into `member`; a ScraperError leaves it marked for a reload.
+
+        With a `deadline` (a reload on a request's path), the page load may take all the time
+        left and waiting for its data what remains after it, so a site that loads within one
+        request's time is back at the next reload, however long it took to load before.
+        """
         try:
-            self.source.open(member.driver)
+            if deadline is None:
+                self.source.open(member.driver)
+            else:
+                self._fit_timeouts(member, deadline, "page load")
+                self.source.load(member.driver)
+                self._fit_timeouts(member, deadline)
+                self.source.wait_until_ready(member.driver)
         except ScraperError as error:
             member.page_error = error
             self._count("failed_opens")

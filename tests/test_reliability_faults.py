@@ -94,6 +94,16 @@ def search_succeeds(port, rng):
     return request(port, "GET", search_path(rng), timeout=30).status == 200
 
 
+def service_events(stack, lines=60):
+    """The last lines of uWSGI's log that are not access lines: what the pools did."""
+    try:
+        text = stack.uwsgi_log.read_text(errors="replace")
+    except OSError as error:
+        return f"(no log: {error})"
+    events = [line for line in text.splitlines() if " searchaddr INFO " not in line]
+    return "\n".join(events[-lines:])
+
+
 def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None,
               recovery_limit=RECOVERY_LIMIT):
     """Inject a fault under load, optionally repair it, and check every promise; returns a record.
@@ -152,7 +162,8 @@ def run_phase(name, stack, load, inject, repair=None, reached=None, roots=None,
     if reached:
         assert reached_s is not None, f"{name}: the fault never reached the source site"
     assert recovery_s is not None and recovery_s <= recovery_limit, \
-        f"{name}: searches answered again after {recovery_s} s (limit {recovery_limit} s): {record}"
+        (f"{name}: searches answered again after {recovery_s} s (limit {recovery_limit} s): {record}\n"
+         f"the service's log, without its access lines:\n{service_events(stack)}")
     assert not zombies and not orphans, record
     assert surplus, f"{name}: more chromedrivers than {WORKERS} workers x {BROWSERS} browsers"
     return record
@@ -291,8 +302,11 @@ def test_grid_taken_away_and_brought_back_under_load(tmp_path):
         def bring_back():
             restart["grid_start_s"] = round(grid.start(), 2)
 
-        run_phase("grid away", stack, load, grid.kill, repair=bring_back,
-                  roots=lambda: stack.roots() + [grid.process.pid], recovery_limit=GRID_RECOVERY_LIMIT)
+        try:
+            run_phase("grid away", stack, load, grid.kill, repair=bring_back,
+                      roots=lambda: stack.roots() + [grid.process.pid], recovery_limit=GRID_RECOVERY_LIMIT)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\nthe Grid's log:\n{tail(tmp_path / 'grid.log')}") from None
         COUNTS["phases"]["grid away"].update(restart)
     finally:
         outcomes = load.stop() if load else []

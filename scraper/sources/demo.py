@@ -103,11 +103,23 @@ class DemoSource:
 
     def open(self, driver):
         """Load the site; returns once its data is loaded. Not the demo site -> UpstreamError."""
+        self.load(driver)
+        self.wait_until_ready(driver)
+
+    def load(self, driver):
+        """The first step of open(): navigate to the site (bounded by the page load timeout)."""
         try:
             driver.get(self.url)
-            state = driver.execute_async_script(OPEN_SCRIPT)
         except TimeoutException as exc:
             raise UpstreamTimeout(f"the address site did not load within the page timeout: {exc.msg}")
+
+    def wait_until_ready(self, driver):
+        """The second step of open(): wait for the loaded page's data (bounded by the script timeout)."""
+        try:
+            state = driver.execute_async_script(OPEN_SCRIPT)
+        except TimeoutException as exc:
+            raise UpstreamTimeout(f"the address site did not load its data within the page timeout: "
+                                  f"{exc.msg}")
         except JavascriptException as exc:
             raise UpstreamError(f"the address site's page could not be read: {exc.msg}")
         check_open(state)
