@@ -4,7 +4,7 @@
     python3 bench/chromium_flags.py --searches 500 --only today lean
 
 Each variant is one browser started the way the service starts it (scraper.browser.start_browser,
-Debian's Chromium, the bundled site) with the flags before issue 16 plus one change, or the
+Debian's Chromium, the bundled site) with the earlier flags plus one change, or the
 service's flags now ("lean"). All run at once; searches go round robin (variant after variant,
 query after query), so every variant sees the same load. Per variant: the browser's memory
 (bench/memmeasure.py: pss on this machine, and alone = as if it were the only browser on the box)

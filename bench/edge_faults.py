@@ -1,4 +1,4 @@
-"""The edge under faults (issue 15), with real uWSGI (uwsgi.ini) and real nginx (deploy/nginx):
+"""The edge under faults, with real uWSGI (uwsgi.ini) and real nginx (deploy/nginx):
 
   overload    200 and 400 connections through nginx, each sending searches one after another for
               --seconds; outcomes by status and content type (0 answers that are not JSON).

@@ -1,5 +1,5 @@
 """Browser faults against the real service (uWSGI with uwsgi.ini's options, real Chromium),
-one table row each (issue 15):
+one table row each:
 
   stopped   SIGSTOP of every chromium under load: every answer JSON, within page_timeout + 1 s
             after its browser checkout

@@ -3,7 +3,7 @@
 Two figures per process, both in MiB:
   pss    /proc/PID/smaps_rollup "Pss": shared pages are divided among every process on the machine
          that maps them, so it drops when other Chromiums run here (the libraries' pages are shared
-         with them). It is the figure the issue defines; on the user's box nothing else shares.
+         with them). It is the usual PSS figure; on the user's box nothing else shares.
   alone  the same sum as if the instance ran alone: each resident page (found by its physical
          frame in /proc/PID/pagemap; needs root) is divided among the instance's own processes
          that map it. On a box running nothing else from the same files, pss == alone.

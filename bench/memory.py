@@ -9,8 +9,8 @@
 Instances (each a real uWSGI with the repo's uwsgi.ini [uwsgi] section and searchaddr.ini, started
 with SEARCHADDR_BENCH_TAG=<uuid>, listening on 127.0.0.1:<free port>; only what the name says is
 changed):
-  today       the flags and sizing before issue 16: 2 workers x 8 threads, 2 browsers each
-  today-flags the default sizing with the flags before issue 16 (the latency comparison)
+  today       the earlier flags and sizing: 2 workers x 8 threads, 2 browsers each
+  today-flags the default sizing with the earlier flags (the latency comparison)
   default     the files as they are: the 1 GB profile of docs/memory.md
   2gb         the 2 GB profile: 2 workers, 2 browsers each
   per-request one Chrome per request (bench/peers/flask_seed.py, peer (b)), sampled while it works
@@ -18,7 +18,7 @@ changed):
 Every instance is up at the same time; searches go to one instance at a time in chunks, round
 robin, so each sees the same machine. Searches are varied (no two alike: the cache never answers)
 and bounded: a closed loop with one client per browser. Total and per-browser figures are given
-twice (bench/memmeasure.py): `pss`, the issue's sum of smaps_rollup Pss (lower here than on a box
+twice (bench/memmeasure.py): `pss`, the sum of smaps_rollup Pss (lower here than on a box
 of its own, because other Chromiums on this machine share the library pages), and `alone`, the
 same sum as if the instance ran alone on the box. Nothing here depends on the address site's
 data: the queries are common place and road names, so the report runs unchanged on another site.
@@ -44,7 +44,7 @@ from memmeasure import KINDS, snapshot  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-# The flags before issue 16 (scraper/browser.py CHROMIUM_FLAGS then).
+# The earlier flags (scraper/browser.py CHROMIUM_FLAGS before the lean set).
 TODAYS_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-extensions", "--window-size=1024,768")

@@ -1,4 +1,4 @@
-"""Issue 15 at the edge, with real uWSGI (uwsgi.ini) and real nginx (deploy/nginx): every answer a
+"""Faults at the edge, with real uWSGI (uwsgi.ini) and real nginx (deploy/nginx): every answer a
 browser sees is JSON with the right CORS even when nginx answers; the dev section survives slow
 clients; chunked bodies; raw non-UTF-8 query bytes; SIGHUP is a rolling restart that loses no
 request and leaves no socket behind. Loopback only; loads bounded in count and time."""

@@ -40,7 +40,7 @@ def test_reaping_never_touches_a_live_instance_in_another_pid_namespace(process_
             browsers = marked(process_tag, instance)
             assert browsers, "the namespaced instance has no browser"
             owner = Owner.parse(browsers[0].environ()[OWNER_ENV])
-            # The repro of the issue: the owner's pid means nothing out here.
+            # The case to guard against: the owner's pid means nothing out here.
             assert owner.pid == inner_pid and not psutil.pid_exists(inner_pid)
             assert owner.namespace != pid_namespace()
 
