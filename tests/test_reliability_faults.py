@@ -253,6 +253,8 @@ class Grid:
         jar = subprocess.run(["sh", str(GRID_JAR_SCRIPT)], capture_output=True, text=True,
                              timeout=300, check=True).stdout.strip()
         with open(self.tmp / "grid.log", "ab") as log:
+            # The Grid caps --max-sessions at its CPU count (2 here) unless told otherwise: the
+            # service's 4 slots then share 2 browsers, and a start beyond them is answered busy.
             self.process = subprocess.Popen(
                 ["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(self.port),
                  "--selenium-manager", "false", "--max-sessions", str(WORKERS * BROWSERS),
