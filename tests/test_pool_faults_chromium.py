@@ -231,7 +231,7 @@ def test_a_site_that_loads_within_the_page_timeout_is_back_at_the_next_reload(ma
     """A page that failed is loaded again on the request's path. A load that takes more than half
     of page_timeout but fits in it must succeed then: the page load may take the time left, and
     waiting for the page's data what remains (a fixed half each would fail every reload)."""
-    page_timeout = 8
+    page_timeout = 12     # half of it is not enough for the delay; the time left is, with 5.5 s to spare
     handler = functools.partial(_SlowDocument, directory=str(DEMO_INDEX.parent))
     with local_http_server(handler) as base:
         pool = make_pool(url=f"{base}/index.html?latency=0", size=1, page_timeout=page_timeout)
