@@ -1,8 +1,6 @@
 """BrowserPool under faults, with real Chromium on the bundled demo site: a stopped browser, a
 slow site, a start under way, recycling under load, closing with a stopped browser or during
 a start. Every process is stopped by pid, even on failure."""
-import functools
-import http.server
 import os
 import signal
 import subprocess
@@ -19,10 +17,10 @@ from webob import Request
 
 from scraper.errors import PoolTimeout, UpstreamTimeout
 from scraper.pool import CLOSE_WAIT, StartRate
-from scraper.sources.demo import DEMO_INDEX, DemoSource
+from scraper.sources.demo import DemoSource
 from tests.conftest import FAST_SITE, ROOT, wait_for_no_browsers, write_config
 from tests.processes import TAG_ENV, free_port, kill_tree
-from tests.servers import local_http_server
+from tests.reliability.stack import SourceSite
 
 pytestmark = pytest.mark.integration
 
@@ -207,36 +205,16 @@ def test_a_slow_site_costs_no_browser(make_pool):
     assert set(pids) <= {p.pid for p in chromium_of(pool)}
 
 
-class _SlowDocument(http.server.SimpleHTTPRequestHandler):
-    """demo_site/ over HTTP; index.html itself comes `delay["seconds"]` late."""
-    delay = {"seconds": 0.0}
-
-    def log_message(self, *args):
-        pass
-
-    def end_headers(self):
-        self.send_header("Cache-Control", "no-store")      # every load comes here
-        super().end_headers()
-
-    def do_GET(self):
-        if self.path.startswith("/index.html"):
-            time.sleep(self.delay["seconds"])
-        try:
-            super().do_GET()
-        except (BrokenPipeError, ConnectionResetError):
-            pass        # the browser gave up on this load
-
-
 def test_a_site_that_loads_within_the_page_timeout_is_back_at_the_next_reload(make_pool):
     """A page that failed is loaded again on the request's path. A load that takes more than half
     of page_timeout but fits in it must succeed then: the page load may take the time left, and
     waiting for the page's data what remains (a fixed half each would fail every reload)."""
     page_timeout = 12     # half of it is not enough for the delay; the time left is, with 5.5 s to spare
-    handler = functools.partial(_SlowDocument, directory=str(DEMO_INDEX.parent))
-    with local_http_server(handler) as base:
-        pool = make_pool(url=f"{base}/index.html?latency=0", size=1, page_timeout=page_timeout)
+    site = SourceSite().start()
+    try:
+        pool = make_pool(url=f"{site.url}?latency=0", size=1, page_timeout=page_timeout)
         prime(pool)
-        _SlowDocument.delay["seconds"] = page_timeout / 2
+        site.document_delay = page_timeout / 2
         pool._open.copy().pop().page_error = UpstreamTimeout("the page failed earlier")
         outcomes = []
         for _ in range(3):
@@ -244,7 +222,8 @@ def test_a_site_that_loads_within_the_page_timeout_is_back_at_the_next_reload(ma
             outcomes.append((round(seconds, 2), type(value).__name__))
             if isinstance(value, dict):
                 break
-        _SlowDocument.delay["seconds"] = 0.0
+    finally:
+        site.stop()
     print("reloads of a page that takes half the page timeout to come:", outcomes)
     assert isinstance(value, dict) and value["total"] == 1, outcomes
     assert all(seconds <= page_timeout + 1 + SLACK for seconds, _ in outcomes), outcomes

@@ -65,13 +65,15 @@ def orphans_of(tag, roots):
 # ---------------------------------------------------------------- a source site that fails on demand
 
 class SourceSite:
-    """demo_site/ over HTTP on loopback, with a switch: ok, hang, error (500), close, garbage."""
+    """demo_site/ over HTTP on loopback, with a switch: ok, hang, error (500), close, garbage;
+    and `document_delay`, seconds the page itself (index.html) comes late."""
 
     MODES = ("ok", "hang", "error", "close", "garbage")
     HANG_LIMIT = 60     # seconds a hung request is held at most, so nothing waits forever
 
     def __init__(self, root=DEMO_SITE):
         self.mode = "ok"
+        self.document_delay = 0.0
         self.release = threading.Event()
         self.counts = {}
         self._lock = threading.Lock()
@@ -135,6 +137,8 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if mode == "ok" and self.path.partition("?")[0] == "/index.html":
+            time.sleep(self.site.document_delay)
         if mode == "garbage":
             body = random.randbytes(4096)
             self.send_response(200)
