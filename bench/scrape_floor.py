@@ -9,17 +9,22 @@ browser), measured in the same run:
   chromedriver /status        Python -> chromedriver, no browser
   CDP Browser.getVersion      ... -> Chromium's browser process (Selenium's execute_cdp_cmd)
   CDP Runtime.evaluate        ... -> the page's renderer
+  DevTools, no chromedriver   the same Runtime.evaluate on a DevTools connection of our own to the
+                              page (what a query would cost with chromedriver out of its path)
   execute_async_script        a WebDriver script that answers at once (what a query is built on)
   search                      DemoSource.search: one query, parsed (the service's scrape)
   search through the pool     the same inside BrowserPool.browser() (checkout, watchdog, checkin)
 The page's own time for the query (its `elapsed_ms`) is printed beside the search rows.
 """
 import argparse
+import json
 import os
 import statistics
 import sys
 import time
 import urllib.request
+
+import websocket  # noqa: E402  (websocket-client, a dependency of Selenium)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scraper.pool import BrowserPool  # noqa: E402
@@ -38,12 +43,38 @@ def median_ms(function, count, pause):
     return statistics.median(samples)
 
 
+class PageConnection:
+    """A DevTools connection straight to the page chromedriver drives (its window handle is the
+    DevTools target id); one command at a time."""
+
+    def __init__(self, driver):
+        address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        with urllib.request.urlopen(f"http://{address}/json/list") as answer:
+            targets = json.load(answer)
+        target = next(t for t in targets if t["id"] == driver.current_window_handle)
+        self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], suppress_origin=True,
+                                                  timeout=10)
+        self.last_id = 0
+
+    def call(self, method, params):
+        self.last_id += 1
+        self.socket.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.last_id:
+                return message
+
+    def close(self):
+        self.socket.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--pause", type=float, default=0.1, help="idle seconds before each sample")
     args = parser.parse_args()
     pool = BrowserPool(DemoSource(DemoSource.default_url + "?latency=0"), size=1, page_timeout=10)
+    page = None
     try:
         with pool.browser(60) as driver:
             pool.source.search(driver, QUERY, 1, 10)
@@ -59,10 +90,13 @@ def main():
             with pool.browser(10) as checked_out:
                 source.search(checked_out, QUERY, 1, 10)
 
+        page = PageConnection(driver)
         hops = [
             ("chromedriver /status", lambda: urllib.request.urlopen(status_url).read()),
             ("CDP Browser.getVersion", lambda: driver.execute_cdp_cmd("Browser.getVersion", {})),
             ("CDP Runtime.evaluate", lambda: driver.execute_cdp_cmd(
+                "Runtime.evaluate", {"expression": "1", "returnByValue": True})),
+            ("DevTools, no chromedriver", lambda: page.call(
                 "Runtime.evaluate", {"expression": "1", "returnByValue": True})),
             ("execute_async_script", lambda: driver.execute_async_script("arguments[0](1)")),
             ("search", search),
@@ -76,10 +110,12 @@ def main():
                 page_ms.clear()
                 value = median_ms(function, args.count, pause)
                 baseline = baseline or value
-                page = f"  (page's own time {statistics.median(page_ms):.1f} ms)" if page_ms else ""
-                print(f"  {name:<26} {value:6.2f} ms  {value / baseline:5.1f}x{page}")
+                own = f"  (page's own time {statistics.median(page_ms):.1f} ms)" if page_ms else ""
+                print(f"  {name:<26} {value:6.2f} ms  {value / baseline:5.1f}x{own}")
         print(f"\nload {os.getloadavg()[0]:.2f} at the end")
     finally:
+        if page is not None:
+            page.close()
         pool.close()
 
 
