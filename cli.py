@@ -39,7 +39,7 @@ def doctor(config_path):
         return report(False, f"config: {error}")
     report(True, f"config: {config.path}")
     settings = config.scraper
-    healthy = True
+    healthy = check_index(SOURCES[settings.source](settings.url or None), report)
     if not settings.remote_url:
         versions = {}
         for name in ("chromium", "chromedriver"):
@@ -75,6 +75,22 @@ def doctor(config_path):
         return report(False, f"{source.name} page at {source.url}: {type(error).__name__}: {error}")
     finally:
         browser.quit()
+
+
+def check_index(source, report):
+    """One line on what the page's index holds; False when the page has no index."""
+    from scraper.sources.demo_index import INDEX_FILE, describe, index_dir
+
+    directory = index_dir(source.url)
+    if directory is None:
+        return report(True, f"index: the page at {source.url} is not on this machine, not checked")
+    if not (directory / INDEX_FILE).is_file():
+        return report(False, f"index: {directory / INDEX_FILE} is missing (scripts/setup.sh builds it)")
+    try:
+        about = source.index()
+    except ValueError as error:
+        return report(False, f"index: {error}")
+    return report(True, f"index: {describe(about)}" + ("" if about["source"] else f" in {directory}"))
 
 
 def call_api(path, params, config_path):

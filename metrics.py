@@ -87,6 +87,14 @@ class ServiceMetrics:
         self.build_info = Gauge("searchaddr_build_info", "Always 1: the service's version, source and "
                                 "Chromium version", ("version", "source", "chromium"), registry=registry,
                                 multiprocess_mode="livemax")
+        # What each worker read at its start; during a data update's chain reload old and new
+        # workers differ: the info shows both, the count the most recently started worker's.
+        self.index_info = Gauge("searchaddr_index_info", "Always 1: where the page's index comes from "
+                                "(kozip, official or unknown) and its data's base date",
+                                ("source", "base_date"), registry=registry,
+                                multiprocess_mode="livemostrecent")
+        self.index_addresses = Gauge("searchaddr_index_addresses", "Addresses in the page's index",
+                                     ("source",), registry=registry, multiprocess_mode="livemostrecent")
         self._failure_kinds = {"failed_starts": "start", "failed_opens": "page_open"}
         # Children looked up once: labels() costs a lock and a dict lookup per call.
         self._event_children = {event: counter.labels(self.worker)
@@ -152,6 +160,13 @@ class ServiceMetrics:
 
     def set_build_info(self, version, source, chromium):
         self.build_info.labels(version, source, chromium).set(1)
+
+    def set_index(self, about):
+        """What the index holds (scraper.sources.demo_index's keys); no address count while unknown."""
+        source = about.get("source") or "unknown"
+        self.index_info.labels(source, about.get("base_date") or "unknown").set(1)
+        if about.get("addresses") is not None:
+            self.index_addresses.labels(source).set(about["addresses"])
 
     # -- /metrics ------------------------------------------------------------------------------
 

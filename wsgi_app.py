@@ -28,6 +28,7 @@ from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import BrowserPool, reap_orphans
 from scraper.sources import SOURCES
+from scraper.sources.demo_index import UNKNOWN
 
 log = logging.getLogger("searchaddr")
 VERSION = "1.1.0"
@@ -130,8 +131,9 @@ class Service:
         return Internal()
 
 
-def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unknown"):
-    """The WSGI app for a loaded config, a browser pool (with its source) and a cache."""
+def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unknown", index=None):
+    """The WSGI app for a loaded config, a browser pool (with its source) and a cache; `index`:
+    what the source's index holds (demo_index.UNKNOWN's keys), unknown when not given."""
     for path in config.cors.paths:
         if path not in ROUTES:
             raise ConfigError(f"{config.path}: [cors] paths: {path} is not an endpoint "
@@ -147,9 +149,13 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
                              untimed=OPERATOR_PATHS)
     metrics.watch_pool(pool)
     metrics.set_build_info(VERSION, config.scraper.source, chromium_version)
-    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget), pool=pool, cache=cache,
+    index = index or dict(UNKNOWN)
+    metrics.set_index(index)
+    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget, index["built"] or ""),
+                         pool=pool, cache=cache,
                          source_name=config.scraper.source, source_json=encode(config.scraper.source),
-                         metrics=metrics, metrics_access=ReadAccess(config.metrics.allow))
+                         metrics=metrics, metrics_access=ReadAccess(config.metrics.allow),
+                         index=index)
     return Service(ROUTES, deps, cors, AccessLog(host.uwsgi if host.writes_access_log else None),
                    config.scraper.checkout_timeout, config.cache.ttl, metrics)
 
@@ -163,7 +169,8 @@ def create_app(config_path=None, host=None):
     if settings.source not in SOURCES:
         raise ConfigError(f"{config.path}: [scraper] source: unknown source {settings.source!r} "
                           f"(known: {' '.join(SOURCES)})")
-    pool = BrowserPool(SOURCES[settings.source](settings.url or None), size=settings.browsers,
+    source = SOURCES[settings.source](settings.url or None)
+    pool = BrowserPool(source, size=settings.browsers,
                        page_timeout=settings.page_timeout, recycle_after=settings.recycle_after,
                        chromium=settings.chromium, chromedriver=settings.chromedriver,
                        remote_url=settings.remote_url, warm=settings.warm_browsers,
@@ -172,7 +179,17 @@ def create_app(config_path=None, host=None):
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:
         cache = MemoryCache(config.cache.size, config.cache.ttl)
-    return build_app(config, pool, cache, host, read_chromium_version(settings))
+    return build_app(config, pool, cache, host, read_chromium_version(settings), read_index(source))
+
+
+def read_index(source):
+    """What the source's index holds, read once per worker: an update switches to a new index
+    by replacing the workers (a chain reload)."""
+    try:
+        return source.index()
+    except ValueError as error:
+        log.warning("what the index holds is unknown: %s", error)
+        return dict(UNKNOWN)
 
 
 def read_chromium_version(settings):

@@ -120,11 +120,14 @@ class _Flight:
 class AddressAnswers:
     """search() and detail() -> (JSON bytes, Outcome), each answer scraped once however many ask."""
 
-    def __init__(self, pool, cache, budget):
+    def __init__(self, pool, cache, budget, index_stamp=""):
         self.pool = pool
         self.source = pool.source
         self.cache = cache
         self.budget = budget
+        # Keys name the index they were answered from: after a data update, the new workers of
+        # a chain reload never reuse an answer of the old index that the shared cache still holds.
+        self.prefix = f"{index_stamp}\x1e" if index_stamp else ""
         self.flights = SingleFlight()
         # Longest a scrape can take: a checkout, a browser start and a query.
         self.lease = budget.checkout_timeout + 2 * pool.page_timeout + 1
@@ -132,13 +135,13 @@ class AddressAnswers:
     def search(self, q, page, per_page, queued=0.0):
         """(b'{"total":..,"results":[..]}', Outcome). `queued`: seconds the request already
         waited before the app saw it (in nginx's and uWSGI's queues); it counts as browser wait."""
-        key = f"s\x1f{q.casefold()}\x1f{page}\x1f{per_page}"
+        key = f"{self.prefix}s\x1f{q.casefold()}\x1f{page}\x1f{per_page}"
         return self._answer(key, lambda driver: self.source.search(driver, q, page, per_page), queued)
 
     def detail(self, address_id, queued=0.0):
         """(the address as JSON bytes, or None when the source has no such id; Outcome)."""
-        return self._answer(f"d\x1f{address_id}", lambda driver: self.source.detail(driver, address_id),
-                            queued)
+        return self._answer(f"{self.prefix}d\x1f{address_id}",
+                            lambda driver: self.source.detail(driver, address_id), queued)
 
     def _answer(self, key, scrape, queued):
         value = self.cache.get(key)

@@ -19,6 +19,7 @@ class Deps:
     source_json: bytes = b'""'    # source_name as a JSON string, encoded once
     metrics: object = None        # metrics.ServiceMetrics
     metrics_access: object = None # metrics.ReadAccess: who may read /metrics
+    index: dict = None            # what the source's index holds (scraper.sources.demo_index)
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,12 @@ def address_detail(request, deps):
 def health(request, deps):
     """Cheap: reports state, starts no browser. "degraded" (503, for health checks) while no
     browser of this worker can serve; `ready` is what /readyz decides. Each worker has its own
-    pool: the answer says which."""
+    pool and read the index's description at its start: the answer says which worker."""
     pool = deps.pool.status()
     serving = pool.get("serving", True)
     return Reply(encode({"status": "ok" if serving else "degraded", "ready": deps.pool.usable() > 0,
                          "source": deps.source_name, "scope": "worker", "worker_pid": os.getpid(),
-                         "pool": pool, "cache": deps.cache.status()}),
+                         "index": deps.index, "pool": pool, "cache": deps.cache.status()}),
                  status=200 if serving else 503)
 
 

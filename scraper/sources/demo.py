@@ -6,6 +6,7 @@ import re
 from selenium.common.exceptions import JavascriptException, TimeoutException
 
 from scraper.errors import UpstreamError, UpstreamTimeout
+from scraper.sources.demo_index import index_dir, read_about
 
 DEMO_INDEX = pathlib.Path(__file__).resolve().parents[2] / "demo_site" / "index.html"
 
@@ -100,6 +101,11 @@ class DemoSource:
 
     def __init__(self, url=None):
         self.url = url or self.default_url
+
+    def index(self):
+        """What the page's index holds (demo_index.UNKNOWN's keys); all null for a page that
+        is not on this machine. ValueError when its about.json is malformed."""
+        return read_about(index_dir(self.url))
 
     def open(self, driver):
         """Load the site; returns once its data is loaded. Not the demo site -> UpstreamError."""
