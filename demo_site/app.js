@@ -12,7 +12,7 @@
   var MAX_LATENCY_MS = 60000;
   var DEFAULT_LATENCY_MS = 0;
   var DATA_DIR = "data/";
-  var INDEX_FORMAT = 2;
+  var INDEX_FORMAT = 3;
   // Decoded shards kept in the page; beyond this the least recently used are dropped.
   var SHARD_CACHE_BYTES = 6 * 1024 * 1024;
   // Shards a scan asks for before it needs them: their files load while earlier ones are read.
@@ -27,6 +27,8 @@
   var LATIN = /[A-Za-z]/;
   var NUMBER = /^([0-9]+)(?:-([0-9]+))?$/;
   var FIVE_DIGITS = /^[0-9]{5}$/;
+  var MOUNTAIN_NUMBER = /^산([0-9]+)(?:-([0-9]+))?$/;
+  var MOUNTAIN_BIT = 32768;  // a lot's 산 in the index's lot columns (build_index.py)
   var SEPARATORS = /[\s,()]+/;
   var UTF8_DECODER = new TextDecoder();
   var UTF8_ENCODER = new TextEncoder();
@@ -336,6 +338,9 @@
       mainBlockKeys: section("mainBlockKeys"),
       mainBlockRows: meta.mainBlockRows,
       shardBytes: meta.shardBytes,
+      rowsDir: DATA_DIR + meta.rows + "/",
+      idPrefix: meta.idPrefix,
+      official: meta.official,
       areaWords: new Map(Object.entries(meta.areaWords)),
       bigMains: meta.bigMains,
       landmarks: new Map()
@@ -361,6 +366,19 @@
     ix.memoBase = new Int8Array(entryCount);
     ix.memoByRow = new Int32Array(entryCount);
     ix.candidates = new Uint32Array(entryCount);  // scratch: one search's candidate entries
+    if (meta.official) {
+      ix.lotRows = meta.lotRows;
+      ix.lotBlockRows = meta.lotBlockRows;
+      ix.buildingRows = meta.buildingRows;
+      ix.underIds = section("underIds");
+      ix.underKinds = section("underKinds");
+      ix.codeKeys = section("codeKeys");
+      ix.codeHigh = section("codeHigh");
+      ix.codeLow = section("codeLow");
+      ix.lotDongStart = section("lotDongStart");
+      ix.lotBlockKeys = section("lotBlockKeys");
+      ix.bldFirst = names("bldFirst");
+    }
     ix.decodeMs = performance.now() - started;
     IX = ix;
   };
@@ -382,8 +400,11 @@
 
   // Bytes per row stored in a shard file; decoded, every shard takes 14 bytes per row (road: 10)
   // in a buffer of one size, so that a dropped shard's buffer serves any next one.
-  var STORED_BYTES = {road: 6, dong: 8, ri: 8, main: 8};
-  var COPY_NUMBER = {road: 0, dong: 1, ri: 2, main: 3};
+  // lot: every address by its lot and by each related lot, ordered by (읍면동/리, 산, 본번, 부번, id)
+  // (id, 산 << 15 | 본번, 부번); decoding adds the row's entry and its lot's 읍면동/리. bld and name
+  // (official data only) have layouts of their own (decodeBuildings, decodeNames).
+  var STORED_BYTES = {road: 6, dong: 8, ri: 8, main: 8, lot: 8};
+  var COPY_NUMBER = {road: 0, dong: 1, ri: 2, main: 3, lot: 4, bld: 5, name: 6};
   var DECODED_BYTES = 14;
   var shardCache = new Map();
   var shardLoads = new Map();
@@ -392,8 +413,12 @@
   var spareBuffer = null;  // the buffer of a shard that failed to decode
   var shardsRequested = 0;  // published per query as data-shards-loaded, for benchmarks
 
+  function storedBytes(copy) {
+    return copy === "road" && IX.official ? 10 : STORED_BYTES[copy];
+  }
+
   function shardSize(copy, number) {
-    var rows = copy === "ri" ? IX.riPairStart[IX.riPairStart.length - 1] : IX.records;
+    var rows = copy === "ri" ? IX.riPairStart[IX.riPairStart.length - 1] : copy === "lot" ? IX.lotRows : IX.records;
     return Math.min(IX.shardRows, rows - number * IX.shardRows);
   }
 
@@ -404,19 +429,25 @@
     spareBuffer = null;
     if (buffer !== null) return buffer;
     if (cachedBytes + size <= SHARD_CACHE_BYTES || shardCache.size === 0) return new ArrayBuffer(size);
+    var dropped = dropOldest();
+    return dropped.buffer.byteLength === size ? dropped.buffer : new ArrayBuffer(size);
+  }
+
+  function dropOldest() {
     var oldest = shardCache.keys().next().value, dropped = shardCache.get(oldest);
     shardCache.delete(oldest);
     cachedBytes -= dropped.bytes;
     dropped.dropped = true;  // a reader still waiting for it loads it again
-    return dropped.buffer;
+    return dropped;
   }
 
   function decodeShard(copy, number, base64) {
-    var rows = shardSize(copy, number), full = IX.shardRows, stored = full * STORED_BYTES[copy];
+    if (copy === "bld" || copy === "name") return decodeBlob(copy, number, base64);
+    var rows = shardSize(copy, number), full = IX.shardRows, stored = full * storedBytes(copy);
     var buffer = shardBuffer(), written;
     try {
       written = inflateInto(base64, new Uint8Array(buffer, 0, stored));
-      if (rows <= 0 || written !== rows * STORED_BYTES[copy]) {
+      if (rows <= 0 || written !== rows * storedBytes(copy)) {
         throw new Error("주소 색인 조각 " + copy + "/" + number + "의 크기가 맞지 않습니다.");
       }
     } catch (error) {
@@ -431,6 +462,10 @@
       shard.main = new Uint16Array(buffer, 0, rows);
       shard.sub = new Uint16Array(buffer, 2 * rows, rows);
       shard.pair = new Uint16Array(buffer, 4 * rows, rows);
+      if (IX.official) {
+        shard.lot = new Uint16Array(buffer, 6 * rows, rows);
+        shard.lotSub = new Uint16Array(buffer, 8 * rows, rows);
+      }
       var entryStart = IX.entryStart, entry = entryOfId(first);
       for (i = 0; i < rows; i++) {
         while (entryStart[entry + 1] <= first + i) entry++;
@@ -440,7 +475,16 @@
     }
     shard.id = new Uint32Array(buffer, 0, rows);
     for (i = 1; i < rows; i++) shard.id[i] += shard.id[i - 1];  // wraps modulo 2**32, as written
-    if (copy !== "main") {
+    if (copy === "lot") {
+      shard.lot = new Uint16Array(buffer, 4 * rows, rows);
+      shard.lotSub = new Uint16Array(buffer, 6 * rows, rows);
+      shard.lotDong = new Uint16Array(buffer, stored + 4 * full, rows);
+      var lotStart = IX.lotDongStart, lotRun = runOf(lotStart, first);
+      for (i = 0; i < rows; i++) {
+        while (lotStart[lotRun + 1] <= first + i) lotRun++;
+        shard.lotDong[i] = lotRun;
+      }
+    } else if (copy !== "main") {
       shard.main = new Uint16Array(buffer, 4 * rows, rows);
       shard.sub = new Uint16Array(buffer, 6 * rows, rows);
       shard.pair = new Uint16Array(buffer, stored + 4 * full, rows);
@@ -473,9 +517,39 @@
     return shard;
   }
 
+  // bld: one shard of the building copy, every part of every building name with its addresses in
+  // (part, id) order: ids (as differences), pair, main, sub per row, then its distinct parts as
+  // UTF-8 with where each part's rows start. name: the building names of 2,048 addresses by id.
+  var blobScratch = new Uint8Array(1 << 21);
+  function decodeBlob(copy, number, base64) {
+    var written = inflateInto(base64, blobScratch);
+    var buffer = blobScratch.buffer.slice(0, (written + 3) & ~3);
+    var shard = {copy: copy, number: number, buffer: buffer, bytes: buffer.byteLength, dropped: false};
+    if (copy === "name") {
+      var count = Math.min(IX.shardRows, IX.records - number * IX.shardRows);
+      shard.first = number * IX.shardRows;
+      shard.offsets = new Uint32Array(buffer, 0, count + 1);
+      shard.text = new Uint8Array(buffer, 4 * (count + 1), written - 4 * (count + 1));
+      return shard;
+    }
+    var rows = Math.min(IX.shardRows, IX.buildingRows - number * IX.shardRows);
+    var keys = new Uint32Array(buffer, 0, 1)[0], at = 4;
+    shard.keyStart = new Uint32Array(buffer, at, keys + 1);
+    var offsets = new Uint32Array(buffer, at += 4 * (keys + 1), keys + 1);
+    shard.rows = rows;
+    shard.id = new Uint32Array(buffer, at += 4 * (keys + 1), rows);
+    for (var i = 1; i < rows; i++) shard.id[i] += shard.id[i - 1];
+    shard.pair = new Uint16Array(buffer, at += 4 * rows, rows);
+    shard.main = new Uint16Array(buffer, at += 2 * rows, rows);
+    shard.sub = new Uint16Array(buffer, at += 2 * rows, rows);
+    at += 2 * rows;
+    shard.keys = new NameTable(new Uint8Array(buffer, at, written - at), offsets);
+    return shard;
+  }
+
   // Numbers, not strings, key the shards: a scan asks for its shards row by row.
   function shardKey(copy, number) {
-    return 4 * number + COPY_NUMBER[copy];
+    return 8 * number + COPY_NUMBER[copy];
   }
 
   // A shard file calls this with its data as base64 in the comment of `data` (build_index.py's
@@ -528,7 +602,7 @@
     load.promise = new Promise(function (resolve, reject) { load.resolve = resolve; load.reject = reject; });
     load.promise.catch(function () {});  // a load asked for ahead fails where it is awaited
     load.script = document.createElement("script");
-    load.script.src = DATA_DIR + copy + "/" + number + ".js";
+    load.script.src = IX.rowsDir + copy + "/" + number + ".js";
     load.script.onerror = function () {
       shardLoads.delete(key);
       load.script.remove();
@@ -573,7 +647,7 @@
   }
 
   function parseQuery(query) {
-    var parsed = {words: [], english: [], numbers: [], fives: []};
+    var parsed = {words: [], english: [], numbers: [], fives: [], mountain: false, underground: false};
     var run = null;
     query.normalize("NFC").split(SEPARATORS).forEach(function (token) {
       if (!token) return;
@@ -583,6 +657,18 @@
         return;
       }
       run = null;
+      // 산 before a lot number (산 20-3, 산20-3); 지하 before an underground building's number.
+      var mountain = MOUNTAIN_NUMBER.exec(token);
+      if (token === "산" || mountain) {
+        parsed.mountain = true;
+        if (mountain) parsed.numbers.push({main: buildingPart(mountain[1]),
+                                           sub: mountain[2] === undefined ? null : buildingPart(mountain[2])});
+        return;
+      }
+      if (token === "지하" && IX.official) {
+        parsed.underground = true;
+        return;
+      }
       var number = NUMBER.exec(token);
       if (number && FIVE_DIGITS.test(token)) {
         parsed.fives.push({text: token, main: buildingPart(token), zip: -1});
@@ -613,8 +699,8 @@
   function prepareWord(text) {
     var ix = IX;
     var key = UTF8_ENCODER.encode(text);
-    var word = {text: text, sigungu: null, sigunguList: [], roadEq: -1, prefixLo: 0, prefixHi: 0,
-                dongFlags: null, dongList: [], estimate: 0};
+    var word = {text: text, key: key, prefixable: codePoints(text) >= 2, sigungu: null, sigunguList: [],
+                roadEq: -1, prefixLo: 0, prefixHi: 0, dongFlags: null, dongList: [], estimate: 0};
     var listed = ix.areaWords.get(text);
     if (listed) {
       word.sigungu = new Uint8Array(ix.sigungu.length);
@@ -723,6 +809,9 @@
     this.english = parsed.english.map(prepareEnglish);
     this.numbers = parsed.numbers;
     this.fives = parsed.fives;
+    this.mountain = parsed.mountain;
+    this.underground = parsed.underground;
+    this.findsNothing = false;  // by road name, area and building number (the lots may still match)
     this.byRow = [];  // per entry whose 읍면동/리 decides a word: [[word, fallback state]...]
     this.stamp = ++Search.count;
   }
@@ -755,8 +844,9 @@
   };
 
   // EXACT, PREFIX_ONLY or NONE for one row of an entry whose entryState is not NONE.
-  Search.prototype.rowState = function (entry, main, sub, pair) {
+  Search.prototype.rowState = function (entry, id, main, sub, pair) {
     var ix = IX, state = ix.memoBase[entry], slot = ix.memoByRow[entry];
+    if (this.underground && underKind(id) !== 1) return NONE;
     if (slot >= 0) {
       var byRow = this.byRow[slot], dong = ix.pairDong[pair];
       for (var i = 0; i < byRow.length; i++) {
@@ -765,6 +855,12 @@
         if (wordRow < state) state = wordRow;
       }
     }
+    return this.numberState(main, sub, pair, state);
+  };
+
+  // `state` narrowed by the query's numbers and zips for a row with this building number and pair.
+  Search.prototype.numberState = function (main, sub, pair, state) {
+    var ix = IX;
     for (var n = 0; n < this.numbers.length; n++) {
       var number = this.numbers[n];
       if (main !== number.main) return NONE;
@@ -783,16 +879,32 @@
 
   // The matches' total and the addresses at positions [start, end) of their order (exact ones
   // first, each group in id order): {total, page() -> promise of addresses}.
+  // The matches' total and the addresses at positions [start, end) of their order. With official
+  // data, addresses found by a lot or a building name join those found by road and number.
   Search.prototype.run = async function (start, end) {
+    if (!IX.official) return this.roadMatches(start, end, false);
+    var found = await this.roadMatches(start, end, true), extras = new Map();
+    if (this.findsLots()) await this.addLots(extras);
+    await this.addBuildings(extras);
+    return new MergedMatches(found, extras, start, end);
+  };
+
+  // The addresses found by road name, area, 읍면동/리, building number and zip (docs/search.md);
+  // `raw`: their groups of ids (MergedMatches), not yet a page.
+  Search.prototype.roadMatches = async function (start, end, raw) {
     var ix = IX, self = this;
     this.fives.forEach(function (five) {
       var z = lowerBound(ix.zips.length, function (k) { return ix.zips[k]; }, Number(five.text));
       five.zip = z < ix.zips.length && ix.zips[z] === Number(five.text) ? z : -1;
     });
-    if (!this.words.length && !this.english.length && !this.fives.length) {
-      return new RowMatches(this, false, 0).finish(start, end);
+    if ((!this.words.length && !this.english.length && !this.fives.length) || this.mountain) {
+      this.findsNothing = true;
+      return raw ? new RowMatches(this, false, 0) : new RowMatches(this, false, 0).finish(start, end);
     }
-    if (this.fives.length) return (await this.scanZip(this.fives[0], end)).finish(start, end);
+    if (this.fives.length) {
+      var zipRows = await this.scanZip(this.fives[0], end);
+      return raw ? zipRows : zipRows.finish(start, end);
+    }
     var terms = this.words.concat(this.english);
     var smallest = terms.reduce(function (a, b) { return b.estimate < a.estimate ? b : a; });
     var candidates = ix.candidates, count = 0, byRows = this.numbers.length > 0;
@@ -803,12 +915,193 @@
       if (ix.memoByRow[e] >= 0) byRows = true;
     });
     var entries = candidates.subarray(0, count).sort();
-    if (!byRows) return new EntryMatches(entries, start, end);
+    if (!byRows && !this.underground) return new EntryMatches(entries, raw ? 0 : start, end, raw);
     var plan = this.cheapestPlan(entries);
     var found = new RowMatches(this, !plan.ordered, end);
     for (var k = 0; k < plan.parts.length; k++) await this.scan(plan.parts[k], found, true);
-    return found.finish(start, end);
+    return raw ? found : found.finish(start, end);
   };
+
+  // Whether road-name search finds this row (then it is counted there already).
+  Search.prototype.roadState = function (entry, id, main, sub, pair) {
+    if (this.findsNothing || this.entryState(entry) === NONE) return NONE;
+    return this.rowState(entry, id, main, sub, pair);
+  };
+
+  // ---- Lots and building names (official data; docs/search.md) -------------------------------
+
+  // A lot is asked for by one number (산 before it for a 산 lot) after words that name its
+  // 읍면동/리 and, optionally, its area.
+  Search.prototype.findsLots = function () {
+    return this.numbers.length === 1 && this.numbers[0].main > 0 && this.words.length > 0
+      && !this.english.length && !this.fives.length && !this.underground;
+  };
+
+  Search.prototype.addLots = async function (extras) {
+    var ix = IX, self = this, number = this.numbers[0];
+    if (number.main >= 16384 || (number.sub !== null && (number.sub < 0 || number.sub >= 4096))) return;
+    var key = (this.mountain ? MOUNTAIN_BIT : 0) | number.main, dongs = new Set(), runs = [];
+    this.words.forEach(function (word) { word.dongList.forEach(function (d) { dongs.add(d); }); });
+    dongs.forEach(function (d) {
+      var fits = self.words.every(function (w) { return w.sigungu !== null || (w.dongFlags !== null && w.dongFlags[d]); });
+      if (fits) runs.push(blockRunBetween(ix.lotBlockKeys, ix.lotBlockRows, ix.lotDongStart[d],
+                                          ix.lotDongStart[d + 1], d * 65536 + key, d * 65536 + key + 1));
+    });
+    var part = new PlanPart("lot", mergedRuns(runs.filter(function (r) { return r[0] < r[1]; })));
+    var found = [];
+    await visitShards("lot", part.shards(), function (shard) {
+      for (var at = 0; at < shard.rows; at++) {
+        if (shard.lot[at] !== key || !dongs.has(shard.lotDong[at])) continue;
+        var lotSub = shard.lotSub[at], state = EXACT;
+        if (number.sub !== null ? lotSub !== number.sub : lotSub !== 0) state = number.sub === null ? PREFIX_ONLY : NONE;
+        if (state === NONE) continue;
+        var sigungu = ix.entrySigungu[shard.entry[at]], dong = shard.lotDong[at];
+        var all = self.words.every(function (w) {
+          return (w.sigungu !== null && w.sigungu[sigungu] === 1) || (w.dongFlags !== null && w.dongFlags[dong] === 1);
+        });
+        if (all) found.push(shard.id[at], state);
+      }
+    });
+    for (var k = 0; k < found.length; k += 2) {
+      var id = found[k], row = await roadRow(id);
+      if (this.roadState(row.entry, id, row.main, row.sub, row.pair) === NONE) keepBest(extras, id, found[k + 1]);
+    }
+  };
+
+  function keepBest(extras, id, state) {
+    if (!(extras.get(id) >= state)) extras.set(id, state);
+  }
+
+  async function roadRow(id) {
+    var shard = cachedShard("road", Math.floor(id / IX.shardRows)) || await shardOf("road", Math.floor(id / IX.shardRows));
+    var at = id - shard.first;
+    return {entry: shard.entry[at], main: shard.main[at], sub: shard.sub[at], pair: shard.pair[at]};
+  }
+
+  // The building copy's shards that can hold a word's parts: [first, end) and their count.
+  function buildingShards(word) {
+    var table = IX.bldFirst, key = word.key;
+    var first = Math.max(0, table.bound(key, false) - 1), end = Math.max(first + 1, table.bound(key, true));
+    return [first, Math.min(end, table.length)];
+  }
+
+  // How a word matches a part of a building name: whole (EXACT), as its start (PREFIX_ONLY), or NONE.
+  function partState(word, table, i) {
+    if (table.compare(i, word.key, false) === 0) return EXACT;
+    return word.prefixable && table.compare(i, word.key, true) === 0 ? PREFIX_ONLY : NONE;
+  }
+
+  // Addresses whose building name a word starts, where every other term matches as on a road
+  // search, or by the building name too. (One found by road search is counted there already.)
+  Search.prototype.addBuildings = async function (extras) {
+    var self = this, pending = [];  // [id, state, words still to match by the building name]
+    for (var w = 0; w < this.words.length; w++) {
+      var word = this.words[w], range = buildingShards(word), numbers = [];
+      for (var n = range[0]; n < range[1]; n++) numbers.push(n);
+      await visitShards("bld", numbers, function (shard) {
+        var keys = shard.keys;
+        for (var k = 0; k < keys.length; k++) {
+          var state = partState(word, keys, k);
+          if (state === NONE) continue;
+          for (var at = shard.keyStart[k]; at < shard.keyStart[k + 1]; at++) {
+            var id = shard.id[at], entry = entryOfId(id);
+            if (self.roadState(entry, id, shard.main[at], shard.sub[at], shard.pair[at]) !== NONE) continue;
+            var row = self.otherTerms(word, entry, id, shard.main[at], shard.sub[at], shard.pair[at], state);
+            if (row === null) continue;
+            if (row.byName.length) pending.push([id, row.state, row.byName]);
+            else keepBest(extras, id, row.state);
+          }
+        }
+      });
+    }
+    for (var p = 0; p < pending.length; p++) {
+      var parts = partsTable(await buildingName(pending[p][0])), rowState = pending[p][1];
+      pending[p][2].forEach(function (other) {
+        var byPart = NONE;
+        for (var i = 0; i < parts.length; i++) byPart = Math.max(byPart, partState(other, parts, i));
+        rowState = Math.min(rowState, byPart);
+      });
+      if (rowState !== NONE) keepBest(extras, pending[p][0], rowState);
+    }
+  };
+
+  // A row's state for every term but `skip`, as a road search judges it, starting from `state`;
+  // words that match it only there are left in byName (its building name decides). null: none.
+  Search.prototype.otherTerms = function (skip, entry, id, main, sub, pair, state) {
+    var ix = IX, road = ix.entryRoad[entry], sigungu = ix.entrySigungu[entry], byName = [];
+    if (this.underground && underKind(id) !== 1) return null;
+    for (var i = 0; i < this.words.length; i++) {
+      var word = this.words[i];
+      if (word === skip) continue;
+      var wordRow = wordState(word, entry, road, sigungu);
+      if (wordRow === BY_ROW) {
+        wordRow = word.dongFlags[ix.pairDong[pair]] ? EXACT : road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
+      }
+      if (wordRow === NONE) byName.push(word);
+      else state = Math.min(state, wordRow);
+    }
+    for (var k = 0; k < this.english.length; k++) {
+      state = Math.min(state, this.english[k].roads.get(road) || NONE);
+    }
+    state = this.numberState(main, sub, pair, state);
+    return state === NONE ? null : {state: state, byName: byName};
+  };
+
+  // A building name's parts, split as a query is, as a NameTable.
+  function partsTable(name) {
+    var encoded = name.split(SEPARATORS).filter(Boolean).map(function (part) { return UTF8_ENCODER.encode(part); });
+    var offsets = new Uint32Array(encoded.length + 1), text = new Uint8Array(encoded.reduce(function (n, e) {
+      return n + e.length;
+    }, 0));
+    encoded.forEach(function (bytes, i) {
+      text.set(bytes, offsets[i]);
+      offsets[i + 1] = offsets[i] + bytes.length;
+    });
+    return new NameTable(text, offsets);
+  }
+
+  function underKind(id) {
+    var ids = IX.underIds;
+    if (!ids) return 0;
+    var at = lowerBound(ids.length, function (k) { return ids[k]; }, id);
+    return at < ids.length && ids[at] === id ? IX.underKinds[at] : 0;
+  }
+
+  async function buildingName(id) {
+    var number = Math.floor(id / IX.shardRows);
+    var shard = cachedShard("name", number) || await shardOf("name", number);
+    var at = id - shard.first;
+    return UTF8_DECODER.decode(shard.text.subarray(shard.offsets[at], shard.offsets[at + 1]));
+  }
+
+  // Road matches (their groups of the first ids) and the addresses only lots and building names
+  // found (`extras`, id -> state), as one order: exact ones first, each group by id.
+  function MergedMatches(found, extras, start, end) {
+    var groups = found.groupIds(end), added = [[], []];
+    extras.forEach(function (state, id) { added[state === EXACT ? 0 : 1].push(id); });
+    var lists = [0, 1].map(function (g) {
+      return mergeSorted(groups[g].ids, added[g].sort(function (a, b) { return a - b; }), end);
+    });
+    var counts = [groups[0].count + added[0].length, groups[1].count + added[1].length];
+    this.total = counts[0] + counts[1];
+    this.ids = [];
+    for (var p = start; p < end && p < this.total; p++) {
+      this.ids.push(p < counts[0] ? lists[0][p] : lists[1][p - counts[0]]);
+    }
+  }
+  MergedMatches.prototype.page = async function () {
+    var out = [];
+    for (var j = 0; j < this.ids.length; j++) out.push(await addressById(this.ids[j]));
+    return out;
+  };
+
+  function mergeSorted(a, b, limit) {
+    var out = [], i = 0, j = 0;
+    while (out.length < limit && (i < a.length || j < b.length)) {
+      out.push(j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++]);
+    }
+    return out;
+  }
 
   // A part of a plan: runs of one copy (flat [first, end, first, end, ...], ascending) and,
   // optionally, flags of the 읍면동/리 whose rows another part reads.
@@ -897,7 +1190,12 @@
   // [from, to) within them holding every row whose key is in [low, high), to within a block of
   // rows: the dictionary has the key of every mainBlockRows-th row.
   function mainRunBetween(first, end, low, high) {
-    var size = IX.mainBlockRows, keys = IX.mainBlockKeys;
+    return blockRunBetween(IX.mainBlockKeys, IX.mainBlockRows, first, end, low, high);
+  }
+
+  // The same for any copy sorted by a key of which the dictionary has every size-th row's.
+  function blockRunBetween(keys, size, first, end, low, high) {
+    if (first >= end) return [first, first];
     var firstBlock = Math.ceil(first / size), lastBlock = Math.floor((end - 1) / size);
     var atLeast = function (key) {  // the first block in [firstBlock, lastBlock] whose key >= key
       var lo = firstBlock, hi = Math.max(firstBlock, lastBlock + 1);
@@ -1033,7 +1331,7 @@
     this.addresses = [];
   }
   RowMatches.prototype.add = function (entry, id, main, sub, pair) {
-    var state = this.search.rowState(entry, main, sub, pair);
+    var state = this.search.rowState(entry, id, main, sub, pair);
     if (state === NONE) return;
     var group = this.groups[state === EXACT ? 0 : 1];
     group.count++;
@@ -1069,17 +1367,29 @@
     }
     return this;
   };
+  RowMatches.prototype.groupIds = function () {
+    var limit = this.limit, unordered = this.unordered;
+    return this.groups.map(function (group) {
+      if (unordered) keepSmallest(group, limit);
+      return {count: group.count, ids: group.id};
+    });
+  };
   RowMatches.prototype.page = async function () {
     return this.addresses;
   };
 
   // Matches decided per entry: every row of each entry (exact entries first), counted without
   // loading rows; the ids at positions [start, end) are picked at once (`entries` is scratch).
-  function EntryMatches(entries, start, end) {
+  function EntryMatches(entries, start, end, raw) {
     var ix = IX, base = ix.memoBase;
     this.total = 0;
     this.ids = [];
+    this.groups = [];
     for (var group = 0; group < 2; group++) {
+      if (raw) {
+        this.groups.push({count: 0, ids: this.ids = []});
+        this.total = 0;
+      }
       for (var k = 0; k < entries.length; k++) {
         var e = entries[k];
         if ((base[e] === EXACT) !== (group === 0)) continue;
@@ -1089,8 +1399,12 @@
         }
         this.total += count;
       }
+      if (raw) this.groups[group].count = this.total;
     }
   }
+  EntryMatches.prototype.groupIds = function () {
+    return this.groups;
+  };
   EntryMatches.prototype.page = async function () {
     var ids = this.ids;
     new Set(ids.map(function (id) { return Math.floor(id / IX.shardRows); })).forEach(function (number) {
@@ -1105,7 +1419,27 @@
     var number = Math.floor(id / IX.shardRows);
     var shard = cachedShard("road", number) || await shardOf("road", number);
     var at = id - shard.first;
-    return addressOf(id, shard.main[at], shard.sub[at], shard.pair[at]);
+    var address = addressOf(id, shard.main[at], shard.sub[at], shard.pair[at]);
+    if (IX.official) await addOfficialFields(address, id, shard.lot[at], shard.lotSub[at], shard.pair[at]);
+    return address;
+  }
+
+  // What the official file adds: the lot, the building name and the 법정동코드; 지하 in the road address.
+  async function addOfficialFields(address, id, lot, lotSub, pair) {
+    var ix = IX, entry = entryOfId(id), dong = ix.pairDong[pair], sigungu = ix.entrySigungu[entry];
+    var lotNumber = (lot & ~MOUNTAIN_BIT) + (lotSub ? "-" + lotSub : "");
+    address.jibun_address = joinWords([address.sido, address.sigungu, address.eupmyeondong,
+                                       (lot & MOUNTAIN_BIT ? "산 " : "") + lotNumber], " ");
+    address.building = await buildingName(id);
+    if (underKind(id) === 1) {
+      var words = address.road_address.split(" ");
+      words.splice(words.length - 1, 0, "지하");
+      address.road_address = words.join(" ");
+    }
+    var key = sigungu * 65536 + dong, codes = ix.codeKeys;
+    var at = lowerBound(codes.length, function (k) { return codes[k]; }, key);
+    address.admin_code = at < codes.length && codes[at] === key
+      ? String(ix.codeHigh[at]).padStart(5, "0") + String(ix.codeLow[at]).padStart(5, "0") : null;
   }
 
   function addressOf(id, main, sub, pair) {
@@ -1119,7 +1453,7 @@
     var number = sub ? main + "-" + sub : String(main);
     var known = ix.landmarks.get(id);
     return {
-      id: "k" + id.toString(36),
+      id: ix.idPrefix + id.toString(36),
       road_address: joinWords([sido[0], sigungu[1], eupmyeon, ix.roads.get(road), number], " "),
       jibun_address: known ? known.jibun_address : "",
       english_address: joinWords([number + " " + ix.roadsEnglish.get(road), ix.dongEnglish.get(dong),
@@ -1140,10 +1474,10 @@
   }
 
   function idNumber(id) {
-    var match = /^k([0-9a-z]{1,5})$/.exec(id);
-    if (!match) return -1;
-    var number = parseInt(match[1], 36);
-    return "k" + number.toString(36) === id && number < IX.records ? number : -1;
+    var prefix = IX.idPrefix, digits = id.slice(prefix.length);
+    if (id.slice(0, prefix.length) !== prefix || !/^[0-9a-z]{1,5}$/.test(digits)) return -1;
+    var number = parseInt(digits, 36);
+    return prefix + number.toString(36) === id && number < IX.records ? number : -1;
   }
 
   // ---- Rendering (textContent only) -----------------------------------------------------------

@@ -9,6 +9,7 @@ and how a query uses it: docs/search.md ("The page's index").
 import argparse
 import array
 import base64
+import bisect
 import hashlib
 import io
 import itertools
@@ -24,6 +25,7 @@ import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import official  # noqa: E402
 from romanize import area_english, road_english  # noqa: E402
 
 WHEEL_NAME = "kozip-1.1.4-py3-none-any.whl"
@@ -33,12 +35,14 @@ DEFAULT_WHEEL = HERE.parent / ".cache" / WHEEL_NAME
 DEFAULT_OUT = HERE / "data"
 LANDMARKS_PATH = HERE / "landmarks.json"
 # The files whose content decides the index: a change to any of them rebuilds it.
-GENERATOR_SOURCES = (pathlib.Path(__file__).resolve(), HERE / "romanize.py", LANDMARKS_PATH)
-FORMAT = 2
+GENERATOR_SOURCES = (pathlib.Path(__file__).resolve(), HERE / "romanize.py", HERE / "official.py", LANDMARKS_PATH)
+FORMAT = 3
 # Rows per shard file: most queries read a few rows, and Chromium holds a loaded script's text
 # until it next collects garbage.
 SHARD_ROWS = 2048
 SOURCE_NOTE = "Korea Post via kozip 1.1.4 (2021-11-03, MIT)"
+KOZIP_DATE = "2021-11-03"
+OFFICIAL_NOTE = "행정안전부 도로명주소 한글 (business.juso.go.kr)"
 
 # Current names for the data's old ones (docs/search.md).
 SIDO_RENAMES = {"강원도": "강원특별자치도", "전라북도": "전북특별자치도"}
@@ -76,6 +80,10 @@ ID_BITS = 23
 SIDO_BITS = 5
 # Every this many rows of the main copy, the dictionary has the row's (sido, id) key.
 MAIN_BLOCK_ROWS = 256
+# Every this many rows of the lot copy, the dictionary has the row's (읍면동/리, 산, 본번) key.
+LOT_BLOCK_ROWS = 128
+# Bits below an official address's fields while building: its 지하여부, and its line's position.
+UNDER_BITS, ORIGIN_BITS = 2, 23
 # dongRiStart of a 읍면동/리 of one part (not in the ri copy).
 NO_RI = 0xFFFFFFFF
 # How a query splits into words (docs/search.md), also used to split 읍면동/리 names into parts.
@@ -142,7 +150,7 @@ def parse_number(number, line):
 
 
 def load_rows(wheel, sido_filter, started):
-    """Every distinct address as a packed int, in id order, plus the tables the ints refer to."""
+    """Every distinct address of kozip as a packed int, in id order, plus the tables the ints refer to."""
     entry_ids, dong_ids, packed = {}, {}, []
     lines = 0
     for zip_code, sido, sigungu, value in read_addresses(wheel):
@@ -164,10 +172,17 @@ def load_rows(wheel, sido_filter, started):
     log(f"read {lines:,} lines, {len(packed):,} in scope", started)
     if not packed:
         raise ValueError(f"no address in scope (sido {sido_filter!r})")
+    rows, entries, dongs, _ = ranked_rows(packed, entry_ids, dong_ids, 0, started)
+    return rows, entries, dongs
+
+
+def ranked_rows(packed, entry_ids, dong_ids, low_bits, started):
+    """Sorts packed addresses into the spec's order and drops repeats; returns (rows, entries, dongs,
+    dong_rank). Each packed int may carry `low_bits` more bits below the fields: rows keep them,
+    and only the first of addresses equal in every field is kept."""
     for name, count, bits in (("entries", len(entry_ids), 18), ("dongs", len(dong_ids), DONG_BITS)):
         if count >= 1 << bits:
             raise ValueError(f"too many {name} for the index format: {count}")
-
     entries = sorted(entry_ids)  # (road, sido, sigungu): the spec's order
     dongs = sorted(dong_ids)
     entry_rank = [0] * len(entries)
@@ -176,19 +191,107 @@ def load_rows(wheel, sido_filter, started):
     dong_rank = [0] * len(dongs)
     for rank, name in enumerate(dongs):
         dong_rank[dong_ids[name]] = rank
-    del entry_ids, dong_ids
-    dong_mask = ((1 << DONG_BITS) - 1) << DONG_SHIFT
-    kept = ((1 << ENTRY_SHIFT) - 1) & ~dong_mask
+    entry_shift, dong_shift = ENTRY_SHIFT + low_bits, DONG_SHIFT + low_bits
+    dong_mask = ((1 << DONG_BITS) - 1) << dong_shift
+    kept = ((1 << entry_shift) - 1) & ~dong_mask
     # Ranks replace first-seen numbers, so sorting the ints sorts addresses in the spec's order.
-    packed = [(entry_rank[v >> ENTRY_SHIFT] << ENTRY_SHIFT) | (v & kept)
-              | (dong_rank[(v & dong_mask) >> DONG_SHIFT] << DONG_SHIFT) for v in packed]
+    packed = [(entry_rank[v >> entry_shift] << entry_shift) | (v & kept)
+              | (dong_rank[(v & dong_mask) >> dong_shift] << dong_shift) for v in packed]
     packed.sort()
-    rows = [v for v, _ in itertools.groupby(packed)]  # a repeated line is one address
+    # A repeated line is one address (the first of them, when low bits tell them apart).
+    rows = [next(run) for _, run in itertools.groupby(packed, key=lambda v: v >> low_bits)]
     del packed
     log(f"{len(rows):,} distinct addresses in {len(entries):,} road entries", started)
     if len(rows) >= 1 << ID_BITS:
         raise ValueError(f"too many addresses for the index format: {len(rows)}")
-    return rows, entries, dongs
+    return rows, entries, dongs, dong_rank
+
+
+class OfficialRows:
+    """What the official file adds to each address, by id: its lot, building name, underground flag
+    and 법정동코드, and the other lots it stands on (docs/search.md, "Official data")."""
+
+    def __init__(self, count):
+        self.lots = array.array("I", bytes(4 * count))  # 산 << 31 | 본번 << 16 | 부번
+        self.buildings = [""] * count
+        self.under = {}  # id -> 1 (지하) or 2 (공중)
+        self.codes = {}  # (sido, sigungu, 읍면동/리) -> 법정동코드
+        self.related = []  # (id, 읍면동/리 rank, 산, 본번, 부번)
+        self.related_lots = 0
+
+
+def lot_code(mountain, main, sub):
+    return (mountain << 31) | (main << 16) | sub
+
+
+def load_official_rows(source, started):
+    """The addresses of an official file (demo_site/official.py's Source) in id order, the tables the
+    rows refer to, and an OfficialRows."""
+    entry_ids, dong_ids, packed = {}, {}, []
+    lots, buildings, key_hashes, codes = array.array("I"), [], array.array("q"), {}
+    low_bits = UNDER_BITS + ORIGIN_BITS
+    for origin, address in enumerate(source.addresses()):
+        if origin % 1000000 == 999999:
+            log(f"read {origin + 1:,} addresses", started)
+        if origin >= 1 << ORIGIN_BITS:
+            raise ValueError(f"{source.name}: too many addresses for the index format")
+        sido, sigungu = current_names(address.sido, address.sigungu)
+        dong = f"{address.dong} {address.ri}" if address.ri else address.dong
+        entry = entry_ids.setdefault((address.road, sido, sigungu), len(entry_ids))
+        dong_id = dong_ids.setdefault(dong, len(dong_ids))
+        known = codes.setdefault((sido, sigungu, dong), address.admin_code)
+        if known != address.admin_code:
+            raise ValueError(f"{source.name}: {sido} {sigungu} {dong} has two 법정동코드, {known} and "
+                             f"{address.admin_code} (address {address.key})")
+        fields = ((entry << ENTRY_SHIFT) | (address.main << MAIN_SHIFT) | (address.sub << SUB_SHIFT)
+                  | (dong_id << DONG_SHIFT) | int(address.zip))
+        packed.append((((fields << UNDER_BITS) | address.underground) << ORIGIN_BITS) | origin)
+        lots.append(lot_code(address.mountain, address.lot_main, address.lot_sub))
+        buildings.append(official.building_name(address))
+        key_hashes.append(hash(address.key))
+    log(f"read {len(packed):,} addresses", started)
+    if not packed:
+        raise ValueError(f"{source.name}: no address")
+    # Related lots name their address by its key; they are joined to ids once ids are known.
+    by_key = sorted(range(len(key_hashes)), key=key_hashes.__getitem__)
+    sorted_hashes = array.array("q", (key_hashes[i] for i in by_key))
+    if any(a == b for a, b in zip(sorted_hashes, itertools.islice(sorted_hashes, 1, None))):
+        raise ValueError(f"{source.name}: an address key given twice")
+    by_key = array.array("I", by_key)
+    del key_hashes
+    related, missing = [], 0
+    for lot in source.related_lots():
+        at = bisect.bisect_left(sorted_hashes, hash(lot.key))
+        if at == len(sorted_hashes) or sorted_hashes[at] != hash(lot.key):
+            missing += 1  # a lot of an address the file does not have: nothing to find by it
+            continue
+        dong = f"{lot.dong} {lot.ri}" if lot.ri else lot.dong
+        related.append((by_key[at], dong_ids.setdefault(dong, len(dong_ids)),
+                        lot_code(lot.mountain, lot.lot_main, lot.lot_sub)))
+    del sorted_hashes, by_key
+    log(f"read {len(related):,} related lots ({missing:,} of addresses not in the file)", started)
+
+    rows, entries, dongs, dong_rank = ranked_rows(packed, entry_ids, dong_ids, low_bits, started)
+    del packed
+    extra = OfficialRows(len(rows))
+    id_of = array.array("i", [-1]) * len(lots)
+    origin_mask, under_mask = (1 << ORIGIN_BITS) - 1, (1 << UNDER_BITS) - 1
+    for i, value in enumerate(rows):
+        origin = value & origin_mask
+        id_of[origin] = i
+        extra.lots[i] = lots[origin]
+        extra.buildings[i] = buildings[origin]
+        under = (value >> ORIGIN_BITS) & under_mask
+        if under:
+            extra.under[i] = under
+        rows[i] = value >> low_bits
+    del lots, buildings
+    extra.codes = codes
+    for origin, dong_id, code in related:
+        if id_of[origin] >= 0:
+            extra.related.append((id_of[origin], dong_rank[dong_id], code))
+    extra.related_lots = len(extra.related)
+    return rows, entries, dongs, extra
 
 
 def field_columns(rows):
@@ -237,14 +340,12 @@ def eupmyeon_of(dong):
     return dong.split(" ")[0] if " " in dong else ""
 
 
-def attach_landmarks(landmarks, entries, entry_start, columns, dongs, sido_filter):
-    """[id, building, jibun_address, lat, lng, admin_code] per landmark in scope; fails if one is missing."""
+def attach_landmarks(landmarks, entries, entry_start, columns, dongs):
+    """[id, building, jibun_address, lat, lng, admin_code] per landmark; fails if one is missing."""
     _, mains, subs, dong_column, zip_column = columns
     entry_index = {key: rank for rank, key in enumerate(entries)}
     attached = []
     for landmark in landmarks:
-        if sido_filter and landmark["sido"] != sido_filter:
-            continue
         main, sub = parse_number(landmark["number"], landmark)
         key = (landmark["road"], landmark["sido"], landmark["sigungu"])
         found = []
@@ -297,23 +398,54 @@ class Dictionary:
 
 
 def build(wheel, out, sido_filter=None):
+    """The kozip index; returns False when `out` already holds it (wheel and generator unchanged)."""
     started = time.monotonic()
     wheel_sha256 = file_sha256(wheel)
     if wheel_sha256 != WHEEL_SHA256:
         raise ValueError(f"{wheel}: sha256 {wheel_sha256}, expected {WHEEL_SHA256}")
     stamp = {"format": FORMAT, "wheel_sha256": wheel_sha256, "generator": generator_hash(),
              "sido": sido_filter}
-    stamp_text = json.dumps(stamp, sort_keys=True) + "\n"
-    stamp_path = out / "stamp.json"
-    if stamp_path.is_file() and stamp_path.read_text(encoding="utf-8") == stamp_text:
+    if is_current(out, stamp):
         print(f"build_index: {out} is current (wheel and generator unchanged)", flush=True)
         return False
     landmarks = json.loads(LANDMARKS_PATH.read_text(encoding="utf-8"))
-    known_sido = {name for name, _, _ in SIDO}
-    if sido_filter and sido_filter not in known_sido:
-        raise ValueError(f"unknown sido {sido_filter!r}: one of {', '.join(sorted(known_sido))}")
-
+    if sido_filter and sido_filter not in {name for name, _, _ in SIDO}:
+        raise ValueError(f"unknown sido {sido_filter!r}: one of {', '.join(sorted(n for n, _, _ in SIDO))}")
     rows, entries, dongs = load_rows(wheel, sido_filter, started)
+    about = {"source": "kozip", "note": SOURCE_NOTE, "base_date": KOZIP_DATE, "related_lots": None}
+    write_index(out, rows, entries, dongs, stamp, about, started,
+                landmarks=[m for m in landmarks if not sido_filter or m["sido"] == sido_filter])
+    return True
+
+
+def build_official(source, out, started, snapshot=None):
+    """The index of an official file (an official.Source); `snapshot(directory)` writes the data the
+    next update starts from into the new index's directory."""
+    rows, entries, dongs, extra = load_official_rows(source, started)
+    stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
+             "base_date": source.base_date}
+    about = {"source": "official", "note": OFFICIAL_NOTE, "base_date": iso_date(source.base_date),
+             "related_lots": extra.related_lots}
+    write_index(out, rows, entries, dongs, stamp, about, started, official=extra, snapshot=snapshot)
+
+
+def iso_date(yyyymmdd):
+    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if yyyymmdd else None
+
+
+def is_current(out, stamp):
+    path = out / "stamp.json"
+    return path.is_file() and path.read_text(encoding="utf-8") == stamp_text_of(stamp)
+
+
+def stamp_text_of(stamp):
+    return json.dumps(stamp, sort_keys=True) + "\n"
+
+
+def write_index(out, rows, entries, dongs, stamp, about, started, landmarks=(), official=None,
+                snapshot=None):
+    """Writes the index of these rows into `out` (docs/search.md, "The page's index")."""
+    known_sido = {name for name, _, _ in SIDO}
     columns = field_columns(rows)
     entry_column, mains, subs, dong_column, zip_column = columns
     record_count = len(rows)
@@ -419,7 +551,7 @@ def build(wheel, out, sido_filter=None):
 
     big_mains = [[i, mains[i], subs[i], pair_column[i]]
                  for i in range(record_count) if mains[i] >= 10000]
-    landmark_rows = attach_landmarks(landmarks, entries, entry_start, columns, dongs, sido_filter)
+    landmark_rows = attach_landmarks(landmarks, entries, entry_start, columns, dongs)
 
     dictionary = Dictionary()
     dictionary.add_names("roads", roads)
@@ -450,48 +582,197 @@ def build(wheel, out, sido_filter=None):
     dictionary.add("riPairStart", "I", ri_pair_start)
     dictionary.add("mainStart", "I", main_start)
     dictionary.add("mainBlockKeys", "I", main_block_keys)
+    if official is not None:
+        add_underground(dictionary, official)
+        official.dong_index = {name: d for d, name in enumerate(dongs)}
+        official.sigungu_index = sigungu_index
+        official.pair_dong = [key >> 16 for key in pair_keys]
     meta = {
         "format": FORMAT,
-        "source": SOURCE_NOTE,
+        "source": about["note"],
+        "official": official is not None,
         "records": record_count,
         "shardRows": SHARD_ROWS,
         "shards": (record_count + SHARD_ROWS - 1) // SHARD_ROWS,
         "mainBlockRows": MAIN_BLOCK_ROWS,
+        "lotBlockRows": LOT_BLOCK_ROWS,
         "sido": [[name, english] for name, english, _ in SIDO],
         "sigungu": [[sido_index[sido], sigungu, sigungu_english(sigungu)] for sido, sigungu in sigungu_table],
         "areaWords": {word: listed for word, listed in sorted(area_words.items())},
         "bigMains": big_mains,
         "landmarks": landmark_rows,
-        "dictionaryBytes": dictionary.size,
-        "sections": dictionary.sections,
     }
-    staging = out.parent / (out.name + ".building")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / "rows.building"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging.mkdir()
+    files = hashlib.sha256()
+    road_columns = [("H", mains), ("H", subs), ("H", pair_column)]
+    if official is not None:
+        road_columns += [("H", array.array("H", [c >> 16 for c in official.lots])),  # 산 << 15 | 본번
+                         ("H", array.array("H", [c & 0xFFFF for c in official.lots]))]
     # What loading a shard of each copy costs the page, on average: it weighs plans by it.
     meta["shardBytes"] = {
-        "road": write_shards(staging, "road", range(record_count),
-                             [("H", mains), ("H", subs), ("H", pair_column)], started),
-        "dong": write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started),
-        "ri": write_shards(staging, "ri", ri_order, [("I", None), ("H", mains), ("H", subs)], started),
-        "main": write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)], started),
+        "road": write_shards(staging, "road", range(record_count), road_columns, started, files),
+        "dong": write_shards(staging, "dong", dong_order, [("I", None), ("H", mains), ("H", subs)], started, files),
+        "ri": write_shards(staging, "ri", ri_order, [("I", None), ("H", mains), ("H", subs)], started, files),
+        "main": write_shards(staging, "main", main_order, [("I", None), ("H", subs), ("H", pair_column)],
+                             started, files),
     }
-    # ASCII only (names escaped in the JSON, the rest base64): see Dictionary.
-    write_script(staging / "index.js", "searchaddrIndex("
-                 + json.dumps(meta, ensure_ascii=True, separators=(",", ":"))
-                 + ',\n"' + dictionary.deflated_base64() + '");\n')
+    if official is not None:
+        del road_columns
+        write_official_copies(staging, official, dictionary, meta, record_count, len(dongs),
+                              (mains, subs, pair_column), started, files)
+    meta["dictionaryBytes"] = dictionary.size
+    meta["sections"] = dictionary.sections
+    deflated = dictionary.deflated_base64()
     del dictionary
-    log("wrote the dictionary", started)
-    write_script(staging / "stamp.json", stamp_text)
-    previous = out.parent / (out.name + ".previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if out.exists():
-        out.rename(previous)
-    staging.rename(out)
-    shutil.rmtree(previous, ignore_errors=True)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    files.update(deflated.encode("ascii"))
+    files.update(json.dumps(meta, sort_keys=True).encode("utf-8"))
+    version = "rows-" + files.hexdigest()[:12]
+    meta["rows"] = version
+    meta["idPrefix"] = "k" if official is None else "o" + version[5:9]
+    about = dict(about, addresses=record_count, version=version)
+    switch_to(out, staging, version, meta, deflated, stamp, about, snapshot, started)
+    size = sum(p.stat().st_size for p in (out / version).rglob("*") if p.is_file())
+    size += (out / "index.js").stat().st_size
     log(f"wrote {out}: {record_count:,} addresses, {size / 1e6:.1f} MB", started)
-    return True
+
+
+def switch_to(out, staging, version, meta, deflated, stamp, about, snapshot, started):
+    """Makes the new index the one `out` serves, so that a page never mixes two: its rows go to a
+    directory of their own, then index.js (which names that directory) replaces the old one in one
+    rename. A page that loaded the old index.js still reads the old rows, kept until the next build."""
+    rows_dir = out / version
+    if rows_dir.exists():
+        shutil.rmtree(staging)  # the same rows are there already
+    else:
+        staging.rename(rows_dir)
+    if snapshot is not None:
+        fresh = out / "official.building"
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
+        snapshot(fresh)
+        log("kept the data for the next update", started)
+    # ASCII only (names escaped in the JSON, the rest base64): see Dictionary.
+    write_script(out / "index.js.building", "searchaddrIndex("
+                 + json.dumps(meta, ensure_ascii=True, separators=(",", ":")) + ',\n"' + deflated + '");\n')
+    write_script(out / "about.json.building", json.dumps(about, ensure_ascii=False, sort_keys=True) + "\n")
+    if snapshot is not None:
+        replace_directory(out / "official.building", out / "official")
+    elif (out / "official").exists():
+        shutil.rmtree(out / "official")
+    previous = read_rows_version(out)
+    os.replace(out / "index.js.building", out / "index.js")
+    os.replace(out / "about.json.building", out / "about.json")
+    write_script(out / "stamp.json", stamp_text_of(stamp))
+    for path in out.iterdir():
+        if path.is_dir() and path.name not in (version, previous, "official"):
+            shutil.rmtree(path)
+
+
+def replace_directory(fresh, target):
+    old = target.with_name(target.name + ".previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_rows_version(out):
+    """The rows directory the current index.js names, or None."""
+    try:
+        text = (out / "index.js").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None
+    found = re.search(r'"rows":"(rows-[0-9a-f]+)"', text)
+    return found.group(1) if found else None
+
+
+def add_underground(dictionary, official):
+    under = sorted(official.under.items())
+    dictionary.add("underIds", "I", [i for i, _ in under])
+    dictionary.add("underKinds", "B", [kind for _, kind in under])
+
+
+def write_official_copies(staging, official, dictionary, meta, record_count, dong_count, road_fields,
+                          started, files):
+    """The lot and building copies, the building names by id, and their dictionary parts."""
+    dong_index = official.dong_index
+    codes = sorted(((official.sigungu_index[(sido, sigungu)] << 16) | dong_index[dong], code)
+                   for (sido, sigungu, dong), code in official.codes.items())
+    dictionary.add("codeKeys", "I", [key for key, _ in codes])
+    dictionary.add("codeHigh", "I", [int(code[:5]) for _, code in codes])
+    dictionary.add("codeLow", "I", [int(code[5:]) for _, code in codes])
+    # The lot copy: every address by its lot, then once more by each related lot, ordered by
+    # (읍면동/리, 산, 본번, 부번, id).
+    mains, subs, pairs = road_fields
+    pair_dong = official.pair_dong
+    lots = official.lots
+    keyed = [(pair_dong[pairs[i]] << 16 | ((lots[i] >> 31) << 15) | ((lots[i] >> 16) & 0x3FFF)) << 12
+             | (lots[i] & 0xFFF) for i in range(record_count)]
+    keyed = [(k << ID_BITS) | i for i, k in enumerate(keyed)]
+    for i, dong, code in official.related:
+        keyed.append((((dong << 16 | ((code >> 31) << 15) | ((code >> 16) & 0x3FFF)) << 12 | (code & 0xFFF))
+                      << ID_BITS) | i)
+    keyed.sort()
+    id_mask = (1 << ID_BITS) - 1
+    lot_order = array.array("I", [v & id_mask for v in keyed])
+    lot_keys = array.array("H", [(v >> (ID_BITS + 12)) & 0xFFFF for v in keyed])
+    lot_subs = array.array("H", [(v >> ID_BITS) & 0xFFF for v in keyed])
+    lot_dongs = [v >> (ID_BITS + 28) for v in keyed]
+    del keyed
+    dictionary.add("lotDongStart", "I", counted_starts(lot_dongs, dong_count))
+    dictionary.add("lotBlockKeys", "I", [(lot_dongs[p] << 16) | lot_keys[p]
+                                         for p in range(0, len(lot_order), LOT_BLOCK_ROWS)])
+    del lot_dongs
+    meta["lotRows"] = len(lot_order)
+    meta["shardBytes"]["lot"] = write_shards(staging, "lot", lot_order,
+                                             [("I", None), ("H", lot_keys), ("H", lot_subs)],
+                                             started, files, by_position=True)
+    del lot_order, lot_keys, lot_subs
+    # The building copy: each part of each building name (split as a query is) with its addresses.
+    parted = []
+    for i, name in enumerate(official.buildings):
+        if name:
+            for part in dict.fromkeys(WORD_SEPARATORS.split(name)):
+                if part:
+                    parted.append((part.encode("utf-8"), i))
+    parted.sort()
+    meta["buildingRows"] = len(parted)
+    firsts = []
+    total = 0
+    (staging / "bld").mkdir()
+    for shard, first in enumerate(range(0, len(parted), SHARD_ROWS)):
+        chunk = parted[first:first + SHARD_ROWS]
+        firsts.append(chunk[0][0].decode("utf-8"))
+        ids = [i for _, i in chunk]
+        keys = [key for key, _ in itertools.groupby(part for part, _ in chunk)]
+        key_start = offsets([list(run) for _, run in itertools.groupby(part for part, _ in chunk)])
+        text = b"".join(keys)
+        data = (little_endian("I", [len(keys)]) + little_endian("I", key_start) + little_endian("I", offsets(keys))
+                + little_endian("I", delta_ids(ids)) + little_endian("H", [pairs[i] for i in ids])
+                + little_endian("H", [mains[i] for i in ids]) + little_endian("H", [subs[i] for i in ids])
+                + text)
+        total += write_blob(staging / "bld" / f"{shard}.js", "bld", shard, data, files)
+    dictionary.add_names("bldFirst", firsts)
+    meta["shardBytes"]["bld"] = round(total / max(1, len(firsts)))
+    del parted
+    # Building names by id, in the road copy's shards: read only to show an address.
+    (staging / "name").mkdir()
+    total = 0
+    for shard, first in enumerate(range(0, record_count, SHARD_ROWS)):
+        names = [n.encode("utf-8") for n in official.buildings[first:first + SHARD_ROWS]]
+        total += write_blob(staging / "name" / f"{shard}.js", "name", shard,
+                            little_endian("I", offsets(names)) + b"".join(names), files)
+    meta["shardBytes"]["name"] = round(total / max(1, -(-record_count // SHARD_ROWS)))
+    log("wrote the lot, building and name copies", started)
+
+
+def delta_ids(ids):
+    """Ids as differences from the previous one (modulo 2**32): runs of near ids shrink to almost nothing."""
+    return array.array("I", [(b - a) & 0xFFFFFFFF for a, b in zip(itertools.chain((0,), ids), ids)])
 
 
 def write_script(path, text):
@@ -499,14 +780,11 @@ def write_script(path, text):
         handle.write(text)
 
 
-def write_shards(staging, copy, order, columns, started):
-    """One script per SHARD_ROWS rows of a copy (rows `order`): its columns as little-endian ints,
-    raw DEFLATE, base64 (docs/search.md); returns the files' mean size in bytes. A column given as
-    None is the rows' ids, each written as its difference from the previous row's (modulo 2**32):
-    runs of near ids shrink to almost nothing.
-
-    The base64 sits in a comment of a function the page reads back with toString(): V8 then
-    slices the script's own text instead of copying a string literal into its heap."""
+def write_shards(staging, copy, order, columns, started, files, by_position=False):
+    """One script per SHARD_ROWS rows of a copy (rows `order`): its columns as little-endian ints
+    (docs/search.md); returns the files' mean size in bytes. A column given as None is the rows'
+    ids, each written as its difference from the previous row's (modulo 2**32): runs of near ids
+    shrink to almost nothing. Columns hold a value per id, or per position in `order`."""
     (staging / copy).mkdir()
     total = 0
     for shard, first in enumerate(range(0, len(order), SHARD_ROWS)):
@@ -514,24 +792,36 @@ def write_shards(staging, copy, order, columns, started):
         parts = []
         for typecode, values in columns:
             if values is None:
-                parts.append(little_endian(typecode, [(b - a) & 0xFFFFFFFF
-                                                      for a, b in zip(itertools.chain((0,), rows), rows)]))
+                parts.append(little_endian(typecode, delta_ids(rows)))
+            elif by_position:
+                parts.append(little_endian(typecode, values[first:first + SHARD_ROWS]))
             else:
                 parts.append(little_endian(typecode, [values[i] for i in rows]))
-        deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
-        encoded = base64.b64encode(deflater.compress(b"".join(parts)) + deflater.flush()).decode("ascii")
-        text = f'searchaddrShard("{copy}",{shard},function(){{/*{encoded}*/}});\n'
-        write_script(staging / copy / f"{shard}.js", text)
-        total += len(text)
+        total += write_blob(staging / copy / f"{shard}.js", copy, shard, b"".join(parts), files)
     log(f"wrote the {copy} copy", started)
     return round(total / ((len(order) + SHARD_ROWS - 1) // SHARD_ROWS))
+
+
+def write_blob(path, copy, shard, data, files):
+    """One shard file: `data` as raw DEFLATE in base64, in the comment of a function the page reads
+    back with toString(): V8 then slices the script's own text instead of copying a string literal
+    into its heap. Returns the file's size."""
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+    encoded = base64.b64encode(deflater.compress(data) + deflater.flush()).decode("ascii")
+    text = f'searchaddrShard("{copy}",{shard},function(){{/*{encoded}*/}});\n'
+    write_script(path, text)
+    files.update(text.encode("ascii"))
+    return len(text)
 
 
 # The columns of each copy's shards, in file order (docs/search.md); "id" is written as differences.
 SHARD_COLUMNS = {"road": (("main", "H"), ("sub", "H"), ("pair", "H")),
                  "dong": (("id", "I"), ("main", "H"), ("sub", "H")),
                  "ri": (("id", "I"), ("main", "H"), ("sub", "H")),
-                 "main": (("id", "I"), ("sub", "H"), ("pair", "H"))}
+                 "main": (("id", "I"), ("sub", "H"), ("pair", "H")),
+                 "lot": (("id", "I"), ("lot", "H"), ("lotSub", "H"))}
+# An official index's road copy also has each address's lot: 산 << 15 | 본번, and 부번.
+OFFICIAL_ROAD_COLUMNS = SHARD_COLUMNS["road"] + (("lot", "H"), ("lotSub", "H"))
 
 
 def read_index(out=DEFAULT_OUT):
@@ -545,7 +835,9 @@ def read_index(out=DEFAULT_OUT):
     for name, (kind, at, count) in index.pop("sections").items():
         typecode = typecodes[kind]
         index[name] = from_little_endian(typecode, data[at:at + count * array.array(typecode).itemsize])
-    for name in ("roads", "roadsEnglish", "dongs", "dongEnglish", "dongParts"):
+    for name in ("roads", "roadsEnglish", "dongs", "dongEnglish", "dongParts", "bldFirst"):
+        if name + "Text" not in index:
+            continue
         text_bytes, starts = bytes(index.pop(name + "Text")), index.pop(name + "Offsets")
         index[name] = [text_bytes[a:b].decode("utf-8") for a, b in zip(starts, starts[1:])]
     index["zips"] = [f"{z:05d}" for z in index["zips"]]
@@ -554,14 +846,21 @@ def read_index(out=DEFAULT_OUT):
     return index
 
 
-def read_shard(out, copy, number, records):
+def read_blob(out, copy, number):
+    """The bytes of one shard file of the index in `out`."""
+    text = (pathlib.Path(out) / read_rows_version(pathlib.Path(out)) / copy / f"{number}.js").read_text(
+        encoding="ascii")
+    return zlib.decompress(base64.b64decode(text[text.index("/*") + 2:text.rindex("*/")]), -15)
+
+
+def read_shard(out, copy, number, records, official_index=False):
     """One shard's columns by name (SHARD_COLUMNS), ids summed back from their differences;
     `records`: the rows of the copy."""
-    text = (pathlib.Path(out) / copy / f"{number}.js").read_text(encoding="ascii")
-    data = zlib.decompress(base64.b64decode(text[text.index("/*") + 2:text.rindex("*/")]), -15)
+    data = read_blob(out, copy, number)
     rows = min(SHARD_ROWS, records - number * SHARD_ROWS)
     columns, at = {}, 0
-    for name, typecode in SHARD_COLUMNS[copy]:
+    layout = OFFICIAL_ROAD_COLUMNS if official_index and copy == "road" else SHARD_COLUMNS[copy]
+    for name, typecode in layout:
         width = array.array(typecode).itemsize
         columns[name] = from_little_endian(typecode, data[at:at + width * rows])
         at += width * rows
@@ -584,14 +883,71 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--wheel", type=pathlib.Path, default=DEFAULT_WHEEL, help="the kozip 1.1.4 wheel")
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT, help="the index directory")
-    parser.add_argument("--sido", help="only this sido (its current name), for fast tests")
+    parser.add_argument("--sido", help="only this sido of kozip (its current name), for fast tests")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--data", type=pathlib.Path, metavar="PATH",
+                      help="build from the official full file (the zip as downloaded, or its directory)")
+    what.add_argument("--changes", type=pathlib.Path, nargs="+", metavar="FILE",
+                      help="apply official change files to the official index in --out")
+    what.add_argument("--kozip", action="store_true", help="build from kozip even if --out holds official data")
     args = parser.parse_args(argv)
+    out = args.out.resolve()
+    started = time.monotonic()
     try:
-        build(args.wheel, args.out.resolve(), args.sido)
+        if args.data:
+            source = official.open_source(args.data)
+            build_official(source, out, started, snapshot=lambda to: official.write_snapshot(source, to))
+        elif args.changes:
+            update_official(out, args.changes, started)
+        elif not args.kozip and not args.sido and (out / "official").is_dir():
+            rebuild_official(out, started)
+        else:
+            build(args.wheel, out, args.sido)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         print(f"build_index: failed: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def update_official(out, changes, started):
+    """Applies change files to the data the official index in `out` was built from, and rebuilds it."""
+    if not (out / "official").is_dir():
+        raise ValueError(f"{out}: no official index to update (build one with --data first)")
+    changesets = official.read_changes(changes)
+    fresh = out / "official.applied"
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    try:
+        summary = official.apply_changes(official.open_source(out / "official"), changesets, fresh)
+        log(f"applied {len(changesets)} change file(s) up to {summary.base_date}: {summary.inserted:,} new, "
+            f"{summary.updated:,} changed, {summary.deleted:,} removed addresses; "
+            f"{summary.lots_inserted:,} new and {summary.lots_deleted:,} removed related lots", started)
+        build_official(official.open_source(fresh), out, started,
+                       snapshot=lambda to: move_contents(fresh, to))
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+def rebuild_official(out, started):
+    """An official index whose generator changed is rebuilt from the data it was built from."""
+    source = official.open_source(out / "official")
+    stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
+             "base_date": source.base_date}
+    if is_current(out, stamp):
+        print(f"build_index: {out} is current (official data of {iso_date(source.base_date)}; "
+              "--kozip builds the kozip index instead)", flush=True)
+        return
+    build_official(source, out, started, snapshot=lambda to: copy_contents(out / "official", to))
+
+
+def move_contents(source, target):
+    for path in source.iterdir():
+        path.rename(target / path.name)
+
+
+def copy_contents(source, target):
+    for path in source.iterdir():
+        shutil.copy2(path, target / path.name)
 
 
 if __name__ == "__main__":
