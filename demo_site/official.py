@@ -185,7 +185,13 @@ class _LineReader:
         try:
             text = block.decode("cp949")
         except UnicodeDecodeError as error:
-            raise self.error(block.count(b"\n", 0, error.start), "not CP949 text") from error
+            offset = block.count(b"\n", 0, error.start)
+            line = block.split(b"\n")[offset]
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.error(offset, "not CP949 text") from error
+            raise self.error(offset, "UTF-8, expected CP949") from error
         rows = self.pattern.findall(text)
         if len(rows) == text.count("\n") and self.blank_at is None:
             return rows
