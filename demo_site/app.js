@@ -812,6 +812,7 @@
     this.mountain = parsed.mountain;
     this.underground = parsed.underground;
     this.findsNothing = false;  // by road name, area and building number (the lots may still match)
+    this.upgrades = new Set();  // found by road search as not exact, and exactly by a lot or building name
     this.byRow = [];  // per entry whose 읍면동/리 decides a word: [[word, fallback state]...]
     this.stamp = ++Search.count;
   }
@@ -886,7 +887,7 @@
     var found = await this.roadMatches(start, end, true), extras = new Map();
     if (this.findsLots()) await this.addLots(extras);
     await this.addBuildings(extras);
-    return new MergedMatches(found, extras, start, end);
+    return new MergedMatches(this, found, extras, start, end);
   };
 
   // The addresses found by road name, area, 읍면동/리, building number and zip (docs/search.md);
@@ -964,13 +965,19 @@
     });
     for (var k = 0; k < found.length; k += 2) {
       var id = found[k], row = await roadRow(id);
-      if (this.roadState(row.entry, id, row.main, row.sub, row.pair) === NONE) keepBest(extras, id, found[k + 1]);
+      this.found(extras, id, this.roadState(row.entry, id, row.main, row.sub, row.pair), found[k + 1]);
     }
   };
 
-  function keepBest(extras, id, state) {
-    if (!(extras.get(id) >= state)) extras.set(id, state);
-  }
+  // Records an address found by its lot or building name with `state`; `byRoad`: what road search
+  // made of it. The best of the ways it matches ranks it.
+  Search.prototype.found = function (extras, id, byRoad, state) {
+    if (byRoad === NONE) {
+      if (!(extras.get(id) >= state)) extras.set(id, state);
+    } else if (byRoad === PREFIX_ONLY && state === EXACT) {
+      this.upgrades.add(id);
+    }
+  };
 
   async function roadRow(id) {
     var shard = cachedShard("road", Math.floor(id / IX.shardRows)) || await shardOf("road", Math.floor(id / IX.shardRows));
@@ -992,9 +999,9 @@
   }
 
   // Addresses whose building name a word starts, where every other term matches as on a road
-  // search, or by the building name too. (One found by road search is counted there already.)
+  // search, or by the building name too; each word counts its best match.
   Search.prototype.addBuildings = async function (extras) {
-    var self = this, pending = [];  // [id, state, words still to match by the building name]
+    var self = this, pending = [];  // [id, road search's state, states of the words so far, words to try on the name]
     for (var w = 0; w < this.words.length; w++) {
       var word = this.words[w], range = buildingShards(word), numbers = [];
       for (var n = range[0]; n < range[1]; n++) numbers.push(n);
@@ -1005,28 +1012,30 @@
           if (state === NONE) continue;
           for (var at = shard.keyStart[k]; at < shard.keyStart[k + 1]; at++) {
             var id = shard.id[at], entry = entryOfId(id);
-            if (self.roadState(entry, id, shard.main[at], shard.sub[at], shard.pair[at]) !== NONE) continue;
+            var byRoad = self.roadState(entry, id, shard.main[at], shard.sub[at], shard.pair[at]);
+            if (byRoad === EXACT || (byRoad === PREFIX_ONLY && state !== EXACT)) continue;
             var row = self.otherTerms(word, entry, id, shard.main[at], shard.sub[at], shard.pair[at], state);
             if (row === null) continue;
-            if (row.byName.length) pending.push([id, row.state, row.byName]);
-            else keepBest(extras, id, row.state);
+            if (row.byName.length) pending.push([id, byRoad, row.state, row.byName]);
+            else self.found(extras, id, byRoad, row.state);
           }
         }
       });
     }
     for (var p = 0; p < pending.length; p++) {
-      var parts = partsTable(await buildingName(pending[p][0])), rowState = pending[p][1];
-      pending[p][2].forEach(function (other) {
-        var byPart = NONE;
-        for (var i = 0; i < parts.length; i++) byPart = Math.max(byPart, partState(other, parts, i));
-        rowState = Math.min(rowState, byPart);
+      var parts = partsTable(await buildingName(pending[p][0])), rowState = pending[p][2];
+      pending[p][3].forEach(function (other) {
+        var best = other[1];
+        for (var i = 0; i < parts.length; i++) best = Math.max(best, partState(other[0], parts, i));
+        rowState = Math.min(rowState, best);
       });
-      if (rowState !== NONE) keepBest(extras, pending[p][0], rowState);
+      if (rowState !== NONE) this.found(extras, pending[p][0], pending[p][1], rowState);
     }
   };
 
-  // A row's state for every term but `skip`, as a road search judges it, starting from `state`;
-  // words that match it only there are left in byName (its building name decides). null: none.
+  // A row's state for every term but `skip` (whose state is `state`), as a road search judges it;
+  // words that match it less than exactly there are left in byName as [word, state] for its
+  // building name to decide. null: the row cannot match.
   Search.prototype.otherTerms = function (skip, entry, id, main, sub, pair, state) {
     var ix = IX, road = ix.entryRoad[entry], sigungu = ix.entrySigungu[entry], byName = [];
     if (this.underground && underKind(id) !== 1) return null;
@@ -1037,8 +1046,7 @@
       if (wordRow === BY_ROW) {
         wordRow = word.dongFlags[ix.pairDong[pair]] ? EXACT : road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
       }
-      if (wordRow === NONE) byName.push(word);
-      else state = Math.min(state, wordRow);
+      if (wordRow !== EXACT) byName.push([word, wordRow]);
     }
     for (var k = 0; k < this.english.length; k++) {
       state = Math.min(state, this.english[k].roads.get(road) || NONE);
@@ -1076,8 +1084,14 @@
 
   // Road matches (their groups of the first ids) and the addresses only lots and building names
   // found (`extras`, id -> state), as one order: exact ones first, each group by id.
-  function MergedMatches(found, extras, start, end) {
+  function MergedMatches(search, found, extras, start, end) {
     var groups = found.groupIds(end), added = [[], []];
+    search.upgrades.forEach(function (id) {
+      groups[1].count--;
+      var at = groups[1].ids.indexOf(id);
+      if (at >= 0) groups[1].ids.splice(at, 1);
+      added[0].push(id);
+    });
     extras.forEach(function (state, id) { added[state === EXACT ? 0 : 1].push(id); });
     var lists = [0, 1].map(function (g) {
       return mergeSorted(groups[g].ids, added[g].sort(function (a, b) { return a - b; }), end);
