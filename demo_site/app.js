@@ -341,6 +341,7 @@
       rowsDir: DATA_DIR + meta.rows + "/",
       idPrefix: meta.idPrefix,
       official: meta.official,
+      baseDate: meta.baseDate,
       areaWords: new Map(Object.entries(meta.areaWords)),
       bigMains: meta.bigMains,
       landmarks: new Map()
@@ -1732,12 +1733,22 @@
     detailBox.scrollIntoView({block: "nearest"});
   }
 
+  // The page's own words follow its data: the official file also finds lots and building names.
+  function describeOfficialData() {
+    document.getElementById("lede").textContent = "도로명과 건물번호, 지번(읍면동·리와 번지), 건물명, 우편번호, "
+      + "시도·시군구·읍면동, 영문 도로명으로 검색합니다. 여러 단어는 모두 맞는 주소만 찾습니다.";
+    searchForm.elements.q.placeholder = "예: 세종대로 110 · 반곡동 47-1 · 수루배마을 · 04524";
+    document.getElementById("data-note").textContent = "주소 데이터: 행정안전부 도로명주소 한글 "
+      + "(business.juso.go.kr, 기준일 " + IX.baseDate + "). 좌표는 없습니다.";
+  }
+
   // data/index.js runs right after this script; by DOMContentLoaded it has registered the index.
   document.addEventListener("DOMContentLoaded", function () {
     if (IX !== null && IX.records > 0) {
       root.dataset.records = String(IX.records);
       root.dataset.indexMs = IX.decodeMs.toFixed(1);
       root.dataset.searchaddr = "ready";
+      if (IX.official) describeOfficialData();
     } else {
       root.dataset.searchaddr = "error";
       resultsBox.dataset.status = "error";

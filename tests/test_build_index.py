@@ -40,7 +40,9 @@ def test_the_same_wheel_gives_byte_identical_index(built):
     assert "build_index:" in first_run.stdout  # progress is printed
     names = all_files(first)
     assert names == all_files(second)
-    assert {"index.js", "stamp.json", "road/0.js", "dong/0.js", "main/0.js"} <= set(names)
+    rows = build_index.read_rows_version(first)
+    assert {"index.js", "stamp.json", "about.json", f"{rows}/road/0.js", f"{rows}/dong/0.js",
+            f"{rows}/main/0.js"} <= set(names)
     _, mismatch, errors = filecmp.cmpfiles(first, second, names, shallow=False)
     assert mismatch == [] and errors == []
 
@@ -153,4 +155,4 @@ def test_a_landmark_missing_from_the_data_fails_the_build():
     city_hall = next(item for item in landmarks if item["building"] == "서울특별시청")
     empty_columns = ([], [], [], [], [])
     with pytest.raises(ValueError, match="서울특별시청"):
-        build_index.attach_landmarks([city_hall], [], [0], empty_columns, [], None)
+        build_index.attach_landmarks([city_hall], [], [0], empty_columns, [])
