@@ -2,6 +2,8 @@
 
     python3 bench/page_work.py                    # 1,000 random queries of every kind, PSS vs the previous page
     python3 bench/page_work.py --queries 240 --seed 7 --no-memory
+    python3 bench/page_work.py --index /tmp/official/data   # an index built with --data: lots and
+                                                             # buildings too, PSS vs the kozip index
 
 Queries are drawn from the built index (demo_site/data/), every kind in turn (KINDS). Each runs
 twice in one warm browser: the page reports its own time (data-elapsed-ms, loading included) and
@@ -73,6 +75,9 @@ else document.addEventListener("searchaddr:ready", () => done(root.dataset.searc
 # or with a 읍면동/리).
 KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix", "zip",
          "dong road", "dong number", "english road", "english number", "area number", "area dong")
+# What official data also finds (docs/search.md, "Official data").
+OFFICIAL_KINDS = ("lot", "area lot", "mountain lot", "related lot", "building", "building prefix",
+                  "area building")
 OLD_PAGE_FILES = ("index.html", "app.js", "style.css", "data/addresses.js")
 # Chromium collects a page's garbage lazily: memory is read right after the queries, after this
 # long idle, and after a forced full collection (what the page really keeps). Each page's garbage
@@ -144,6 +149,7 @@ class IndexRows:
     def __init__(self, out=build_index.DEFAULT_OUT):
         self.out = out
         self.index = build_index.read_index(out)
+        self.official = self.index["official"]
         self.entry_road = [r for r in range(len(self.index["roads"]))
                            for _ in range(self.index["roadEntries"][r], self.index["roadEntries"][r + 1])]
         self.shards = {}
@@ -153,14 +159,42 @@ class IndexRows:
         entry = bisect.bisect_right(index["entryStart"], address_id) - 1
         number = address_id // index["shardRows"]
         if number not in self.shards:
-            self.shards[number] = build_index.read_shard(self.out, "road", number, index["records"])
+            self.shards[number] = build_index.read_shard(self.out, "road", number, index["records"], self.official)
         shard, at = self.shards[number], address_id % index["shardRows"]
         sido_index, sigungu, _ = index["sigungu"][index["entrySigungu"][entry]]
         pair = shard["pair"][at]
-        return {"road": index["roads"][self.entry_road[entry]], "sido": index["sido"][sido_index][0],
-                "sigungu": sigungu, "dong": index["dongs"][index["pairDong"][pair]],
-                "number": f"{shard['main'][at]}-{shard['sub'][at]}" if shard["sub"][at] else str(shard["main"][at]),
-                "zip": index["zips"][index["pairZip"][pair]]}
+        row = {"road": index["roads"][self.entry_road[entry]], "sido": index["sido"][sido_index][0],
+               "sigungu": sigungu, "dong": index["dongs"][index["pairDong"][pair]],
+               "number": f"{shard['main'][at]}-{shard['sub'][at]}" if shard["sub"][at] else str(shard["main"][at]),
+               "zip": index["zips"][index["pairZip"][pair]]}
+        if self.official:
+            lot = shard["lot"][at]
+            row["lot"] = ("산 " if lot & 0x8000 else "") + str(lot & 0x7FFF) + (f"-{shard['lotSub'][at]}"
+                                                                              if shard["lotSub"][at] else "")
+            row["building"] = self.building(address_id)
+        return row
+
+    def building(self, address_id):
+        data = build_index.read_blob(self.out, "name", address_id // self.index["shardRows"])
+        at = address_id % self.index["shardRows"]
+        start, end = (int.from_bytes(data[4 * k:4 * k + 4], "little") for k in (at, at + 1))
+        rows = min(self.index["shardRows"], self.index["records"] - address_id // self.index["shardRows"]
+                   * self.index["shardRows"])
+        text_at = 4 * (rows + 1)
+        return data[text_at + start:text_at + end].decode("utf-8")
+
+    def related_lot(self, rng):
+        """A lot of the lot copy that is not its address's own: (읍면동/리, lot text), or None."""
+        index = self.index
+        number = rng.randrange(-(-index["lotRows"] // index["shardRows"]))
+        shard = build_index.read_shard(self.out, "lot", number, index["lotRows"])
+        at = rng.randrange(len(shard["id"]))
+        position = number * index["shardRows"] + at
+        dong = bisect.bisect_right(index["lotDongStart"], position) - 1
+        lot, sub = shard["lot"][at], shard["lotSub"][at]
+        text = ("산 " if lot & 0x8000 else "") + str(lot & 0x7FFF) + (f"-{sub}" if sub else "")
+        own = self.row(shard["id"][at])
+        return None if (own["dong"], own["lot"]) == (index["dongs"][dong], text) else (index["dongs"][dong], text)
 
 
 def area_words(rng, row):
@@ -207,17 +241,47 @@ def make_query(rng, row, kind):
         return f"{area_word(rng, row)} {row['number']}"
     if kind == "area dong":
         return f"{area_word(rng, row)} {dong_part(rng, row)}"
+    if kind == "lot":
+        return f"{dong_part(rng, row)} {row['lot']}"
+    if kind == "area lot":
+        return f"{area_word(rng, row)} {dong_part(rng, row)} {row['lot']}"
+    if kind == "mountain lot":  # a 산 lot of the same 읍면동/리 and 본번, found or not
+        return f"{dong_part(rng, row)} 산 {row['lot'].removeprefix('산 ')}"
+    if kind in ("building", "building prefix", "area building") and not row["building"]:
+        return None
+    part = rng.choice([p for p in build_index.WORD_SEPARATORS.split(row.get("building", "")) if p] or [""])
+    if kind == "building":
+        return row["building"]
+    if kind == "building prefix":
+        return part[:rng.randint(2, max(2, len(part)))]
+    if kind == "area building":
+        return f"{area_word(rng, row)} {part}"
     raise ValueError(kind)
 
 
 def draw_queries(rows, seed, count):
     rng = random.Random(seed)
+    kinds = KINDS + (OFFICIAL_KINDS if rows.official else ())
     drawn = []
-    for n in range(count):
-        kind = KINDS[n % len(KINDS)]
-        drawn.append((kind, make_query(rng, rows.row(rng.randrange(rows.index["records"])), kind)[:80]))
+    while len(drawn) < count:
+        kind = kinds[len(drawn) % len(kinds)]
+        if kind == "related lot":
+            lot = rows.related_lot(rng)
+            q = f"{rng.choice([p for p in build_index.WORD_SEPARATORS.split(lot[0]) if p])} {lot[1]}" if lot else None
+        else:
+            q = make_query(rng, rows.row(rng.randrange(rows.index["records"])), kind)
+        if q:  # an address without a building name gives no building query: draw again
+            drawn.append((kind, q[:80]))
     rng.shuffle(drawn)
     return drawn
+
+
+def page_copy(data, directory):
+    """The page's files with the index in `data`, in `directory`; its file:// URL."""
+    for name in ("index.html", "app.js", "style.css"):
+        shutil.copy(REPO / "demo_site" / name, Path(directory) / name)
+    os.symlink(Path(data).resolve(), Path(directory) / "data")
+    return (Path(directory) / "index.html").as_uri()
 
 
 def old_page(ref, directory):
@@ -257,25 +321,32 @@ def main(argv=None):
     parser.add_argument("--old-ref", default="4dcc49a",
                         help="git ref of the previous page (the small synthetic one), for memory")
     parser.add_argument("--no-memory", action="store_true", help="only the page's own time")
+    parser.add_argument("--index", type=Path, help="an index directory other than demo_site/data (e.g. "
+                        "official data); memory is then compared with the page on demo_site/data")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    queries = draw_queries(IndexRows(), args.seed, args.queries)
-    print(f"page_work: {len(queries)} queries ({len(queries) // len(KINDS)} of each of {len(KINDS)} kinds), "
+    rows = IndexRows(args.index or build_index.DEFAULT_OUT)
+    queries = draw_queries(rows, args.seed, args.queries)
+    kinds = KINDS + (OFFICIAL_KINDS if rows.official else ())
+    print(f"page_work: {len(queries)} queries (every {len(kinds)} kinds in turn), {rows.index['records']:,} "
+          f"addresses ({'official' if rows.official else 'kozip'}), "
           f"seed {args.seed}, drawn in {time.monotonic() - started:.1f} s; load {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores", flush=True)
     tag = uuid.uuid4().hex
     old_dir = tempfile.mkdtemp(prefix="bench-old-page-")
+    page_dir = tempfile.mkdtemp(prefix="bench-page-")
+    baseline = args.old_ref if args.index is None else "kozip index"
     clocks = []
     try:
-        clock = PageClock(tag)
+        clock = PageClock(tag, DEMO_URL if args.index is None else page_copy(args.index, page_dir))
         clocks.append(clock)
         old_clock = None
         if not args.no_memory:
-            old_clock = PageClock(tag, old_page(args.old_ref, old_dir))
+            old_clock = PageClock(tag, old_page(args.old_ref, old_dir) if args.index is None else DEMO_URL)
             clocks.append(old_clock)
-            print(f"  open: this page {clock.open_seconds:.2f} s, the previous page {old_clock.open_seconds:.2f} s; "
-                  f"PSS after open: this page {clock.pss_mb():.1f} MB, the previous page {old_clock.pss_mb():.1f} MB",
+            print(f"  open: this page {clock.open_seconds:.2f} s, the baseline ({baseline}) {old_clock.open_seconds:.2f} s; "
+                  f"PSS after open: this page {clock.pss_mb():.1f} MB, the baseline {old_clock.pss_mb():.1f} MB",
                   flush=True)
         loaded, new_part = [], []  # (kind, q, ms, shards loaded)
         samples = []  # (this page, previous page) PSS every SAMPLE_EVERY queries
@@ -285,7 +356,8 @@ def main(argv=None):
                 record = (kind, q, result["work_ms"], result["shards_loaded"])
                 (new_part if result["shards_loaded"] else loaded).append(record)
             if old_clock is not None:
-                old_clock.measure(q)
+                if args.index is None or kind in KINDS:  # the baseline index may not have lots or buildings
+                    old_clock.measure(q)
                 if n % SAMPLE_EVERY == 0:
                     samples.append((clock.pss_mb(), old_clock.pss_mb()))
             if n % 200 == 0:
@@ -302,18 +374,18 @@ def main(argv=None):
             memory.append(("after a full garbage collection", clock.pss_mb(), old_clock.pss_mb()))
         print(f"data loaded: {summary([r[2] for r in loaded])}  (target p50 <= 5 ms, p95 <= 15 ms)")
         print(f"needed a new part: {summary([r[2] for r in new_part])}  (target <= 150 ms)")
-        for kind in KINDS:
+        for kind in kinds:
             for label, records in (("loaded", loaded), ("new part", new_part)):
                 of_kind = [r for r in records if r[0] == kind]
                 print(f"  {label}, {kind}: {summary([r[2] for r in of_kind])}{slowest(of_kind)}")
         for when, new_pss, old_pss in memory:
-            print(f"PSS per browser {when}: this page {new_pss:.1f} MB, the previous page ({args.old_ref}) "
-                  f"{old_pss:.1f} MB: {new_pss - old_pss:+.1f} MB, {new_pss / old_pss:.2f}x  (target <= +60 MB)")
+            print(f"PSS per browser {when}: this page {new_pss:.1f} MB, the baseline ({baseline}) "
+                  f"{old_pss:.1f} MB: {new_pss - old_pss:+.1f} MB, {new_pss / old_pss:.2f}x")
         if samples:
             differences = [new - old for new, old in samples]
             print(f"PSS per browser every {SAMPLE_EVERY} queries ({len(samples)} samples): this page mean "
                   f"{statistics.mean(new for new, _ in samples):.1f} MB, max {max(new for new, _ in samples):.1f} MB; "
-                  f"the previous page mean {statistics.mean(old for _, old in samples):.1f} MB, max "
+                  f"the baseline mean {statistics.mean(old for _, old in samples):.1f} MB, max "
                   f"{max(old for _, old in samples):.1f} MB; difference mean {statistics.mean(differences):+.1f} MB, "
                   f"range {min(differences):+.1f} to {max(differences):+.1f} MB")
         print(f"load {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
@@ -323,6 +395,7 @@ def main(argv=None):
             clock.close()
         kill_tagged(tag)
         shutil.rmtree(old_dir, ignore_errors=True)
+        shutil.rmtree(page_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

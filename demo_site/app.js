@@ -989,7 +989,13 @@
   // The building copy's shards that can hold a word's parts: [first, end) and their count.
   function buildingShards(word) {
     var table = IX.bldFirst, key = word.key;
-    var first = Math.max(0, table.bound(key, false) - 1), end = Math.max(first + 1, table.bound(key, true));
+    if (table.length === 0) return [0, 0];
+    var first = Math.max(0, table.bound(key, false) - 1), end = first + 1;
+    if (word.prefixable) {
+      end = Math.max(end, table.bound(key, true));
+    } else {  // only a whole part: the shards that start with it, and the one before
+      for (var e = first + 1; e < table.length && table.compare(e, key, false) === 0; e++) end = e + 1;
+    }
     return [first, Math.min(end, table.length)];
   }
 

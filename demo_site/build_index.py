@@ -800,7 +800,7 @@ def write_shards(staging, copy, order, columns, started, files, by_position=Fals
                 parts.append(little_endian(typecode, [values[i] for i in rows]))
         total += write_blob(staging / copy / f"{shard}.js", copy, shard, b"".join(parts), files)
     log(f"wrote the {copy} copy", started)
-    return round(total / ((len(order) + SHARD_ROWS - 1) // SHARD_ROWS))
+    return round(total / max(1, (len(order) + SHARD_ROWS - 1) // SHARD_ROWS))
 
 
 def write_blob(path, copy, shard, data, files):

@@ -156,3 +156,39 @@ def test_a_landmark_missing_from_the_data_fails_the_build():
     empty_columns = ([], [], [], [], [])
     with pytest.raises(ValueError, match="서울특별시청"):
         build_index.attach_landmarks([city_hall], [], [0], empty_columns, [])
+
+
+def run_official(data, out):
+    return subprocess.run([sys.executable, str(ROOT / "demo_site" / "build_index.py"), "--data", str(data),
+                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+
+
+def test_a_file_that_is_not_the_layout_leaves_the_index_as_it_was(built, tmp_path):
+    out = built[0]
+    before = {name: (out / name).read_bytes() for name in all_files(out)}
+    data = tmp_path / "202603_broken"
+    data.mkdir()
+    line = "36110101200000200181100000|3611010100|세종특별자치시||반곡동||0|47|1|361102000002|한누리대로|0|1811|0" \
+           "|3611055600|반곡동|30145||20181204|0|||수루배마을5단지 상가동|"
+    (data / "rnaddrkor_sejong.txt").write_bytes((line + "\r\n").encode("utf-8"))  # UTF-8, not CP949
+    failed = run_official(data, out)
+    assert failed.returncode == 1
+    assert "rnaddrkor_sejong.txt:1:" in failed.stderr and "UTF-8" in failed.stderr
+    assert {name: (out / name).read_bytes() for name in all_files(out)} == before
+
+
+def test_a_new_build_keeps_the_rows_the_previous_index_names_and_no_older(tmp_path):
+    data = tmp_path / "202603_sejong"
+    data.mkdir()
+    line = "36110101200000200181100000|3611010100|세종특별자치시||반곡동||0|47|1|361102000002|한누리대로|0|1811|0" \
+           "|3611055600|반곡동|30145||20181204|0|||수루배마을5단지 상가동|"
+    out = tmp_path / "data"
+    versions = []
+    for number in ("1811", "1812", "1813"):
+        (data / "rnaddrkor_sejong.txt").write_bytes((line.replace("|1811|", f"|{number}|") + "\r\n").encode("cp949"))
+        assert run_official(data, out).returncode == 0
+        versions.append(build_index.read_rows_version(out))
+    assert len(set(versions)) == 3
+    assert sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.startswith("rows-")) == sorted(versions[1:])
+    about = json.loads((out / "about.json").read_text(encoding="utf-8"))
+    assert (about["source"], about["addresses"], about["related_lots"]) == ("official", 1, 0)
