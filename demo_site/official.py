@@ -79,7 +79,7 @@ _FULL_CODE, _CHANGE_CODE = "()", "(" + "|".join(CHANGE_CODES) + ")"
 
 
 def _line_pattern(fields, code):
-    return re.compile("^" + r"\|".join(code if f == "CODE" else f for f in fields) + r"\r?$", re.MULTILINE)
+    return re.compile("^" + r"\|".join(code if f == "CODE" else f for f in fields) + r"\r?$", re.MULTILINE | re.ASCII)
 
 
 # The captured fields, in Address order (the rest are reference fields the ministry also fills).
@@ -114,7 +114,7 @@ def _diagnose(line, kind, change):
         if rule in ("01", "012"):
             if value not in tuple(rule):
                 return f"{name} {value!r} is not one of {', '.join(rule)}"
-        elif not re.fullmatch(_DIGITS[rule][0], value):
+        elif not re.fullmatch(_DIGITS[rule][0], value, re.ASCII):
             return f"{name} {value!r} is not {_DIGITS[rule][1]}"
     code = fields[code_at - 1]
     if change and code not in CHANGE_CODES:
