@@ -175,7 +175,7 @@ def make_changes(areas, rows, day):
 def applied(areas, rows, changes):
     """Per packed row in key order: (fields, lots) after the changes, for the file as it is after them."""
     address_changes, lot_changes = changes
-    replaced, added = {}, []
+    replaced = {}
     for fields in address_changes:
         replaced[fields[0]] = None if fields[20] in ("63", "64") else fields[:20] + [""] + fields[21:]
     lot_edits = {}

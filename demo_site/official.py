@@ -488,7 +488,7 @@ def _encode(line, what):
         raise OfficialDataError(what, None, f"{line.strip()!r} has a character CP949 cannot hold") from error
 
 
-def _sorted_lines(groups, encode, temp_prefix, display):
+def _sorted_lines(groups, encode, temp_prefix):
     """The encoded lines of every group, sorted, without holding more than one group at a time.
 
     Each group (one input file) is sorted and kept in a temporary run; runs that do not overlap
@@ -575,9 +575,9 @@ def apply_changes(source, changesets, out_dir):
     else:
         address_lines = _unique_keys(_sorted_lines(
             source.files.read(source.address_names, lambda raw, name: _addresses(raw, name, False, source._latest)),
-            lambda a: _encode(_address_line(a), source.path), address_path, source.path), source.path)
+            lambda a: _encode(_address_line(a), source.path), address_path), source.path)
         lot_lines = _sorted_lines(source.files.read(source.lot_names, lambda raw, name: _lots(raw, name, False)),
-                                  lambda lot: _encode(_lot_line(lot), source.path), lot_path, source.path)
+                                  lambda lot: _encode(_lot_line(lot), source.path), lot_path)
     with open(address_path, "wb") as out:
         counts["addresses"] = _merge_addresses(address_lines, address_ops, out, counts)
     with open(lot_path, "wb") as out:
