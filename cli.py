@@ -23,10 +23,18 @@ def _version(path):
     return (match.group(1) if match else None), output.strip()
 
 
+def _is_script(path):
+    try:
+        with open(path, "rb") as file:
+            return file.read(2) == b"#!"
+    except OSError:
+        return False
+
+
 def doctor(config_path):
     """Check that this machine can run the configured scraper; True when everything is fine."""
     from config import ConfigError, load_config
-    from scraper.browser import start_browser
+    from scraper.browser import CHROMIUM, is_headless_shell, start_browser
     from scraper.sources import SOURCES
 
     def report(ok, what):
@@ -46,6 +54,11 @@ def doctor(config_path):
             path = getattr(settings, name)
             versions[name], text = _version(path) if os.access(path, os.X_OK) else (None, "missing")
             healthy &= report(versions[name] is not None, f"{name} at {path}: {text}")
+        if is_headless_shell(settings.chromium) and _is_script(settings.chromium):
+            # Its shell would stay between chromedriver and the browser: a killed worker's
+            # browser would then live on until the next worker reaps it.
+            healthy &= report(False, f"chromium at {settings.chromium} is a script, not the "
+                                     f"headless shell itself: set [scraper] chromium = {CHROMIUM}")
         if all(versions.values()):
             healthy &= report(versions["chromium"] == versions["chromedriver"],
                               f"versions match: chromium {versions['chromium']}, "
@@ -116,7 +129,7 @@ def main(argv=None):
     search.add_argument("--per-page", type=int, default=10)
     detail = commands.add_parser("detail", help="one address by the id a search result carried")
     detail.add_argument("id")
-    commands.add_parser("doctor", help="check chromium, chromedriver and the source page")
+    commands.add_parser("doctor", help="check the browser, chromedriver and the source page")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -5,6 +5,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from scraper.browser import CHROMEDRIVER, CHROMIUM
+
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "searchaddr.ini")
 
 
@@ -32,8 +34,8 @@ class ScraperSettings:
     page_timeout: float = 8.0
     recycle_after: int = 200
     remote_url: str = ""
-    chromium: str = "/usr/bin/chromium"
-    chromedriver: str = "/usr/bin/chromedriver"
+    chromium: str = CHROMIUM
+    chromedriver: str = CHROMEDRIVER
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,8 @@ def _scraper(parser):
         page_timeout=section.number("page_timeout", 8, float, 0.1, 120),
         recycle_after=section.number("recycle_after", 200, int, 1, 1_000_000),
         remote_url=section.text("remote_url", ""),
-        chromium=section.text("chromium", "/usr/bin/chromium"),
-        chromedriver=section.text("chromedriver", "/usr/bin/chromedriver"),
+        chromium=section.text("chromium", CHROMIUM),
+        chromedriver=section.text("chromedriver", CHROMEDRIVER),
     )
     for key in ("url", "remote_url"):
         value = getattr(settings, key)

@@ -1,14 +1,15 @@
-"""Start one WebDriver session: local Debian Chromium, or a remote WebDriver endpoint.
+"""Start one WebDriver session: Debian's headless shell or full Chromium, or a remote WebDriver
+endpoint.
 
-Every local browser carries its owner (scraper.owner.Owner) in its environment and profile
-directory name, so what a dead worker left behind can be found, and nothing else.
+Every local browser carries its owner (scraper.owner.Owner) in its environment, and keeps every
+temporary file (its profile, Chromium's own directories) in one directory marked with that
+owner, so what a dead worker left behind can be found, and nothing else.
 """
 import ctypes
 import json
 import os
 import shutil
 import signal
-import tempfile
 import urllib.request
 
 import psutil
@@ -19,13 +20,17 @@ from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnecti
 from selenium.webdriver.remote.client_config import ClientConfig
 
 from scraper.errors import PoolTimeout
-from scraper.owner import OWNER_ENV, PROFILE_PREFIX
+from scraper.owner import OWNER_ENV, make_browser_dir
 
 # A process in one of these states answers nothing: the browser cannot serve.
 UNUSABLE = frozenset({psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD, psutil.STATUS_STOPPED,
                       psutil.STATUS_TRACING_STOP})
 CHROMIUM_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chromium-launcher")
 PR_SET_PDEATHSIG = 1
+# Debian's chromium-headless-shell: the binary itself (/usr/bin/chromium-headless-shell is a
+# script that keeps a shell between chromedriver and the browser).
+CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -51,14 +56,20 @@ CHROMIUM_FLAGS = (
     "--enable-features=NetworkServiceInProcess2",
     "--disable-software-rasterizer",
 )
+# Switches of CHROMIUM_FLAGS the headless shell does not have: it is headless without a switch,
+# and has no first run, sync, extensions, component updater or background fetches (none of these
+# names is in its binary). The address bar's features it lacks are ignored in --disable-features.
+FULL_BROWSER_ONLY = frozenset({"--headless", "--no-first-run", "--disable-background-networking",
+                               "--disable-component-update", "--disable-sync", "--disable-extensions"})
 
 
 class Browser:
     """A WebDriver session plus what must be cleaned up after it."""
 
-    def __init__(self, driver, profile_dir=None, service=None, client_config=None):
+    def __init__(self, driver, temp_dir=None, service=None, client_config=None):
         self.driver = driver
-        self.profile_dir = profile_dir
+        # The directory that holds every temporary file of this browser (its TMPDIR).
+        self.temp_dir = temp_dir
         self.service = service
         # Selenium's client settings for this session: its timeout bounds each command's HTTP
         # round trip, the only bound on a remote browser that stops answering.
@@ -108,7 +119,7 @@ class Browser:
 
     def kill(self):
         """SIGKILL chromedriver, chromium and every descendant (a stopped process too). Waits for
-        nothing but chromedriver, our child; the profile stays (remove_profile())."""
+        nothing but chromedriver, our child; its files stay (remove_files())."""
         tree = list(self.processes)
         for process in self.processes[:1]:
             try:
@@ -126,9 +137,9 @@ class Browser:
             except Exception:
                 pass
 
-    def remove_profile(self):
-        if self.profile_dir:
-            shutil.rmtree(self.profile_dir, ignore_errors=True)
+    def remove_files(self):
+        if self.temp_dir:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def quit(self):
         """The polite way: ask chromedriver to close the browser (bounded by the command timeout)."""
@@ -137,7 +148,7 @@ class Browser:
         finally:
             if self.service is not None:
                 self.service.stop()
-            self.remove_profile()
+            self.remove_files()
 
 
 def _die_with_parent():
@@ -156,14 +167,25 @@ def _local_processes(service):
         return []
 
 
-def chromium_options(chromium=None, profile_dir=None):
+def is_headless_shell(chromium):
+    return "headless-shell" in os.path.basename(chromium)
+
+
+def chromium_flags(chromium):
+    """CHROMIUM_FLAGS, less the full browser's own switches for the headless shell."""
+    if not is_headless_shell(chromium):
+        return CHROMIUM_FLAGS
+    return tuple(flag for flag in CHROMIUM_FLAGS if flag.partition("=")[0] not in FULL_BROWSER_ONLY)
+
+
+def chromium_options(chromium, binary_location=None):
+    """Options for the binary `chromium`, started as `binary_location` (default: itself). No
+    --user-data-dir: with one, chromedriver finds no page in the headless shell; without, it
+    makes a profile under TMPDIR."""
     options = webdriver.ChromeOptions()
-    for flag in CHROMIUM_FLAGS:
+    for flag in chromium_flags(chromium):
         options.add_argument(flag)
-    if chromium:
-        options.binary_location = chromium
-    if profile_dir:
-        options.add_argument(f"--user-data-dir={profile_dir}")
+    options.binary_location = binary_location or chromium
     return options
 
 
@@ -180,7 +202,7 @@ def _check_ready(remote_url, timeout):
         raise PoolTimeout(f"the WebDriver endpoint {remote_url} has no free browser")
 
 
-def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
+def start_browser(chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
                   remote_url=None, command_timeout=30, start_timeout=30, owner=None):
     """Start a browser. Paths are always explicit so Selenium Manager never downloads anything.
 
@@ -200,12 +222,13 @@ def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedri
         if not os.access(path, os.X_OK):
             raise FileNotFoundError(f"not an executable: {path}")
     marker = owner.marker() if owner is not None else ""
-    profile_dir = tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{marker}-")
-    env = dict(os.environ, SEARCHADDR_CHROMIUM=chromium)
+    temp_dir = make_browser_dir(marker)
+    # chromedriver's profile and Chromium's org.chromium.Chromium.* go under TMPDIR: in temp_dir.
+    env = dict(os.environ, SEARCHADDR_CHROMIUM=chromium, TMPDIR=temp_dir)
     if owner is not None:
         env[OWNER_ENV] = marker
     if not os.access(env.get("HOME", "/nonexistent"), os.W_OK):
-        env["HOME"] = profile_dir      # Chromium's crashpad dies without a writable HOME
+        env["HOME"] = temp_dir      # Chromium's crashpad dies without a writable HOME
     service = Service(executable_path=chromedriver, env=env,
                       popen_kw={"preexec_fn": _die_with_parent})
     try:
@@ -216,11 +239,11 @@ def start_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedri
                                             vendor_prefix="goog", browser_name="chrome",
                                             client_config=config)
         driver = webdriver.Remote(command_executor=executor,
-                                  options=chromium_options(CHROMIUM_LAUNCHER, profile_dir))
+                                  options=chromium_options(chromium, CHROMIUM_LAUNCHER))
         config.timeout = command_timeout
     except BaseException:
-        failed = Browser(None, profile_dir, service)
+        failed = Browser(None, temp_dir, service)
         failed.kill()
-        failed.remove_profile()
+        failed.remove_files()
         raise
-    return Browser(driver, profile_dir, service, client_config=config)
+    return Browser(driver, temp_dir, service, client_config=config)

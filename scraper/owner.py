@@ -2,7 +2,7 @@
 
 A browser's owner is a process named by its pid namespace, its pid and its start time (a pid
 alone may be reused, or belong to another namespace), plus the service instance and the pool in
-that process. Browsers carry it in their environment and profile directories in their name.
+that process. Browsers carry it in their environment, and their directories in a file.
 """
 import logging
 import os
@@ -16,7 +16,10 @@ import psutil
 log = logging.getLogger("searchaddr.pool")
 
 OWNER_ENV = "SEARCHADDR_BROWSER_OWNER"
-PROFILE_PREFIX = "searchaddr-chromium-"
+BROWSER_DIR_PREFIX = "searchaddr-chromium-"
+# The marker is in a file, not in the name: the full Chromium's socket path under the
+# directory must fit in 107 bytes.
+OWNER_FILE = "owner"
 # instance.namespace.pid.start_ticks.pool
 MARKER = re.compile(r"([A-Za-z0-9_]{1,64})\.([0-9]{1,20})\.([0-9]{1,10})\.([0-9]{1,20})\.([0-9]{1,10})")
 
@@ -71,7 +74,7 @@ class Owner:
 
 
 def reap_orphans(instance, temp_dir=None):
-    """Kill browsers, and remove profiles, that this service `instance` left when a process of
+    """Kill browsers, and remove their directories, that this service `instance` left when a process of
     it died without quitting them (SIGKILL, harakiri). Only those whose owner is provably gone:
     never another instance's, nor one in another pid namespace. Returns the processes killed."""
     here = pid_namespace()
@@ -88,17 +91,13 @@ def reap_orphans(instance, temp_dir=None):
             continue
     psutil.wait_procs(killed, timeout=2)
     removed = 0
-    temp_dir = temp_dir or tempfile.gettempdir()
-    for entry in os.scandir(temp_dir):
-        if not entry.name.startswith(PROFILE_PREFIX):
-            continue
-        # searchaddr-chromium-<marker>-<random>
-        owner = Owner.parse(entry.name[len(PROFILE_PREFIX):].rpartition("-")[0])
+    for path, marker in browser_dirs(temp_dir):
+        owner = Owner.parse(marker)
         if owner is not None and owner.instance == instance and owner.gone():
-            shutil.rmtree(entry.path, ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)
             removed += 1
     if killed or removed:
-        log.warning("killed %d browser processes and removed %d profiles left by dead workers",
+        log.warning("killed %d browser processes and removed %d browser directories left by dead workers",
                     len(killed), removed)
     return len(killed)
 
@@ -119,9 +118,31 @@ def kill_marked(marker):
     return len(killed)
 
 
-def remove_profiles(marker, temp_dir=None):
-    """Remove the profile directories of browsers started with `marker`."""
-    temp_dir = temp_dir or tempfile.gettempdir()
-    for entry in os.scandir(temp_dir):
-        if entry.name.startswith(f"{PROFILE_PREFIX}{marker}-"):
-            shutil.rmtree(entry.path, ignore_errors=True)
+def make_browser_dir(marker, temp_dir=None):
+    """A new directory for one browser's temporary files, marked as `marker`'s."""
+    path = tempfile.mkdtemp(prefix=BROWSER_DIR_PREFIX, dir=temp_dir)
+    with open(os.path.join(path, OWNER_FILE), "w", encoding="ascii") as file:
+        file.write(marker)
+    return path
+
+
+def browser_dirs(temp_dir=None):
+    """(path, owner marker) of each browser directory under `temp_dir`; the marker is None for
+    one being made (no marker yet), which is never taken for anyone's."""
+    found = []
+    for entry in os.scandir(temp_dir or tempfile.gettempdir()):
+        if not entry.name.startswith(BROWSER_DIR_PREFIX):
+            continue
+        try:
+            with open(os.path.join(entry.path, OWNER_FILE), encoding="ascii") as file:
+                found.append((entry.path, file.read(200)))
+        except (OSError, ValueError):
+            found.append((entry.path, None))
+    return found
+
+
+def remove_browser_dirs(marker, temp_dir=None):
+    """Remove the directories of browsers started with `marker`."""
+    for path, found in browser_dirs(temp_dir):
+        if found == marker:
+            shutil.rmtree(path, ignore_errors=True)

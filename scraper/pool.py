@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as ConnectionFailure, TimeoutError as ClientTimeout
 
-from scraper.browser import Browser, start_browser
+from scraper.browser import CHROMEDRIVER, CHROMIUM, Browser, start_browser
 from scraper.errors import PoolTimeout, ScraperError, UpstreamError, UpstreamTimeout
-from scraper.owner import Owner, kill_marked, reap_orphans, remove_profiles
+from scraper.owner import Owner, kill_marked, reap_orphans, remove_browser_dirs
 
 __all__ = ["BrowserPool", "reap_orphans"]
 
@@ -49,7 +49,7 @@ class BrowserPool:
     """
 
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
-                 chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver",
+                 chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
                  remote_url="", warm=0, instance=DEFAULT_INSTANCE, start_interval=START_INTERVAL,
                  on_event=None):
         self.source = source
@@ -322,14 +322,14 @@ class BrowserPool:
             self.counts[count] += 1
         log.info("browser %s: %s", count, why)
         if member.hung or not member.alive():
-            # It cannot answer a polite quit: killed at once, its profile removed off the
+            # It cannot answer a polite quit: killed at once, its files removed off the
             # request's path (a profile is hundreds of files). A remote one cannot be killed
             # from here: its end is asked to close it, off the request's path too.
             member.kill()
             if member.remote:
                 self._launcher.submit(_quit, member)
             else:
-                self._launcher.submit(member.remove_profile)
+                self._launcher.submit(member.remove_files)
         else:
             _quit(member)
         self.on_event(count)
@@ -374,10 +374,10 @@ class BrowserPool:
             thread.join(max(0.0, until - time.monotonic()))
         for member in members:
             member.kill()
-            member.remove_profile()
-        if marker is not None:      # a start under way: its processes and profile go too
+            member.remove_files()
+        if marker is not None:      # a start under way: its processes and files go too
             kill_marked(marker)
-            remove_profiles(marker)
+            remove_browser_dirs(marker)
         self.on_event("closed")
 
     def usable(self):
@@ -562,4 +562,4 @@ def _quit(member):
         except Exception as error:      # a dead browser cannot quit politely
             log.info("browser quit failed: %s", error)
     member.kill()
-    member.remove_profile()
+    member.remove_files()

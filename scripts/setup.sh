@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium chromium-driver python3 python3-venv python3-dev gcc libpcre2-dev util-linux curl)
+packages=(chromium-headless-shell chromium chromium-driver python3 python3-venv python3-dev gcc libpcre2-dev util-linux curl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(nginx jekyll fonts-nanum podman buildah runc uidmap debootstrap prometheus
              containernetworking-plugins iptables)

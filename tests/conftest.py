@@ -15,12 +15,12 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 from scraper.browser import start_browser  # noqa: E402
 from scraper.pool import BrowserPool  # noqa: E402
 from scraper.sources.demo import DemoSource  # noqa: E402
-from tests.processes import TAG_ENV, tagged_processes, wait_for_no_processes  # noqa: E402
+from tests.processes import CHROMIUM_NAMES, TAG_ENV, tagged_processes, wait_for_no_processes  # noqa: E402
 
 # Everything this test run starts (uWSGI, chromedriver, chromium, nginx, java) inherits this
 # tag, so a leak check finds exactly our processes even when other work runs on the machine.
 SESSION_TAG = os.environ.setdefault(TAG_ENV, uuid.uuid4().hex)
-BROWSER_NAMES = ("chromium", "chromedriver")
+BROWSER_NAMES = CHROMIUM_NAMES + ("chromedriver",)
 # The bundled demo site without its simulated latency.
 FAST_SITE = DemoSource.default_url + "?latency=0"
 
@@ -36,13 +36,13 @@ def wait_for_no_browsers(tag=SESSION_TAG, timeout=10.0):
 
 @contextlib.contextmanager
 def real_browser(page_timeout):
-    """One real Chromium (as the pool starts it) whose processes carry a tag of their own; yields
+    """One real browser (as the pool starts it) whose processes carry a tag of their own; yields
     its WebDriver, `page_timeout` for pages and scripts. Quit at the end, when no chromium or
     chromedriver of that tag may be left."""
     tag = uuid.uuid4().hex
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TAG_ENV, tag)
-        browser = start_browser("/usr/bin/chromium", "/usr/bin/chromedriver")
+        browser = start_browser()
     try:
         browser.driver.set_page_load_timeout(page_timeout)
         browser.driver.set_script_timeout(page_timeout)

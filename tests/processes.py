@@ -25,6 +25,8 @@ ROOT = str(Path(__file__).resolve().parents[1])
 
 # Everything a test run starts inherits TAG_ENV=<tag>; benchmarks use their own variable.
 TAG_ENV = "SEARCHADDR_TEST_TAG"
+# What Chromium's processes are called: the headless shell's, and the full browser's.
+CHROMIUM_NAMES = ("chromium-headless-shell", "chromium")
 
 
 def free_ports(count):
@@ -151,6 +153,13 @@ def kill_tree(pid):
     return len(tree)
 
 
+def browser_files(directory):
+    """What a browser may leave in a temp dir: the service's browser directories, chromedriver's
+    profiles and Chromium's own directories."""
+    return sorted(entry.name for entry in os.scandir(directory)
+                  if entry.name.startswith(("searchaddr-chromium-", "org.chromium.", ".org.chromium.")))
+
+
 def owned_by(instance, processes):
     """Those of `processes` whose owner marker (scraper.owner) names the service `instance`."""
     found = []
@@ -222,26 +231,28 @@ def namespaced_pool(instance, first_pid, site=None, size=1, page_timeout=30, war
             inner.wait(10)
 
 
-# An owner that leaves a real browser behind and exits: chromium started directly (not
-# through the pool's launcher, which would make it die with its owner) in a session of its own.
+# An owner that leaves a real browser behind and exits: the headless shell started directly
+# (not through the pool's launcher, which would make it die with its owner) in a session of its
+# own, its files in a browser directory of its owner.
 ORPHAN_MAKER = textwrap.dedent("""
-    import os, subprocess, sys, tempfile
+    import os, subprocess, sys
     sys.path.insert(0, {root!r})
-    from scraper.owner import OWNER_ENV, PROFILE_PREFIX, Owner
+    from scraper.browser import CHROMIUM
+    from scraper.owner import OWNER_ENV, Owner, make_browser_dir
     marker = Owner.current(sys.argv[1], 1).marker()
-    profile = tempfile.mkdtemp(prefix=PROFILE_PREFIX + marker + "-", dir=sys.argv[2])
+    directory = make_browser_dir(marker, sys.argv[2])
     browser = subprocess.Popen(
-        ["/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
-         "--disable-dev-shm-usage", "--user-data-dir=" + profile, "about:blank"],
-        env=dict(os.environ, **{{OWNER_ENV: marker, "HOME": profile}}), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(browser.pid, profile, flush=True)
+        [CHROMIUM, "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--user-data-dir=" + os.path.join(directory, "profile"), "about:blank"],
+        env=dict(os.environ, **{{OWNER_ENV: marker, "HOME": directory, "TMPDIR": directory}}),
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(browser.pid, directory, flush=True)
 """)
 
 
 def leave_orphan_browser(instance, temp_dir):
-    """A real chromium whose owner, a process of the service `instance`, has exited without
-    quitting it; its profile under `temp_dir`. Returns (the browser's pid, its profile)."""
+    """A real browser whose owner, a process of the service `instance`, has exited without
+    quitting it; its directory under `temp_dir`. Returns (the browser's pid, its directory)."""
     made = subprocess.run([sys.executable, "-c", ORPHAN_MAKER.format(root=ROOT), instance, str(temp_dir)],
                           capture_output=True, text=True, timeout=30, check=True).stdout.split()
     return int(made[0]), made[1]

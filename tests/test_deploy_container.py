@@ -16,8 +16,8 @@ import pytest
 
 from tests.deploy.support import (ContainerEngine, nginx, nginx_group, render_example, shared_dir, socket_dir,
                                   search_when_ready, wait_for_port, wait_until_warm)
-from tests.processes import (TAG_ENV, free_port, kill_tagged, tagged_processes, tail, wait_for_no_processes,
-                             wait_until)
+from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, tagged_processes, tail,
+                             wait_for_no_processes, wait_until)
 from tests.servers import ROOT, header_values, http_request
 
 pytestmark = pytest.mark.integration
@@ -108,7 +108,7 @@ def test_container_behind_host_nginx(engine, image, host_dirs, progress):
         assert os.path.exists(log_file) and os.stat(log_file).st_uid == SERVICE_UID
         with open(log_file, errors="replace") as file:
             assert "GET /searchaddr1 200" in file.read()
-        browsers = tagged_processes(tag, names=("chromium", "chromedriver"))
+        browsers = tagged_processes(tag, names=CHROMIUM_NAMES + ("chromedriver",))
         assert browsers, "no browser ran in the container"
 
         progress("container: stopping it")

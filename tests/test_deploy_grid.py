@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import write_config
 from tests.deploy.support import (get_json, healthcheck, nginx, render_example, search_when_ready, shared_dir,
                                   socket_dir, wait_for_port, wait_until_warm)
-from tests.processes import (TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes,
+from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes,
                              wait_for_no_processes, wait_until)
 from tests.servers import ROOT, header_values, uwsgi_binary
 
@@ -135,8 +135,8 @@ def test_instances_behind_nginx_upstream_use_the_grid(grid, progress):
         for instance in instances:
             with open(instance.log, errors="replace") as file:
                 assert "GET /searchaddr1 200" in file.read(), instance.log
-        assert tagged_processes(grid.tag, names=("chromium",)), "the Grid's node started no Chromium"
-        assert tagged_processes(tag, names=("chromium", "chromedriver")) == [], \
+        assert tagged_processes(grid.tag, names=CHROMIUM_NAMES), "the Grid's node started no Chromium"
+        assert tagged_processes(tag, names=CHROMIUM_NAMES + ("chromedriver",)) == [], \
             "the service started a local browser"
 
         stop_started = time.monotonic()

@@ -10,12 +10,13 @@ import pytest
 
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from tests.conftest import FAST_SITE, browser_processes, wait_for_no_browsers
+from tests.processes import CHROMIUM_NAMES
 
 pytestmark = pytest.mark.integration
 
 
 def open_browsers(tag):
-    return [p for p in browser_processes(tag) if p.info["name"] == "chromium"
+    return [p for p in browser_processes(tag) if p.info["name"] in CHROMIUM_NAMES
             and p.ppid() in {d.pid for d in browser_processes(tag) if d.info["name"] == "chromedriver"}]
 
 
@@ -54,10 +55,10 @@ def test_eight_threads_share_two_browsers(make_pool, process_tag):
     assert errors == []
     assert max(most) <= 2
     assert pool.status()["open"] == 2 and pool.status()["started"] == 2
-    profiles = [member.profile_dir for member in pool._open]
+    directories = [member.temp_dir for member in pool._open]
     pool.close()
     assert wait_for_no_browsers(process_tag) == []
-    assert not any(os.path.exists(path) for path in profiles)
+    assert not any(os.path.exists(path) for path in directories)
     with pytest.raises(PoolTimeout):
         search(pool)
 
@@ -87,7 +88,7 @@ def test_browsers_are_recycled_after_recycle_after_uses(make_pool):
                for pid in first_pids)
 
 
-@pytest.mark.parametrize("victim", ["chromium", "chromedriver"])
+@pytest.mark.parametrize("victim", CHROMIUM_NAMES[:1] + ("chromedriver",))
 def test_a_killed_browser_is_replaced_and_the_next_query_succeeds(make_pool, victim):
     pool = make_pool(size=1)
     search(pool)
@@ -110,7 +111,7 @@ def test_checkout_timeout_raises_pool_timeout(make_pool):
 
 
 def chromium_pids(pool):
-    return sorted(p.pid for member in pool._open for p in member.processes if p.name() == "chromium")
+    return sorted(p.pid for member in pool._open for p in member.processes if p.name() in CHROMIUM_NAMES)
 
 
 def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):

@@ -2,9 +2,11 @@
 slow site, a start under way, recycling under load, closing with a stopped browser or during
 a start. Every process is stopped by pid, even on failure."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -15,11 +17,13 @@ import psutil
 import pytest
 from webob import Request
 
+from scraper.browser import CHROMIUM
 from scraper.errors import PoolTimeout, UpstreamTimeout
-from scraper.pool import CLOSE_WAIT, StartRate
+from scraper.owner import reap_orphans
+from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
 from scraper.sources.demo import DemoSource
 from tests.conftest import FAST_SITE, ROOT, wait_for_no_browsers, write_config
-from tests.processes import TAG_ENV, free_port, kill_tree
+from tests.processes import CHROMIUM_NAMES, TAG_ENV, browser_files, free_port, kill_tree
 from tests.reliability.stack import SourceSite
 
 pytestmark = pytest.mark.integration
@@ -58,12 +62,12 @@ def wait_for(check, timeout=60):
 
 
 def chromium_of(pool):
-    """Every chromium process of the pool's browsers (main, zygotes, renderers, gpu)."""
+    """Every Chromium process of the pool's browsers (main, zygotes, renderers, gpu)."""
     found = []
     for member in list(pool._open):
         for process in member.processes[:1]:
             try:
-                found.extend(p for p in process.children(recursive=True) if p.name() == "chromium")
+                found.extend(p for p in process.children(recursive=True) if p.name() in CHROMIUM_NAMES)
             except psutil.Error:
                 pass
     return found
@@ -107,7 +111,7 @@ def test_a_stopped_chromium_ends_in_a_timeout_within_page_timeout_and_is_killed(
     assert seconds <= PAGE_TIMEOUT + 1 + SLACK
     _, alive = psutil.wait_procs(tree, timeout=5)
     assert alive == []                  # chromedriver and every chromium, stopped or not
-    assert wait_for(lambda: not os.path.exists(member.profile_dir), 30)
+    assert wait_for(lambda: not os.path.exists(member.temp_dir), 30)
     status = pool.status()
     assert status["hung"] == 1 and status["serving"]     # its replacement starts at once
     assert prime(pool)["total"] == 1 and pool.status()["started"] == 2
@@ -146,7 +150,7 @@ def test_a_stopped_remote_browser_ends_in_a_timeout_within_page_timeout(remote_e
     pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", page_timeout=PAGE_TIMEOUT,
                      remote_url=url)
     prime(pool)
-    chromium = [p for p in chromedriver.children(recursive=True) if p.name() == "chromium"]
+    chromium = [p for p in chromedriver.children(recursive=True) if p.name() in CHROMIUM_NAMES]
     assert chromium
 
     def search_while_it_stops():
@@ -272,13 +276,13 @@ def test_close_with_stopped_browsers_is_bounded_and_leaves_nothing(make_pool, pr
     pool = make_pool(size=2, page_timeout=30)
     pool.warm(2)
     assert wait_for(lambda: pool.status()["started"] == 2)
-    profiles = [member.profile_dir for member in pool._open]
+    directories = [member.temp_dir for member in pool._open]
     stop_all(chromium_of(pool))
     started = time.monotonic()
     pool.close()
     assert time.monotonic() - started < CLOSE_WAIT + 5
     assert wait_for_no_browsers(process_tag, timeout=5) == []
-    assert not any(os.path.exists(path) for path in profiles)
+    assert not any(os.path.exists(path) for path in directories)
 
 
 # A process that exits while its pool's first browser is starting (as a worker whose shutdown
@@ -288,27 +292,80 @@ EXIT_DURING_START = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     import psutil
     from scraper.pool import BrowserPool
+    from tests.processes import CHROMIUM_NAMES
     from scraper.sources.demo import DemoSource
     pool = BrowserPool(DemoSource(), size=1, page_timeout=30)
     atexit.register(pool.close)
     pool.warm(1)
     me = psutil.Process()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(p.name() == "chromium" for p in me.children(recursive=True)):
+    while time.monotonic() < deadline and not any(p.name() in CHROMIUM_NAMES for p in me.children(recursive=True)):
         time.sleep(0.01)
     print(pool.status()["started"], flush=True)
 """)
 
 
-def test_no_profile_is_left_when_the_process_exits_during_a_start(process_tag, tmp_path):
-    profiles = tmp_path / "tmp"
-    profiles.mkdir()
+def test_no_file_is_left_when_the_process_exits_during_a_start(process_tag, tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     done = subprocess.run([sys.executable, "-c", EXIT_DURING_START.format(root=ROOT)],
-                          env=dict(os.environ, TMPDIR=str(profiles)), capture_output=True,
+                          env=dict(os.environ, TMPDIR=str(temp)), capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "0", done.stderr
     assert wait_for_no_browsers(process_tag) == []
-    assert [p.name for p in profiles.iterdir() if p.name.startswith("searchaddr-chromium-")] == []
+    assert list(temp.iterdir()) == []
+
+
+# An owner that searches once, then waits to be killed (as a worker killed by SIGKILL).
+OWNER_TO_KILL = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from scraper.pool import BrowserPool
+    from scraper.sources.demo import DemoSource
+    pool = BrowserPool(DemoSource({site!r}), size=1, page_timeout=30, chromium={chromium!r},
+                       instance={instance!r})
+    with pool.browser(30) as driver:
+        print(pool.source.search(driver, "세종대로 110", 1, 10)["total"], flush=True)
+    sys.stdin.readline()
+""")
+
+
+@pytest.fixture
+def short_temp(monkeypatch):
+    """A temp dir of its own for this process and its children. Short: the full Chromium's
+    SingletonSocket under it must fit a unix socket path (107 bytes)."""
+    directory = tempfile.mkdtemp(prefix="sa-", dir="/tmp")
+    monkeypatch.setenv("TMPDIR", directory)
+    monkeypatch.setattr(tempfile, "tempdir", directory)
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.parametrize("chromium", [CHROMIUM, "/usr/bin/chromium"], ids=["headless-shell", "chromium"])
+def test_no_browser_file_is_left_after_a_close_or_a_killed_owner(chromium, process_tag, short_temp):
+    pool = BrowserPool(DemoSource(FAST_SITE), size=1, page_timeout=30, chromium=chromium)
+    try:
+        assert search(pool, timeout=30)["total"] == 1
+        assert len(browser_files(short_temp)) == 1, browser_files(short_temp)
+    finally:
+        pool.close()
+    assert wait_for_no_browsers(process_tag) == []
+    assert browser_files(short_temp) == []
+
+    instance = "test" + uuid.uuid4().hex[:12]
+    owner = subprocess.Popen([sys.executable, "-c", OWNER_TO_KILL.format(
+        root=ROOT, site=FAST_SITE, chromium=chromium, instance=instance)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout.readline().strip() == "1"
+        # Only its own directory: chromedriver's profile and Chromium's files are inside it.
+        assert len(browser_files(short_temp)) == 1, browser_files(short_temp)
+    finally:
+        owner.kill()
+        owner.wait(10)
+    assert wait_for_no_browsers(process_tag) == []      # they die with their owner
+    reap_orphans(instance, temp_dir=short_temp)           # as the next worker does
+    assert browser_files(short_temp) == []
 
 
 def test_start_rate_allows_a_burst_then_one_per_interval():

@@ -10,7 +10,7 @@ import uuid
 import psutil
 import pytest
 
-from scraper.owner import OWNER_ENV, PROFILE_PREFIX, Owner, pid_namespace, reap_orphans
+from scraper.owner import OWNER_ENV, Owner, browser_dirs, make_browser_dir, pid_namespace, reap_orphans
 from tests.conftest import FAST_SITE
 from tests.processes import (free_pid_range, kill_processes, leave_orphan_browser, namespaced_pool,
                              owned_by, tagged_processes)
@@ -55,10 +55,10 @@ def test_reaping_never_touches_a_live_instance_in_another_pid_namespace(process_
 
 
 def test_an_orphan_of_this_instance_is_reaped_and_nothing_else(process_tag, instance, tmp_path):
-    orphan_pid, orphan_profile = leave_orphan_browser(instance, tmp_path)
+    orphan_pid, orphan_dir = leave_orphan_browser(instance, tmp_path)
     # Another instance's orphan on the same host, and a process whose marker names a live pid
     # with another start time (a reused pid): only the second is provably ours and ownerless.
-    other_pid, other_profile = leave_orphan_browser(instance + "x", tmp_path)
+    other_pid, other_dir = leave_orphan_browser(instance + "x", tmp_path)
     me = Owner.current(instance, 1)
     reused = Owner(instance, me.namespace, me.pid, me.started + 1, 1)
     live = Owner(instance, me.namespace, me.pid, me.started, 2)
@@ -70,10 +70,10 @@ def test_an_orphan_of_this_instance_is_reaped_and_nothing_else(process_tag, inst
         assert reap_orphans(instance, temp_dir=str(tmp_path)) >= 2
         psutil.wait_procs(tree, timeout=5)
         assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
-        assert not os.path.exists(orphan_profile)
+        assert not os.path.exists(orphan_dir)
         sleepers["reused"].wait(5)         # killed (psutil may have reaped it: no exit code)
         assert sleepers["live"].poll() is None
-        assert psutil.pid_exists(other_pid) and os.path.exists(other_profile)
+        assert psutil.pid_exists(other_pid) and os.path.exists(other_dir)
         assert [p.name() for p in marked(process_tag, instance) if p.pid != sleepers["live"].pid] == []
     finally:
         for sleeper in sleepers.values():
@@ -82,13 +82,19 @@ def test_an_orphan_of_this_instance_is_reaped_and_nothing_else(process_tag, inst
         kill_processes(marked(process_tag, instance) + marked(process_tag, instance + "x"))
 
 
-def test_a_profile_name_carries_its_owner(instance, tmp_path):
+def test_a_browser_directory_carries_its_owner(instance, tmp_path):
     me = Owner.current(instance, 7)
     assert Owner.parse(me.marker()) == me and not me.gone()
     assert Owner.parse("12345") is None and Owner.parse("a.b.c.d.e") is None
-    leftover = tmp_path / f"{PROFILE_PREFIX}{Owner(instance, me.namespace, 1 << 30, 1, 1).marker()}-abc"
-    leftover.mkdir()
-    foreign = tmp_path / f"{PROFILE_PREFIX}{Owner(instance, me.namespace + 1, 1 << 30, 1, 1).marker()}-abc"
-    foreign.mkdir()
+    leftover = make_browser_dir(Owner(instance, me.namespace, 1 << 30, 1, 1).marker(), tmp_path)
+    foreign = make_browser_dir(Owner(instance, me.namespace + 1, 1 << 30, 1, 1).marker(), tmp_path)
+    mine = make_browser_dir(me.marker(), tmp_path)
+    # One being made has no marker yet: nobody's, never removed.
+    being_made = make_browser_dir("", tmp_path)
+    os.remove(os.path.join(being_made, "owner"))
+    assert dict(browser_dirs(tmp_path))[being_made] is None
     reap_orphans(instance, temp_dir=str(tmp_path))
-    assert not leftover.exists() and foreign.exists()
+    assert not os.path.exists(leftover)
+    assert all(os.path.exists(path) for path in (foreign, mine, being_made))
+    # The name stays short whatever the marker: the full Chromium's socket under it must fit.
+    assert len(os.path.basename(leftover)) < 30

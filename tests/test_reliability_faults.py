@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.processes import TAG_ENV, free_port, kill_tagged, kill_tree, tail, wait_until
+from tests.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, kill_tree, tail, wait_until
 from tests.reliability.report import record_counts
 from tests.reliability.stack import (REPO, Load, SourceSite, Stack, browsers_of, orphans_of, request,
                                      search_path, tally, zombies_of)
@@ -207,7 +207,7 @@ def loaded_stack(tmp_path_factory, site):
 
 def test_sigkill_every_chromium_under_load(loaded_stack):
     stack, load = loaded_stack
-    run_phase("sigkill chromium", stack, load, lambda: kill_named(stack.tag, ("chromium",)))
+    run_phase("sigkill chromium", stack, load, lambda: kill_named(stack.tag, CHROMIUM_NAMES))
 
 
 def test_sigkill_every_chromedriver_under_load(loaded_stack):
@@ -223,7 +223,7 @@ def test_failing_source_site_under_load(loaded_stack, site, mode):
 
     def break_site():
         site.set_mode(mode)
-        return 1 + kill_named(stack.tag, ("chromium",))
+        return 1 + kill_named(stack.tag, CHROMIUM_NAMES)
 
     run_phase(f"source {mode}", stack, load, break_site, repair=lambda: site.set_mode("ok"),
               reached=lambda: site.counts.get(mode, 0) > seen_before)

@@ -1,6 +1,7 @@
 """Browser faults through the real stack (nginx -> uWSGI on its socket -> real Chromium): a
 stopped chromium, a worker killed with its browsers, a shutdown during a browser start, and the
-first request after a start. Loopback only; bounded in count and time; every process stopped.
+first request after a start; no browser file left after a stop or a killed worker. Loopback only;
+bounded in count and time; every process stopped.
 """
 import os
 import shutil
@@ -15,7 +16,8 @@ from urllib.parse import quote
 import psutil
 import pytest
 
-from tests.processes import tagged_processes as tagged, wait_until
+from scraper.owner import Owner, browser_dirs
+from tests.processes import CHROMIUM_NAMES, browser_files, tagged_processes as tagged, wait_until
 from tests.reliability.stack import REPO, Stack, browsers_of, request
 from tests.servers import nginx_command, write_nginx_conf
 
@@ -23,7 +25,6 @@ pytestmark = pytest.mark.integration
 
 PAGE_TIMEOUT = 5
 SLACK = 1.5         # beyond the feature's bound, for a loaded 2-core machine
-PROFILE_PREFIX = "searchaddr-chromium-"
 
 
 class PlainStack(Stack):
@@ -47,17 +48,19 @@ class PlainStack(Stack):
 
 @pytest.fixture
 def temp_dir(monkeypatch):
-    """TMPDIR for the stack's processes: where their browsers' profiles go. Short: Chromium's
-    SingletonSocket under it must fit a unix socket path (107 bytes), which pytest's tmp_path
-    does not."""
+    """TMPDIR for the stack's processes: where their browsers' files go. Short: the full
+    Chromium's SingletonSocket under it must fit a unix socket path (107 bytes), which pytest's
+    tmp_path does not."""
     directory = Path(tempfile.mkdtemp(prefix="sa-", dir="/tmp"))
     monkeypatch.setenv("TMPDIR", str(directory))
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def profiles(directory):
-    return sorted(p.name for p in Path(directory).iterdir() if p.name.startswith(PROFILE_PREFIX))
+def dirs_of(directory, pid=None):
+    """Browser directories under `directory`: those of the worker `pid`, or of any owner."""
+    return sorted(path for path, marker in browser_dirs(directory)
+                  if pid is None or getattr(Owner.parse(marker), "pid", None) == pid)
 
 
 def search(stack, page=1, timeout=30):
@@ -80,7 +83,7 @@ def until_both_workers_search(stack, starts=2, limit=180):
 
 
 def chromium(stack):
-    return [p for p in browsers_of(stack.tag) if p.info["name"] == "chromium"]
+    return [p for p in browsers_of(stack.tag) if p.info["name"] in CHROMIUM_NAMES]
 
 
 def signal_all(processes, sig):
@@ -159,26 +162,32 @@ def test_a_stopped_chromium_gets_json_504_within_page_timeout_and_sigterm_is_bou
     assert wait_until(lambda: not tagged(stack.tag), 5), [p.info["name"] for p in tagged(stack.tag)]
 
 
-def test_a_killed_workers_browsers_and_profiles_are_removed(stack_factory, temp_dir):
+def test_a_killed_workers_browsers_and_files_are_removed_and_a_stop_leaves_none(stack_factory, temp_dir):
     stack = stack_factory(page_timeout="30").start()
     until_both_workers_search(stack)
     victim = stack.workers()[0]
-    mine = [name for name in profiles(temp_dir) if f".{victim.pid}." in name]
-    assert mine, profiles(temp_dir)
+    mine = dirs_of(temp_dir, victim.pid)
+    assert mine, browser_files(temp_dir)
+    # Everything a browser writes (chromedriver's profile, Chromium's org.chromium.Chromium.*)
+    # is inside its directory: nothing else of it under TMPDIR.
+    assert [name for name in browser_files(temp_dir) if not name.startswith("searchaddr-chromium-")] == []
     victim.send_signal(signal.SIGKILL)
     # uWSGI starts a new worker; it reaps what the dead one left.
-    assert wait_until(lambda: not set(mine) & set(profiles(temp_dir)), 120), profiles(temp_dir)
+    assert wait_until(lambda: not set(mine) & set(dirs_of(temp_dir)), 120), browser_files(temp_dir)
     assert search(stack).status == 200
+    assert [name for name in browser_files(temp_dir) if not name.startswith("searchaddr-chromium-")] == []
+    assert stack.stop() == []
+    assert browser_files(temp_dir) == []
 
 
-def test_no_profile_is_left_when_shutdown_comes_during_a_browser_start(stack_factory, temp_dir):
+def test_no_file_is_left_when_shutdown_comes_during_a_browser_start(stack_factory, temp_dir):
     stack = stack_factory(page_timeout="30")
     stack.start_uwsgi()
     assert wait_until(lambda: [p for p in browsers_of(stack.tag) if p.info["name"] == "chromedriver"], 60)
     stack.uwsgi.send_signal(signal.SIGTERM)
     stack.uwsgi.wait(60)
     assert wait_until(lambda: not tagged(stack.tag), 10), [p.info["name"] for p in tagged(stack.tag)]
-    assert profiles(temp_dir) == []
+    assert browser_files(temp_dir) == []
 
 
 def shipped_eval():

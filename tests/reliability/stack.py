@@ -22,12 +22,12 @@ from pathlib import Path
 
 import psutil
 
-from tests.processes import TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
+from tests.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
 from tests.servers import nginx_command, write_nginx_conf
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SITE = REPO / "demo_site"
-BROWSER_NAMES = ("chromium", "chromedriver", "chrome_crashpad", "chrome_crashpad_handler")
+BROWSER_NAMES = CHROMIUM_NAMES + ("chromedriver", "chrome_crashpad", "chrome_crashpad_handler")
 
 # Queries the demo site answers with results; pages and sizes vary so the cache can be defeated.
 QUERIES = ("세종대로", "중구 세종대로", "강남구", "테헤란로", "해운대구", "수원시", "제주", "Sejong-daero",
