@@ -1,4 +1,4 @@
-# searchaddr: uWSGI with Debian's Chromium and ChromeDriver, serving a unix socket for the
+# searchaddr: uWSGI with Debian's Chromium headless shell and ChromeDriver, serving a unix socket for the
 # host's nginx. Build and run (README "Deploying"):
 #   docker build -t searchaddr .          podman build --format docker -t searchaddr .
 #   docker run -d --name searchaddr --user 1000 \
@@ -35,7 +35,11 @@ FROM ${BASE_IMAGE}
 # Files a headless Chromium run with --disable-gpu never opens, left out (~230 MB):
 # Mesa's GPU drivers and the LLVM they need (~160 MB; Chromium renders with its own SwiftShader),
 # Vulkan's debugging layer, desktop icon themes, and Chromium's translations other than en-US.
+# The full browser's binary too (~300 MB): the service runs the headless shell, and
+# chromium-driver depends on the chromium package, so it is installed without its binary
+# (docs/deploy.md "Image size").
 RUN printf '%s\n' \
+        'path-exclude /usr/lib/chromium/chromium' \
         'path-exclude /usr/lib/x86_64-linux-gnu/dri/*' \
         'path-exclude /usr/lib/x86_64-linux-gnu/libLLVM-*' \
         'path-exclude /usr/lib/x86_64-linux-gnu/libz3.so*' \
@@ -47,7 +51,7 @@ RUN printf '%s\n' \
         'path-include /usr/lib/chromium/locales/en-US.pak' > /etc/dpkg/dpkg.cfg.d/headless-chromium \
  && apt-get update \
  && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
-        chromium chromium-driver python3 libpython3.11 tini \
+        chromium-headless-shell chromium-driver python3 libpython3.11 tini \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
  && groupadd --gid 1000 searchaddr \
  && useradd --uid 1000 --gid 1000 --create-home --home-dir /home/searchaddr \
