@@ -4,7 +4,7 @@
     python3 bench/chromium_flags.py --searches 500 --only today lean
 
 Each variant is one browser started the way the service starts it (scraper.browser.start_browser,
-Debian's Chromium, the bundled site) with the earlier flags plus one change, or the
+Debian's full Chromium, the bundled site) with the earlier flags plus one change, or the
 service's flags now ("lean"). All run at once; searches go round robin (variant after variant,
 query after query), so every variant sees the same load. Per variant: the browser's memory
 (bench/memmeasure.py: pss on this machine, and alone = as if it were the only browser on the box)
@@ -28,10 +28,14 @@ import scraper.browser as browser_module  # noqa: E402
 from harness import TAG_ENV, cpu_load, kill_tagged, tagged_processes  # noqa: E402
 from load import percentile  # noqa: E402
 from memmeasure import snapshot  # noqa: E402
-from memory import TODAYS_FLAGS, varied_query  # noqa: E402
+from memory import FULL_CHROMIUM, varied_query  # noqa: E402
 from scraper.sources.demo import DemoSource  # noqa: E402
 
 LEAN = browser_module.CHROMIUM_FLAGS
+# The earlier flags (scraper/browser.py CHROMIUM_FLAGS before the lean set).
+TODAYS_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-extensions", "--window-size=1024,768")
 NO_OMNIBOX = "PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"
 # name -> (flags added to TODAYS_FLAGS, flags taken out of them); "lean" is the service's own.
 VARIANTS = {
@@ -73,7 +77,7 @@ class Variant:
         browser_module.CHROMIUM_FLAGS = self.flags
         began = time.monotonic()
         try:
-            self.browser = browser_module.start_browser()
+            self.browser = browser_module.start_browser(FULL_CHROMIUM)
             self.browser.driver.set_page_load_timeout(30)
             self.browser.driver.set_script_timeout(30)
             source.open(self.browser.driver)

@@ -93,7 +93,7 @@ def chromium_of(server):
     found = []
     for process in server.processes():
         try:
-            if process.name() == "chromium":
+            if process.name().startswith("chromium"):
                 found.append(process)
         except psutil.Error:
             pass

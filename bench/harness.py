@@ -160,7 +160,7 @@ checkout_timeout = {checkout_timeout}
 page_timeout = {page_timeout}
 recycle_after = {recycle_after}
 remote_url = {remote_url_override}
-chromium = /usr/bin/chromium
+chromium = /usr/lib/chromium/chromium-headless-shell
 chromedriver = /usr/bin/chromedriver
 
 [cache]

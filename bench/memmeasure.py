@@ -117,7 +117,7 @@ def snapshot(processes, uwsgi_master_pid=None):
     """Memory of an instance: totals, per kind, per browser (a chromedriver and its descendants).
 
     {"total_pss", "total_alone", "kinds": {kind: {"count", "pss", "alone"}}, "browsers": [{"pss",
-    "alone", "processes"}], "processes": [{"pid", "kind", "pss", "alone"}]}
+    "alone", "alone_file", "processes"}], "processes": [{"pid", "kind", "pss", "alone"}]}
     """
     processes = [p for p in processes if _alive(p)]
     pids = [p.pid for p in processes]
@@ -141,12 +141,13 @@ def snapshot(processes, uwsgi_master_pid=None):
             # Crashpad handlers are re-parented to init by Chromium: they belong to no tree here.
             browsers.append({"driver": process.pid, "pss": sum(by_pid[pid]["pss"] for pid in tree),
                              "alone": sum(by_pid[pid]["alone"] for pid in tree),
+                             "alone_file": sum(by_pid[pid]["alone_file"] for pid in tree),
                              "processes": len(tree)})
     # Crashpad handlers leave their browser's tree (they re-parent to init): each browser gets a share.
-    crashpad = kinds.get("crashpad", {"pss": 0.0, "alone": 0.0})
+    crashpad = kinds.get("crashpad", {"pss": 0.0, "alone": 0.0, "alone_file": 0.0})
     for browser in browsers:
-        browser["pss"] += crashpad["pss"] / len(browsers)
-        browser["alone"] += crashpad["alone"] / len(browsers)
+        for key in ("pss", "alone", "alone_file"):
+            browser[key] += crashpad[key] / len(browsers)
     return {"total_pss": sum(row["pss"] for row in rows),
             "total_alone": sum(row["alone"] for row in rows),
             "total_alone_file": sum(row["alone_file"] for row in rows),

@@ -2,18 +2,20 @@
 
     python3 bench/memory.py                    # every instance below, side by side in one run
     python3 bench/memory.py --searches 500     # shorter
-    python3 bench/memory.py --only today-flags default
+    python3 bench/memory.py --only chromium default
     python3 bench/memory.py soak --minutes 30  # one instance, varied searches at a bounded rate,
                                                # memory of each browser sampled every minute
 
 Instances (each a real uWSGI with the repo's uwsgi.ini [uwsgi] section and searchaddr.ini, started
 with SEARCHADDR_BENCH_TAG=<uuid>, listening on 127.0.0.1:<free port>; only what the name says is
 changed):
-  today       the earlier flags and sizing: 2 workers x 8 threads, 2 browsers each
-  today-flags the default sizing with the earlier flags (the latency comparison)
-  default     the files as they are: the 1 GB profile of docs/memory.md
+  chromium    the files as they are, with the full browser: [scraper] chromium = /usr/bin/chromium
+  default     the files as they are (the headless shell): the 1 GB profile of docs/memory.md
   2gb         the 2 GB profile: 2 workers, 2 browsers each
   per-request one Chrome per request (bench/peers/flask_seed.py, peer (b)), sampled while it works
+
+`default` is judged against `chromium` (same sizing, same run, only the binary differs): memory,
+scrape latency and throughput, and how long a browser takes to start (the pool's log line).
 
 Every instance is up at the same time; searches go to one instance at a time in chunks, round
 robin, so each sees the same machine. Searches are varied (no two alike: the cache never answers)
@@ -44,20 +46,12 @@ from memmeasure import KINDS, snapshot  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-# The earlier flags (scraper/browser.py CHROMIUM_FLAGS before the lean set).
-TODAYS_FLAGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-extensions", "--window-size=1024,768")
-
-# name -> (uWSGI options, searchaddr.ini values, Chromium flags or None for the repo's own)
+FULL_CHROMIUM = "/usr/bin/chromium"
+# name -> (uWSGI options, searchaddr.ini values)
 INSTANCES = {
-    "today": ({"processes": "2", "threads": "8", "reload-on-rss": "400",
-               "cache2": "name=searchaddr,items=2001,blocksize=32768,purge_lru=1"},
-              {"browsers": "2", "warm_browsers": "1", "recycle_after": "200", "size": "2000"},
-              TODAYS_FLAGS),
-    "today-flags": ({}, {}, TODAYS_FLAGS),
-    "default": ({}, {}, None),          # the 1 GB profile
-    "2gb": ({"processes": "2"}, {"browsers": "2"}, None),
+    "chromium": ({}, {"chromium": FULL_CHROMIUM}),
+    "default": ({}, {}),          # the 1 GB profile
+    "2gb": ({"processes": "2"}, {"browsers": "2"}),
 }
 
 SIGUNGU = ["종로구", "중구", "강남구", "서초구", "마포구", "해운대구", "수영구", "유성구", "북구", "남구",
@@ -100,16 +94,11 @@ def service_ini(directory, values):
 
 
 class Instance:
-    def __init__(self, name, section, uwsgi_options, values, flags, workdir):
+    def __init__(self, name, section, uwsgi_options, values, workdir):
         self.name = name
         pairs = service_settings(uwsgi_settings_of_service(section))
         pairs = [(k, v) for k, v in pairs if k not in uwsgi_options and k not in ("py-autoreload",)]
         pairs += list(uwsgi_options.items())
-        if flags is not None:   # set before the app exists: the workers' browsers start with these
-            shipped = dict(pairs)["eval"]
-            pairs = [(k, v) for k, v in pairs if k != "eval"] + [
-                ("eval", shipped.replace("import wsgi_app;", "import scraper.browser as b; "
-                                         f"b.CHROMIUM_FLAGS = {tuple(flags)!r}; import wsgi_app;", 1))]
         self.pairs = pairs
         self.processes = int(dict(pairs).get("processes", "1"))
         config = service_ini(tempfile.mkdtemp(dir=workdir), values)
@@ -119,6 +108,10 @@ class Instance:
         self.offset = 0
         self.samples = []
         self.memory = {}
+
+    def start_seconds(self):
+        """How long each browser start took (a new session and its page), from the pool's log."""
+        return [float(ms) / 1000 for ms in re.findall(r"browser started in (\d+) ms", self.server.log_text())]
 
     def master_pid(self):
         return self.server.process.pid
@@ -231,8 +224,8 @@ def report(args):
         for name in names:
             if name == "per-request":
                 continue
-            options, values, flags = INSTANCES[name]
-            instance = Instance(name, args.section, options, values, flags, workdir)
+            options, values = INSTANCES[name]
+            instance = Instance(name, args.section, options, values, workdir)
             stack.enter_context(instance.server)
             instances.append(instance)
         for instance in instances:
@@ -256,6 +249,7 @@ def report(args):
             results[instance.name] = {"memory": instance.memory, "load": summary(instance),
                                       "concurrent_before_503": instance.burst,
                                       "browsers": instance.browsers, "processes": instance.processes,
+                                      "start_s": instance.start_seconds(),
                                       "settings": {k: v for k, v in instance.pairs
                                                    if k in ("processes", "threads", "cache2", "reload-on-rss")}}
     if "per-request" in names:
@@ -270,9 +264,10 @@ def report(args):
 def print_table(results, args):
     print(f"\n{args.searches} varied searches per instance; MB = MiB; pss = sum of smaps_rollup Pss on this"
           f" machine; alone = as if the instance were alone on its box; {cpu_load()}\n")
-    print("| instance | browsers | warm pss / alone | after pss / alone (anon + file) | per browser pss / alone (after) |"
-          " uWSGI pss / alone | p50 ms | scrape p50 ms | scrapes/s per browser | non-200 | concurrent before 503 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| instance | browsers | warm pss / alone | after pss / alone (anon + file) | per browser pss / alone"
+          " (anon) (after) | uWSGI pss / alone | browser start s | p50 ms | scrape p50 ms | scrapes/s per browser |"
+          " non-200 | concurrent before 503 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, result in results.items():
         if name == "per-request":
             continue
@@ -283,42 +278,47 @@ def print_table(results, args):
         print(f"| {name} | {result['browsers']} | {warm['total_pss']:.0f} / {warm['total_alone']:.0f} |"
               f" {after['total_pss']:.0f} / {after['total_alone']:.0f}"
               f" ({after['total_alone'] - after['total_alone_file']:.0f} + {after['total_alone_file']:.0f}) |"
-              f" {max(b['pss'] for b in per):.0f} / {max(b['alone'] for b in per):.0f} |"
+              f" {max(b['pss'] for b in per):.0f} / {max(b['alone'] for b in per):.0f}"
+              f" ({max(b['alone'] - b['alone_file'] for b in per):.0f}) |"
               f" {sum(u['pss'] for u in uwsgi):.0f} / {sum(u['alone'] for u in uwsgi):.0f} |"
-              f" {load['p50_ms']:.1f} | {load['scrape_p50_ms']:.1f} | {load['scrapes_per_s_per_browser']:.1f} |"
+              f" {_median(result['start_s']):.2f} | {load['p50_ms']:.1f} | {load['scrape_p50_ms']:.1f} | {load['scrapes_per_s_per_browser']:.1f} |"
               f" {bad or 0} | {result['concurrent_before_503'] if result['concurrent_before_503'] is not None else '-'} |")
     if "per-request" in results:
         peer = results["per-request"]
         print(f"| per-request (peer b, {peer['concurrency']} at once) | 1 per request |"
               f" mean {peer['mean_pss']:.0f} / {peer['mean_alone']:.0f} | max {peer['max_pss']:.0f} /"
-              f" {peer['max_alone']:.0f} | - | - | {peer['p50_ms']:.0f} | - |"
+              f" {peer['max_alone']:.0f} | - | - | - | {peer['p50_ms']:.0f} | - |"
               f" {peer['scrapes_per_s'] / peer['concurrency']:.2f} | {peer['searches'] - peer['ok']} | - |")
-    base = results.get("today-flags")
-    if base and "default" in results:
-        lean = results["default"]
+    base, shell = results.get("chromium"), results.get("default")
+    if base and shell:
+        def ratio(figure):
+            return figure(shell) / figure(base)
+        after = lambda r: r["memory"]["after"]      # noqa: E731
         ratios = {
-            "total alone after": lean["memory"]["after"]["total_alone"] / base["memory"]["after"]["total_alone"],
-            "total pss after": lean["memory"]["after"]["total_pss"] / base["memory"]["after"]["total_pss"],
-            "p50": lean["load"]["p50_ms"] / base["load"]["p50_ms"],
-            "scrape p50": lean["load"]["scrape_p50_ms"] / base["load"]["scrape_p50_ms"],
-            "scrapes/s per browser": (lean["load"]["scrapes_per_s_per_browser"]
-                                      / base["load"]["scrapes_per_s_per_browser"])}
-        print("\ndefault vs today-flags (same sizing, lean flags vs the flags before):  "
+            "total alone": ratio(lambda r: after(r)["total_alone"]),
+            "total pss": ratio(lambda r: after(r)["total_pss"]),
+            "per browser alone": ratio(lambda r: max(b["alone"] for b in after(r)["browsers"])),
+            "per browser anon": ratio(lambda r: max(b["alone"] - b["alone_file"] for b in after(r)["browsers"])),
+            "p50": ratio(lambda r: r["load"]["p50_ms"]),
+            "scrape p50": ratio(lambda r: r["load"]["scrape_p50_ms"]),
+            "scrapes/s per browser": ratio(lambda r: r["load"]["scrapes_per_s_per_browser"]),
+            "browser start": ratio(lambda r: _median(r["start_s"]))}
+        print("\ndefault (headless shell) vs chromium (same sizing, same run):  "
               + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
-    if "today" in results and "default" in results:
-        print(f"default vs today (flags and sizing): total pss "
-              f"{results['default']['memory']['after']['total_pss'] / results['today']['memory']['after']['total_pss']:.2f}x,"
-              f" alone {results['default']['memory']['after']['total_alone'] / results['today']['memory']['after']['total_alone']:.2f}x")
+
+
+def _median(values):
+    return sorted(values)[len(values) // 2] if values else float("nan")
 
 
 def soak(args):
     """Varied searches at `--rate` per second for `--minutes`; each browser's memory every minute."""
     workdir = tempfile.mkdtemp(prefix="bench-soak-")
-    options, values, flags = INSTANCES[args.instance]
+    options, values = INSTANCES[args.instance]
     values = dict(values)
     if args.recycle_after:
         values["recycle_after"] = str(args.recycle_after)
-    instance = Instance(args.instance, args.section, options, values, flags, workdir)
+    instance = Instance(args.instance, args.section, options, values, workdir)
     print(f"soak: {args.instance}, {args.minutes} min at {args.rate}/s, values {values}; {cpu_load()}",
           flush=True)
     log = []
@@ -333,7 +333,8 @@ def soak(args):
                 # Each browser by its chromedriver pid, so a recycled browser shows as a new one.
                 entry = {"t": round(time.monotonic() - started), "searches": sent, "errors": errors,
                          "total_pss": snap["total_pss"], "total_alone": snap["total_alone"],
-                         "kinds": snap["kinds"], "browsers": snap["browsers"]}
+                         "kinds": snap["kinds"], "browsers": snap["browsers"],
+                         "processes": snap["processes"]}
                 log.append(entry)
                 print(f"  t={entry['t']:5}s searches {sent} non-200 {errors} total pss "
                       f"{snap['total_pss']:.0f} alone {snap['total_alone']:.0f}; browsers "
@@ -347,7 +348,7 @@ def soak(args):
             errors += sum(s.status != 200 for s in samples)
             time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
         log.append({"t": round(time.monotonic() - started), "searches": sent, "errors": errors,
-                    **{k: v for k, v in instance.snapshot().items() if k != "processes"}})
+                    **instance.snapshot()})
     growth = {}
     for entry in log:
         for browser in entry["browsers"]:
@@ -359,10 +360,30 @@ def soak(args):
         ratio = g["last"]["alone"] / g["first"]["alone"]
         print(f"  {driver}: t={g['t0']}..{g.get('t1', g['t0'])}s  {g['first']['pss']:.0f}/{g['first']['alone']:.0f}"
               f" -> {g['last']['pss']:.0f}/{g['last']['alone']:.0f}  alone x{ratio:.2f}")
+    print("\nper process seen in two samples or more: first -> last alone MB (the largest growth of each kind)")
+    for kind, (pid, first, last) in sorted(process_growth(log).items()):
+        print(f"  {kind:13} pid {pid}: {first:.0f} -> {last:.0f}  x{last / first:.2f}")
     print(f"{sent} searches, {errors} non-200; {cpu_load()}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"soak-{args.instance}.json").write_text(json.dumps(
         {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "argv": sys.argv[1:], "log": log}, indent=1, default=str))
+
+
+def process_growth(log):
+    """{kind: (pid, first alone, last alone)} of the process of each kind that grew the most."""
+    seen = {}
+    for entry in log:
+        for row in entry["processes"]:
+            first = seen.setdefault(row["pid"], [row["kind"], row["alone"], row["alone"], 0])
+            first[2] = row["alone"]
+            first[3] += 1
+    worst = {}
+    for pid, (kind, first, last, samples) in seen.items():
+        if samples < 2 or first <= 0:
+            continue
+        if kind not in worst or last / first > worst[kind][2] / worst[kind][1]:
+            worst[kind] = (pid, first, last)
+    return worst
 
 
 def main():
