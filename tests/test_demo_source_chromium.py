@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from scraper.browser import CHROMIUM
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources import SOURCES
 from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
@@ -16,8 +17,8 @@ from tests.national_data import load as load_national_data
 PAGE_TIMEOUT = 8
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
-                                 reason="needs Debian's chromium and chromium-driver")]
+              pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                                 reason="needs Debian's chromium-headless-shell and chromium-driver")]
 
 
 @pytest.fixture(scope="module")
