@@ -896,8 +896,8 @@ def main(argv=None):
     started = time.monotonic()
     try:
         if args.data:
-            source = official.open_source(args.data)
-            build_official(source, out, started, snapshot=lambda to: official.write_snapshot(source, to))
+            build_official(official.open_source(args.data), out, started,
+                           snapshot=lambda to: keep_full_file(args.data, to))
         elif args.changes:
             update_official(out, args.changes, started)
         elif not args.kozip and not args.sido and (out / "official").is_dir():
@@ -919,7 +919,7 @@ def update_official(out, changes, started):
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     try:
-        summary = official.apply_changes(official.open_source(out / "official"), changesets, fresh)
+        summary = official.apply_changes(kept_source(out), changesets, fresh)
         log(f"applied {len(changesets)} change file(s) up to {summary.base_date}: {summary.inserted:,} new, "
             f"{summary.updated:,} changed, {summary.deleted:,} removed addresses; "
             f"{summary.lots_inserted:,} new and {summary.lots_deleted:,} removed related lots", started)
@@ -931,7 +931,7 @@ def update_official(out, changes, started):
 
 def rebuild_official(out, started):
     """An official index whose generator changed is rebuilt from the data it was built from."""
-    source = official.open_source(out / "official")
+    source = kept_source(out)
     stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
              "base_date": source.base_date}
     if is_current(out, stamp):
@@ -941,6 +941,28 @@ def rebuild_official(out, started):
     build_official(source, out, started, snapshot=lambda to: copy_contents(out / "official", to))
 
 
+def keep_full_file(path, target):
+    """The operator's full file, as given (zip or directory, under its own name, which may carry its
+    date), is what the next update starts from: copying it costs far less than writing it anew."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        shutil.copytree(path, target / path.resolve().name)
+    else:
+        shutil.copy2(path, target / path.name)
+
+
+def kept_source(out):
+    """The data the official index in `out` was built from: a full file as given, or a snapshot
+    that change files made."""
+    kept = out / "official"
+    if (kept / official.SNAPSHOT_META).is_file():
+        return official.open_source(kept)
+    entries = list(kept.iterdir())
+    if len(entries) != 1:
+        raise ValueError(f"{kept}: expected the full file or a snapshot, found {len(entries)} entries")
+    return official.open_source(entries[0])
+
+
 def move_contents(source, target):
     for path in source.iterdir():
         path.rename(target / path.name)
@@ -948,7 +970,7 @@ def move_contents(source, target):
 
 def copy_contents(source, target):
     for path in source.iterdir():
-        shutil.copy2(path, target / path.name)
+        (shutil.copytree if path.is_dir() else shutil.copy2)(path, target / path.name)
 
 
 if __name__ == "__main__":
