@@ -185,7 +185,8 @@ def chromium_options(chromium, binary_location=None):
     options = webdriver.ChromeOptions()
     for flag in chromium_flags(chromium):
         options.add_argument(flag)
-    options.binary_location = binary_location or chromium
+    if binary_location or chromium:
+        options.binary_location = binary_location or chromium
     return options
 
 
