@@ -259,9 +259,8 @@ def make_query(rng, row, kind):
     raise ValueError(kind)
 
 
-def draw_queries(rows, seed, count):
+def draw_queries(rows, seed, count, kinds):
     rng = random.Random(seed)
-    kinds = KINDS + (OFFICIAL_KINDS if rows.official else ())
     drawn = []
     while len(drawn) < count:
         kind = kinds[len(drawn) % len(kinds)]
@@ -323,12 +322,14 @@ def main(argv=None):
     parser.add_argument("--no-memory", action="store_true", help="only the page's own time")
     parser.add_argument("--index", type=Path, help="an index directory other than demo_site/data (e.g. "
                         "official data); memory is then compared with the page on demo_site/data")
+    parser.add_argument("--road-kinds", action="store_true",
+                        help="with official data too, only the kinds kozip answers (the same work on both pages)")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     rows = IndexRows(args.index or build_index.DEFAULT_OUT)
-    queries = draw_queries(rows, args.seed, args.queries)
-    kinds = KINDS + (OFFICIAL_KINDS if rows.official else ())
+    kinds = KINDS + (OFFICIAL_KINDS if rows.official and not args.road_kinds else ())
+    queries = draw_queries(rows, args.seed, args.queries, kinds)
     print(f"page_work: {len(queries)} queries (every {len(kinds)} kinds in turn), {rows.index['records']:,} "
           f"addresses ({'official' if rows.official else 'kozip'}), "
           f"seed {args.seed}, drawn in {time.monotonic() - started:.1f} s; load {os.getloadavg()[0]:.1f} "

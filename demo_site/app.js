@@ -429,9 +429,12 @@
     var buffer = spareBuffer, size = IX.shardRows * DECODED_BYTES;
     spareBuffer = null;
     if (buffer !== null) return buffer;
-    if (cachedBytes + size <= SHARD_CACHE_BYTES || shardCache.size === 0) return new ArrayBuffer(size);
-    var dropped = dropOldest();
-    return dropped.buffer.byteLength === size ? dropped.buffer : new ArrayBuffer(size);
+    var reused = null;
+    while (cachedBytes + size > SHARD_CACHE_BYTES && shardCache.size > 0) {
+      var dropped = dropOldest();
+      if (reused === null && dropped.buffer.byteLength === size) reused = dropped.buffer;
+    }
+    return reused || new ArrayBuffer(size);
   }
 
   function dropOldest() {
@@ -523,8 +526,9 @@
   // UTF-8 with where each part's rows start. name: the building names of 2,048 addresses by id.
   var blobScratch = new Uint8Array(1 << 21);
   function decodeBlob(copy, number, base64) {
-    var written = inflateInto(base64, blobScratch);
-    var buffer = blobScratch.buffer.slice(0, (written + 3) & ~3);
+    var written = inflateInto(base64, blobScratch), size = (written + 3) & ~3;
+    while (cachedBytes + size > SHARD_CACHE_BYTES && shardCache.size > 0) dropOldest();
+    var buffer = blobScratch.buffer.slice(0, size);
     var shard = {copy: copy, number: number, buffer: buffer, bytes: buffer.byteLength, dropped: false};
     if (copy === "name") {
       var count = Math.min(IX.shardRows, IX.records - number * IX.shardRows);
