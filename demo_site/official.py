@@ -136,8 +136,6 @@ def _refusal(fields, kind):
             return f"{name} {value} is outside {low}..{limit - 1}"
     if sido.strip() not in SIDO_NAMES:
         return f"시도명 {sido!r} is not a 시도"
-    if key[:5] != admin[:5]:
-        return f"도로명주소관리번호 {key} and 법정동코드 {admin} name different 시군구"
     return None
 
 
@@ -225,7 +223,7 @@ def _addresses(raw, display, change, latest=None):
             lot_main, lot_sub, main, sub = int(lot_main), int(lot_sub), int(main), int(sub)
             sido = intern(sido.strip())
             if not (0 < main < MAIN_LIMIT and sub < SUB_LIMIT and 0 < lot_main < LOT_MAIN_LIMIT
-                    and lot_sub < LOT_SUB_LIMIT and sido in sido_names and key[:5] == admin[:5]):
+                    and lot_sub < LOT_SUB_LIMIT and sido in sido_names):
                 raise OfficialDataError(display, first + offset, _refusal(rows[offset], "address"))
             if latest is not None and effective > latest[0]:
                 latest[0] = effective
@@ -245,7 +243,7 @@ def _lots(raw, display, change):
             lot_main, lot_sub, main, sub = int(lot_main), int(lot_sub), int(main), int(sub)
             sido = intern(sido.strip())
             if not (0 < main < MAIN_LIMIT and sub < SUB_LIMIT and 0 < lot_main < LOT_MAIN_LIMIT
-                    and lot_sub < LOT_SUB_LIMIT and sido in sido_names and key[:5] == admin[:5]):
+                    and lot_sub < LOT_SUB_LIMIT and sido in sido_names):
                 raise OfficialDataError(display, first + offset, _refusal(rows[offset], "lot"))
             yield new(RelatedLot, (key, intern(admin), sido, intern(sigungu.strip()), intern(dong.strip()),
                                    intern(ri.strip()), 1 if mountain == "1" else 0, lot_main, lot_sub,

@@ -103,8 +103,6 @@ def refused(tmp_path, files, expected):
     ([with_fields(SEJONG, f12="40000")], "{folder}/rnaddrkor_x.txt:1: 건물본번 40000 is outside 1..32767"),
     ([with_fields(SEJONG, f7="0")], "{folder}/rnaddrkor_x.txt:1: 지번본번 0 is outside 1..16383"),
     ([with_fields(SEJONG, f2="세종")], "{folder}/rnaddrkor_x.txt:1: 시도명 '세종' is not a 시도"),
-    ([with_fields(SEJONG, f1="5113031026")], "{folder}/rnaddrkor_x.txt:1: 도로명주소관리번호 36110101200000200181100000"
-                                              " and 법정동코드 5113031026 name different 시군구"),
     ([SEJONG, "", SEJONG], "{folder}/rnaddrkor_x.txt:2: an empty line"),
 ])
 def test_a_line_not_in_the_layout_is_refused_with_file_and_line(tmp_path, lines, expected):
