@@ -470,11 +470,7 @@
         shard.lot = new Uint16Array(buffer, 6 * rows, rows);
         shard.lotSub = new Uint16Array(buffer, 8 * rows, rows);
       }
-      var entryStart = IX.entryStart, entry = entryOfId(first);
-      for (i = 0; i < rows; i++) {
-        while (entryStart[entry + 1] <= first + i) entry++;
-        shard.entry[i] = entry;
-      }
+      fillRuns(shard.entry, IX.entryStart, first, null);
       return shard;
     }
     shard.id = new Uint32Array(buffer, 0, rows);
@@ -483,30 +479,19 @@
       shard.lot = new Uint16Array(buffer, 4 * rows, rows);
       shard.lotSub = new Uint16Array(buffer, 6 * rows, rows);
       shard.lotDong = new Uint16Array(buffer, stored + 4 * full, rows);
-      var lotStart = IX.lotDongStart, lotRun = runOf(lotStart, first);
-      for (i = 0; i < rows; i++) {
-        while (lotStart[lotRun + 1] <= first + i) lotRun++;
-        shard.lotDong[i] = lotRun;
-      }
+      fillRuns(shard.lotDong, IX.lotDongStart, first, null);
     } else if (copy !== "main") {
       shard.main = new Uint16Array(buffer, 4 * rows, rows);
       shard.sub = new Uint16Array(buffer, 6 * rows, rows);
       shard.pair = new Uint16Array(buffer, stored + 4 * full, rows);
       // The copy's runs are its pairs': in pair order (dong), or as riPairs lists them (ri).
-      var starts = copy === "dong" ? IX.pairStart : IX.riPairStart, run = runOf(starts, first);
-      for (i = 0; i < rows; i++) {
-        while (starts[run + 1] <= first + i) run++;
-        shard.pair[i] = copy === "dong" ? run : IX.riPairs[run];
-      }
+      fillRuns(shard.pair, copy === "dong" ? IX.pairStart : IX.riPairStart, first,
+               copy === "dong" ? null : IX.riPairs);
     } else {
       shard.sub = new Uint16Array(buffer, 4 * rows, rows);
       shard.pair = new Uint16Array(buffer, 6 * rows, rows);
       shard.main = new Uint16Array(buffer, stored + 4 * full, rows);
-      var mainStart = IX.mainStart, main = runOf(mainStart, first);
-      for (i = 0; i < rows; i++) {
-        while (mainStart[main + 1] <= first + i) main++;
-        shard.main[i] = main;
-      }
+      fillRuns(shard.main, IX.mainStart, first, null);
     }
     // Within a run of the copy ids ascend, so the previous row's entry is usually right.
     var entryStarts = IX.entryStart, last = -1;
@@ -550,6 +535,14 @@
     at += 2 * rows;
     shard.keys = new NameTable(new Uint8Array(buffer, at, written - at), offsets);
     return shard;
+  }
+
+  // out[i] = the run (of ascending `starts`) that holds row first + i, or what `names` lists for it.
+  function fillRuns(out, starts, first, names) {
+    for (var i = 0, run = runOf(starts, first); i < out.length; i++) {
+      while (starts[run + 1] <= first + i) run++;
+      out[i] = names === null ? run : names[run];
+    }
   }
 
   // Numbers, not strings, key the shards: a scan asks for its shards row by row.
