@@ -66,3 +66,14 @@ def test_a_query_is_read_as_the_spec_says():
     assert parse_query("산 교항리 20").lot == (("산", "교항리"), False, "20")
     assert parse_query("반곡동 30145").lot is None and parse_query("반곡동 1 2").lot is None
     assert parse_query("Hannuri-daero 1811").lot is None
+
+
+def test_an_underground_building_under_one_above_ground_is_another_address(tmp_path):
+    data = OfficialData(write_sample(tmp_path / "underground.zip", areas=(), underground=True))
+    assert [a.road_address() for a in data.addresses] == [
+        WONJU["road_address"], SEJONG["road_address"], "세종특별자치시 한누리대로 지하 1811"]
+    assert data.search("한누리대로 지하 1811") == (1, [2])
+    assert data.search("한누리대로 1811") == (2, [1, 2])
+    assert data.search("반곡동 47-1") == (2, [1, 2])
+    assert data.search("지하 수루배") == (1, [2])
+    assert data.search("반곡동 지하 47-1") == (0, [])      # 지하 is not a lot's

@@ -301,7 +301,7 @@ class OfficialData:
 QUERY_KINDS = ("road number", "area road number", "road", "road prefix", "zip", "dong road", "english road",
                "english road number", "lot", "area lot", "lot main", "mountain lot", "related lot",
                "building", "building prefix", "area building", "building number", "underground",
-               "underground road", "nothing")
+               "underground road", "dong number", "area lot number", "nothing")
 
 
 def make_query(rng, data, address, kind):
@@ -349,6 +349,10 @@ def make_query(rng, data, address, kind):
         if kind == "area building":
             return f"{rng.choice([area, dong_part])} {part}"
         return f"{part} {address.number}"
+    if kind == "dong number":          # a building number that may also be a lot number
+        return f"{dong_part} {address.number}"
+    if kind == "area lot number":      # no 읍면동: a lot cannot be meant, a building number can
+        return f"{area} {lot.number}"
     if kind == "underground":
         return f"{address.road} 지하 {address.number}"
     if kind == "underground road":
