@@ -5,6 +5,7 @@ turns every error into JSON and writes the access line. Importing this module do
 uWSGI calls serve() in each worker (uwsgi.ini), tests and tools call create_app().
 """
 import atexit
+import dataclasses
 import hashlib
 import logging
 import os
@@ -236,4 +237,16 @@ def serve():
                     "/metrics shows only the worker that answers")
     if host.worker_id > 0:          # a worker, after the fork (lazy-apps); never the master
         app.pool.warm()
+        # uWSGI gives a worker requests once serve() returns: one that replaces another (a chain
+        # reload, a data update) takes them when its browsers can serve, not while they start.
+        wait_for_warm_browsers(app.pool, 2 * app.pool.page_timeout)
+        app.deps = dataclasses.replace(app.deps, serving_since=time.time())
     return app
+
+
+def wait_for_warm_browsers(pool, timeout):
+    """Until the pool's warm-up browsers run or a start fails, at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (pool.usable() < pool.warm_count and pool.status()["failed_starts"] == 0
+           and time.monotonic() < deadline):
+        time.sleep(0.05)

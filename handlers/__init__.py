@@ -20,6 +20,7 @@ class Deps:
     metrics: object = None        # metrics.ServiceMetrics
     metrics_access: object = None # metrics.ReadAccess: who may read /metrics
     index: dict = None            # what the source's index holds (scraper.sources.demo_index)
+    serving_since: float = 0.0    # wall-clock time this worker began to take requests
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,16 @@ def request_params(request):
     return params_from_pairs(parse_query_string(request.environ.get("QUERY_STRING", "")))
 
 
-def queued_seconds(environ):
+def queued_seconds(environ, serving_since=0.0):
     """How long the request waited before reaching the app, from nginx's `X-Request-Start:
-    t=<$msec>` (deploy/nginx); 0 without it, or when the clocks disagree."""
+    t=<$msec>` (deploy/nginx); 0 without it, or when the clocks disagree. Time queued before this
+    worker began to serve (a restart's gap) was a wait for the worker, not for a browser."""
     value = environ.get("HTTP_X_REQUEST_START", "")
     if not value.startswith("t="):
         return 0.0
     try:
-        queued = time.time() - float(value[2:])
+        now = time.time()
+        queued = min(now - float(value[2:]), now - serving_since)
     except ValueError:
         return 0.0
     return queued if 0.0 < queued < 60.0 else 0.0
@@ -54,7 +57,8 @@ def queued_seconds(environ):
 
 def search_addresses(request, deps):
     q, page, per_page = search_params(request_params(request))
-    found, outcome = deps.answers.search(q, page, per_page, queued_seconds(request.environ))
+    queued = queued_seconds(request.environ, deps.serving_since)
+    found, outcome = deps.answers.search(q, page, per_page, queued)
     # found is b'{"total":..,"results":[..]}': spliced in, not decoded and encoded again.
     return Reply(b'{"query":%s,"page":%d,"per_page":%d,%s,"source":%s}' % (
         encode(q), page, per_page, found[1:-1], deps.source_json), outcome)
@@ -62,7 +66,8 @@ def search_addresses(request, deps):
 
 def address_detail(request, deps):
     address_id = detail_params(request_params(request))
-    found, outcome = deps.answers.detail(address_id, queued_seconds(request.environ))
+    queued = queued_seconds(request.environ, deps.serving_since)
+    found, outcome = deps.answers.detail(address_id, queued)
     if found is None:
         raise AddressNotFound(f"no address with id {address_id}", field="id", outcome=outcome)
     return Reply(b'{"result":%s,"source":%s}' % (found, deps.source_json), outcome)

@@ -1,6 +1,7 @@
 """What the page's index holds (its about.json): read without a browser, reported by /healthz,
 /metrics and `cli.py doctor`; answers of one index are never served by workers of another."""
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,37 @@ def test_doctor_reports_the_index(tmp_path, capsys, about, index_js, ok, line):
 
 def test_doctor_leaves_a_page_elsewhere_alone(capsys):
     assert cli.check_index(DemoSource("http://127.0.0.1:9/index.html"), lambda good, what: good)
+
+
+# ---------------------------------------------------------------- a worker that replaces another
+
+def test_time_queued_before_the_worker_served_is_not_a_browser_wait():
+    from handlers import queued_seconds
+    now = time.time()
+    environ = {"HTTP_X_REQUEST_START": f"t={now - 3.0:.3f}"}
+    assert 2.9 < queued_seconds(environ) < 3.5
+    assert 0.9 < queued_seconds(environ, serving_since=now - 1.0) < 1.5
+    assert queued_seconds({}, serving_since=now) == 0.0
+
+
+def test_a_new_worker_waits_for_its_warm_browsers_or_a_failed_start():
+    from wsgi_app import wait_for_warm_browsers
+
+    class Starting:
+        warm_count = 1
+
+        def __init__(self, usable_after, fails=False):
+            self.ready_at = time.monotonic() + usable_after
+            self.fails = fails
+
+        def usable(self):
+            return int(not self.fails and time.monotonic() >= self.ready_at)
+
+        def status(self):
+            return {"failed_starts": int(self.fails and time.monotonic() >= self.ready_at)}
+
+    for make, limit, least in ((lambda: Starting(0.3), 5, 0.3), (lambda: Starting(0.3, True), 5, 0.3),
+                               (lambda: Starting(60), 0.4, 0.4)):
+        started = time.monotonic()
+        wait_for_warm_browsers(make(), limit)
+        assert least <= time.monotonic() - started < least + 0.5

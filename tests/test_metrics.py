@@ -302,6 +302,7 @@ def every_metric():
     for event in ("started", "recycled", "replaced", "failed_starts", "failed_opens", "checkout"):
         pool.on_event(event, 1.5 if event == "started" else None)
     metrics.set_build_info("1.1.0", "demo", "156.0.8078.114")
+    metrics.set_index({"source": "official", "base_date": "2026-03-31", "addresses": 6416637})
     metrics.request("/searchaddr1", "GET", 200, 0.07, Outcome(cache="miss", wait_ms=0.2, scrape_ms=60, page_ms=20))
     metrics.request("/searchaddr1", "GET", 200, 0.0004, Outcome(cache="hit"))
     metrics.request("/searchaddr2", "POST", 200, 0.07, Outcome(cache="shared"))
