@@ -234,3 +234,11 @@ def test_an_underground_building_under_one_above_ground_is_its_own_address(tmp_p
         position = oracle.search("한누리대로 지하 1811")[1][0]
         assert page.detail(page.prefix + base36(position)) == oracle.addresses[position].detail(
             page.prefix + base36(position))
+
+
+@pytest.mark.xfail(strict=True, reason="the page reads 산 anywhere in the query as the 산 of the lot")
+def test_san_after_the_number_is_not_a_mountain_lot(oracle, page):
+    """`산` asks for a 산 lot only before the number: `교항리 21 산` is not `교항리 산 21` (a test lot)."""
+    wrong, _ = compare(oracle, page, [("mountain", "교항리 21 산")])
+    report(wrong)
+    assert wrong == []
