@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
 # Sets up searchaddr on Debian 12 (bookworm), as root: Debian's Chromium and ChromeDriver,
 # a virtualenv in .venv with requirements.txt, the demo site's address index (demo_site/data/).
-# With --test, also what the test suite needs.
+# With --test, also what the test suite needs. With --data PATH, the index is built from the
+# ministry's full 도로명주소 한글 file (the zip as downloaded, or the folder it unzips to).
 set -euo pipefail
+test_setup=0
+data=""
+while (( $# )); do
+  case "$1" in
+    --test) test_setup=1; shift ;;
+    --data)
+      if [[ ! -e ${2:-} ]]; then
+        echo "setup: --data needs the full file, the zip or its folder: ${2:-none given}" >&2
+        exit 2
+      fi
+      data="$(realpath -- "$2")"; shift 2 ;;
+    *) echo "setup: unknown option $1 (options: --test, --data PATH)" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 
 packages=(chromium-headless-shell chromium chromium-driver python3 python3-venv python3-dev gcc libpcre2-dev util-linux curl)
-if [[ "${1:-}" == "--test" ]]; then
+if (( test_setup )); then
   packages+=(nginx jekyll fonts-nanum podman buildah runc uidmap debootstrap prometheus
              containernetworking-plugins iptables)
   # Java (Selenium Grid) and npm (the Grid's jar) may come from elsewhere, e.g. NodeSource's
@@ -37,12 +52,13 @@ if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
 requirements=requirements.txt
-[[ "${1:-}" == "--test" ]] && requirements=requirements-test.txt
+(( test_setup )) && requirements=requirements-test.txt
 [[ -x .venv/bin/uwsgi ]] || echo "setup: building uWSGI from source (about 30 s)"
 .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
 
-# The demo site's address index, built from the pinned kozip wheel (Korea Post's address data);
-# nothing is fetched at run time. The generator skips the work when its index is current.
+# The demo site's address index, built from the pinned kozip wheel (Korea Post's address data),
+# or with --data from the operator's official file; nothing is fetched at run time. Without
+# --data the generator keeps an official index already there, and skips work when it is current.
 wheel=.cache/kozip-1.1.4-py3-none-any.whl
 wheel_sha256=36b43c07219473454d42319b5361b057078b006bfd8348e5b9e9d1f1eb8482e7
 if [[ ! -f "$wheel" ]]; then
@@ -54,7 +70,11 @@ if ! echo "$wheel_sha256  $wheel" | sha256sum --check --status; then
        "expected $wheel_sha256); delete it and run this again" >&2
   exit 1
 fi
-python3 demo_site/build_index.py
+if [[ -n $data ]]; then
+  python3 demo_site/build_index.py --data "$data"
+else
+  python3 demo_site/build_index.py
+fi
 
 # Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.
 .venv/bin/python cli.py doctor
