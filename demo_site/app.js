@@ -647,7 +647,8 @@
   function parseQuery(query) {
     var parsed = {words: [], english: [], numbers: [], fives: [], mountain: false, underground: false};
     var run = null;
-    query.normalize("NFC").split(SEPARATORS).forEach(function (token) {
+    var tokens = query.normalize("NFC").split(SEPARATORS);
+    tokens.forEach(function (token, at) {
       if (!token) return;
       if (LATIN.test(token) && !HANGUL.test(token)) {
         if (run === null) parsed.english.push(run = []);
@@ -657,7 +658,7 @@
       run = null;
       // 산 before a lot number (산 20-3, 산20-3); 지하 before an underground building's number.
       var mountain = MOUNTAIN_NUMBER.exec(token);
-      if (token === "산" || mountain) {
+      if ((token === "산" && NUMBER.test(tokens[at + 1] || "")) || mountain) {
         parsed.mountain = true;
         if (mountain) parsed.numbers.push({main: buildingPart(mountain[1]),
                                            sub: mountain[2] === undefined ? null : buildingPart(mountain[2])});

@@ -172,14 +172,15 @@ def load_rows(wheel, sido_filter, started):
     log(f"read {lines:,} lines, {len(packed):,} in scope", started)
     if not packed:
         raise ValueError(f"no address in scope (sido {sido_filter!r})")
-    rows, entries, dongs, _ = ranked_rows(packed, entry_ids, dong_ids, 0, started)
+    rows, entries, dongs, _, _ = ranked_rows(packed, entry_ids, dong_ids, 0, 0, started)
     return rows, entries, dongs
 
 
-def ranked_rows(packed, entry_ids, dong_ids, low_bits, started):
+def ranked_rows(packed, entry_ids, dong_ids, low_bits, tie_bits, started):
     """Sorts packed addresses into the spec's order and drops repeats; returns (rows, entries, dongs,
-    dong_rank). Each packed int may carry `low_bits` more bits below the fields: rows keep them,
-    and only the first of addresses equal in every field is kept."""
+    dong_rank, repeats). Each packed int may carry `low_bits` more bits below the fields, of which
+    the lowest `tie_bits` only tell apart lines that are one address: rows keep them, the first of
+    such lines is kept, and `repeats` lists (a dropped line's packed int, the kept row's position)."""
     for name, count, bits in (("entries", len(entry_ids), 18), ("dongs", len(dong_ids), DONG_BITS)):
         if count >= 1 << bits:
             raise ValueError(f"too many {name} for the index format: {count}")
@@ -199,12 +200,15 @@ def ranked_rows(packed, entry_ids, dong_ids, low_bits, started):
               | (dong_rank[(v & dong_mask) >> dong_shift] << dong_shift) for v in packed]
     packed.sort()
     # A repeated line is one address (the first of them, when low bits tell them apart).
-    rows = [next(run) for _, run in itertools.groupby(packed, key=lambda v: v >> low_bits)]
+    rows, repeats = [], []
+    for _, run in itertools.groupby(packed, key=lambda v: v >> tie_bits):
+        rows.append(next(run))
+        repeats.extend((value, len(rows) - 1) for value in run)
     del packed
     log(f"{len(rows):,} distinct addresses in {len(entries):,} road entries", started)
     if len(rows) >= 1 << ID_BITS:
         raise ValueError(f"too many addresses for the index format: {len(rows)}")
-    return rows, entries, dongs, dong_rank
+    return rows, entries, dongs, dong_rank, repeats
 
 
 class OfficialRows:
@@ -271,7 +275,8 @@ def load_official_rows(source, started):
     del sorted_hashes, by_key
     log(f"read {len(related):,} related lots ({missing:,} of addresses not in the file)", started)
 
-    rows, entries, dongs, dong_rank = ranked_rows(packed, entry_ids, dong_ids, low_bits, started)
+    rows, entries, dongs, dong_rank, repeats = ranked_rows(packed, entry_ids, dong_ids, low_bits, ORIGIN_BITS,
+                                                           started)
     del packed
     extra = OfficialRows(len(rows))
     id_of = array.array("i", [-1]) * len(lots)
@@ -285,6 +290,8 @@ def load_official_rows(source, started):
         if under:
             extra.under[i] = under
         rows[i] = value >> low_bits
+    for value, kept in repeats:  # a repeated line's related lots find the address it repeats
+        id_of[value & origin_mask] = kept
     del lots, buildings
     extra.codes = codes
     for origin, dong_id, code in related:

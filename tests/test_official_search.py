@@ -219,7 +219,6 @@ def test_detail_equals_the_oracles_address(oracle, page):
     assert page.detail(other + "0") is None                                  # another build's id
 
 
-@pytest.mark.xfail(strict=True, reason="the index keeps one of two addresses that differ only in 지하여부")
 def test_an_underground_building_under_one_above_ground_is_its_own_address(tmp_path):
     """한누리대로 지하 1811 (a test line) beside the real 한누리대로 1811: two addresses, each found."""
     data = write_sample(tmp_path / "underground.zip", areas=(), underground=True)
@@ -236,7 +235,6 @@ def test_an_underground_building_under_one_above_ground_is_its_own_address(tmp_p
             page.prefix + base36(position))
 
 
-@pytest.mark.xfail(strict=True, reason="the page reads 산 anywhere in the query as the 산 of the lot")
 def test_san_after_the_number_is_not_a_mountain_lot(oracle, page):
     """`산` asks for a 산 lot only before the number: `교항리 21 산` is not `교항리 산 21` (a test lot)."""
     wrong, _ = compare(oracle, page, [("mountain", "교항리 21 산")])
