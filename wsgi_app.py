@@ -29,7 +29,7 @@ from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import BrowserPool, reap_orphans
 from scraper.sources import SOURCES
-from scraper.sources.demo_index import UNKNOWN
+from scraper.sources.demo_index import UNKNOWN, stamp
 
 log = logging.getLogger("searchaddr")
 VERSION = "1.1.0"
@@ -152,7 +152,7 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
     metrics.set_build_info(VERSION, config.scraper.source, chromium_version)
     index = index or dict(UNKNOWN)
     metrics.set_index(index)
-    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget, index["built"] or ""),
+    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget, stamp(index)),
                          pool=pool, cache=cache,
                          source_name=config.scraper.source, source_json=encode(config.scraper.source),
                          metrics=metrics, metrics_access=ReadAccess(config.metrics.allow),

@@ -13,7 +13,7 @@ from answers import AddressAnswers, Budget
 from answers.caches import MemoryCache
 from config import load_config
 from scraper.sources.demo import DemoSource
-from scraper.sources.demo_index import UNKNOWN, describe, index_dir, parse_about, read_about
+from scraper.sources.demo_index import UNKNOWN, describe, index_dir, parse_about, read_about, stamp
 from tests.conftest import ROOT, write_config
 from tests.fakes import FakePool, FakeSource
 from wsgi_app import build_app, create_app
@@ -145,8 +145,10 @@ def test_a_malformed_about_json_leaves_the_service_starting_with_an_unknown_inde
 def test_answers_of_one_index_are_not_answers_of_the_next():
     """The shared cache outlives a chain reload; a worker of a new index asks its own page."""
     cache, old, new = MemoryCache(10, 60), FakeSource(), FakeSource()
-    before = AddressAnswers(FakePool(old), cache, Budget(None, 2), "2026-04-01T00:00:00Z")
-    after = AddressAnswers(FakePool(new), cache, Budget(None, 2), "2026-04-02T00:00:00Z")
+    day, next_day = OFFICIAL, dict(OFFICIAL, base_date="2026-04-01", built=None)
+    assert stamp(day) != stamp(next_day) and stamp(UNKNOWN) == ""
+    before = AddressAnswers(FakePool(old), cache, Budget(None, 2), stamp(day))
+    after = AddressAnswers(FakePool(new), cache, Budget(None, 2), stamp(next_day))
     assert before.search("시청", 1, 10)[1].cache == "miss"
     assert before.search("시청", 1, 10)[1].cache == "hit"
     assert after.search("시청", 1, 10)[1].cache == "miss" and new.calls == 1

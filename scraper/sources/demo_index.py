@@ -72,6 +72,14 @@ def read_about(directory):
         raise ValueError(f"{path}: {error}") from None
 
 
+def stamp(about):
+    """Names one build of the index (its source, dates and counts); empty while unknown."""
+    if about["source"] is None:
+        return ""
+    return "/".join(str(about[key]) for key in ("source", "base_date", "addresses", "related_lots",
+                                                "built"))
+
+
 def describe(about):
     """One line for people: 'official, base date 2026-03-31, 6,416,637 addresses'."""
     if about["source"] is None:
