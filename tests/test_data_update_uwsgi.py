@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import pytest
@@ -27,7 +26,8 @@ UPDATE = os.path.join(ROOT, "scripts", "update-data.sh")
 BUILDER = os.path.join(ROOT, "demo_site", "build_index.py")
 DAY = "20260401"
 # Test value: an address the change file adds (31), on the real Sejong line's road.
-ADDED = with_fields(SEJONG, f0="36110101200000200900100000", f12="9001", f20="31", f21="", f22="갱신시험동")
+ADDED = with_fields(SEJONG, f0="36110101200000200900100000", f12="9001", f20="31", f21="",
+                    f22="갱신시험동")
 ADDED_ROAD = "세종특별자치시 한누리대로 9001"
 ABOLISHED_ROAD = "강원특별자치도 원주시 장작터길 77"
 # Searches of the loop: road, lot and building-name kinds; each asks for a page and page size no
@@ -63,7 +63,7 @@ def site(tmp_path, official_files):
 
 
 class Service:
-    """`uwsgi --ini uwsgi.ini:dev` on a free port, serving `site`, reloaded by its own touch file."""
+    """The service on a free port, serving `site`, reloaded by a touch file of its own."""
 
     def __init__(self, tmp_path, site):
         self.port = free_port()
@@ -72,7 +72,8 @@ class Service:
         self.data = site / "data"
         # One browser per worker, as searchaddr.ini ships (the 1 GB profile).
         self.config = write_config(tmp_path / "searchaddr.ini", scraper={
-            "url": (site / "index.html").as_uri() + "?latency=0", "browsers": "1", "page_timeout": "30"})
+            "url": (site / "index.html").as_uri() + "?latency=0", "browsers": "1",
+            "page_timeout": "30"})
 
     def env(self):
         return {"SEARCHADDR_HTTP": f"127.0.0.1:{self.port}", "SEARCHADDR_CONFIG": self.config,
@@ -168,7 +169,7 @@ class ClosedLoop:
         return [answer for answer in self.answers if answer[1] >= start and answer[0] <= end]
 
 
-@contextmanager
+@contextlib.contextmanager
 def running_service(tmp_path, site, process_tag, front):
     """The service on `site`: `front` "dev" is `uwsgi --ini uwsgi.ini:dev` (HTTP, one worker);
     "nginx" is `uwsgi --ini uwsgi.ini` (the shipped one worker) on a unix socket behind nginx,
