@@ -233,6 +233,7 @@ def load_official_rows(source, started):
     rows refer to, and an OfficialRows."""
     entry_ids, dong_ids, packed = {}, {}, []
     lots, buildings, key_hashes, codes = array.array("I"), [], array.array("q"), {}
+    codes_in_doubt = set()  # a 읍면동/리 whose lines give two 법정동코드: it is shown with none
     low_bits = UNDER_BITS + ORIGIN_BITS
     for origin, address in enumerate(source.addresses()):
         if origin % 1000000 == 999999:
@@ -245,8 +246,7 @@ def load_official_rows(source, started):
         dong_id = dong_ids.setdefault(dong, len(dong_ids))
         known = codes.setdefault((sido, sigungu, dong), address.admin_code)
         if known != address.admin_code:
-            raise ValueError(f"{source.name}: {sido} {sigungu} {dong} has two 법정동코드, {known} and "
-                             f"{address.admin_code} (address {address.key})")
+            codes_in_doubt.add((sido, sigungu, dong))
         fields = ((entry << ENTRY_SHIFT) | (address.main << MAIN_SHIFT) | (address.sub << SUB_SHIFT)
                   | (dong_id << DONG_SHIFT) | int(address.zip))
         packed.append((((fields << UNDER_BITS) | address.underground) << ORIGIN_BITS) | origin)
@@ -254,6 +254,11 @@ def load_official_rows(source, started):
         buildings.append(official.building_name(address))
         key_hashes.append(hash(address.key))
     log(f"read {len(packed):,} addresses", started)
+    if codes_in_doubt:
+        log(f"{len(codes_in_doubt):,} 읍면동/리 with more than one 법정동코드 (their admin_code is null), e.g. "
+            f"{' '.join(p for p in min(codes_in_doubt) if p)}", started)
+        for key in codes_in_doubt:
+            del codes[key]
     if not packed:
         raise ValueError(f"{source.name}: no address")
     # Related lots name their address by its key; they are joined to ids once ids are known.

@@ -19,7 +19,7 @@ from tests.fakes import FakePool, FakeSource
 from wsgi_app import build_app, create_app
 
 OFFICIAL = {"source": "official", "note": "도로명주소 한글 전체분 2026-03", "base_date": "2026-03-31",
-            "addresses": 6416637, "related_lots": 1834220, "built": "2026-04-02T03:10:00Z"}
+            "addresses": 6416637, "related_lots": 1834220, "version": "rows-3f0c2a9b1d4e"}
 
 
 def page_with_index(tmp_path, about=None, index_js=True):
@@ -61,7 +61,7 @@ def test_the_index_is_data_beside_a_local_page_only(tmp_path):
 def test_about_json_as_the_builder_writes_it():
     assert parse_about(json.dumps(OFFICIAL)) == OFFICIAL
     kozip = {"source": "kozip", "note": "Korea Post via kozip 1.1.4", "base_date": "2021-11-03",
-             "addresses": 6367365, "related_lots": None, "built": "2026-04-01T00:00:00Z", "later": 1}
+             "addresses": 6367365, "related_lots": None, "version": "rows-8a41c07e2b95", "later": 1}
     assert parse_about(json.dumps(kozip)) == {key: kozip[key] for key in UNKNOWN}
     assert describe(parse_about(json.dumps(OFFICIAL))) == "official, base date 2026-03-31, 6,416,637 addresses"
     assert describe(UNKNOWN) == "unknown (no about.json)"
@@ -71,7 +71,7 @@ def test_about_json_as_the_builder_writes_it():
     ({"source": "juso"}, "source"), ({"base_date": "2026-02-30"}, "base_date"),
     ({"base_date": 20260331}, "base_date"), ({"addresses": -1}, "addresses"),
     ({"addresses": True}, "addresses"), ({"addresses": "6416637"}, "addresses"),
-    ({"related_lots": 1.5}, "related_lots"), ({"note": 3}, "note"), ({"built": ["x"]}, "built"),
+    ({"related_lots": 1.5}, "related_lots"), ({"note": 3}, "note"), ({"version": ["x"]}, "version"),
 ])
 def test_a_malformed_about_json_names_its_field(change, named):
     with pytest.raises(ValueError, match=named):
@@ -145,7 +145,7 @@ def test_a_malformed_about_json_leaves_the_service_starting_with_an_unknown_inde
 def test_answers_of_one_index_are_not_answers_of_the_next():
     """The shared cache outlives a chain reload; a worker of a new index asks its own page."""
     cache, old, new = MemoryCache(10, 60), FakeSource(), FakeSource()
-    day, next_day = OFFICIAL, dict(OFFICIAL, base_date="2026-04-01", built=None)
+    day, next_day = OFFICIAL, dict(OFFICIAL, base_date="2026-04-01", version=None)
     assert stamp(day) != stamp(next_day) and stamp(UNKNOWN) == ""
     before = AddressAnswers(FakePool(old), cache, Budget(None, 2), stamp(day))
     after = AddressAnswers(FakePool(new), cache, Budget(None, 2), stamp(next_day))

@@ -10,7 +10,7 @@ INDEX_FILE = "index.js"
 INDEX_SOURCES = ("kozip", "official")
 # Every field, null while unknown: no about.json, or a page that is not on this machine.
 UNKNOWN = {"source": None, "note": None, "base_date": None, "addresses": None,
-           "related_lots": None, "built": None}
+           "related_lots": None, "version": None}
 
 
 def index_dir(url):
@@ -48,7 +48,7 @@ def parse_about(text):
         # bool is an int to Python, never to the builder.
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{key} {value!r} is not a count")
-    for key in ("note", "built"):
+    for key in ("note", "version"):
         if found[key] is not None and not isinstance(found[key], str):
             raise ValueError(f"{key} {found[key]!r} is not text")
     return found
@@ -77,7 +77,7 @@ def stamp(about):
     if about["source"] is None:
         return ""
     return "/".join(str(about[key]) for key in ("source", "base_date", "addresses", "related_lots",
-                                                "built"))
+                                                "version"))
 
 
 def describe(about):
