@@ -192,3 +192,26 @@ def test_a_new_build_keeps_the_rows_the_previous_index_names_and_no_older(tmp_pa
     assert sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.startswith("rows-")) == sorted(versions[1:])
     about = json.loads((out / "about.json").read_text(encoding="utf-8"))
     assert (about["source"], about["addresses"], about["related_lots"]) == ("official", 1, 0)
+
+
+def test_a_file_plus_its_changes_gives_the_index_of_the_file_after_them(tmp_path):
+    """full(A) + a day's changes, applied with --changes, is byte for byte the index of full(B)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import official_file
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.official import kozip_rows
+    report = official_file.generate(kozip_rows(3000), str(tmp_path / "202603_a.zip"), changes_day="20260401",
+                                    after=str(tmp_path / "20260401_b.zip"))
+    assert report["address_changes"] > 0
+    updated, direct = tmp_path / "updated", tmp_path / "direct"
+    assert run_official(tmp_path / "202603_a.zip", updated).returncode == 0
+    applied = subprocess.run([sys.executable, str(ROOT / "demo_site" / "build_index.py"), "--changes",
+                              report["changes"], "--out", str(updated)], capture_output=True, text=True, timeout=600)
+    assert applied.returncode == 0, applied.stderr
+    assert run_official(tmp_path / "20260401_b.zip", direct).returncode == 0
+    version = build_index.read_rows_version(direct)
+    assert build_index.read_rows_version(updated) == version
+    for name in ["index.js"] + [str(p.relative_to(direct)) for p in (direct / version).rglob("*.js")]:
+        assert (updated / name).read_bytes() == (direct / name).read_bytes(), name
+    about = [json.loads((out / "about.json").read_text(encoding="utf-8")) for out in (updated, direct)]
+    assert about[0]["addresses"] == about[1]["addresses"] and about[0]["base_date"] == "2026-04-01"
