@@ -7,9 +7,9 @@ would have sent that origin on that path, so the page can read the error and ret
 the policy for that, and it must be the app's. This script writes it between the markers in each
 file, as nginx `map`s, from the same config the app reads:
 
-    python3 scripts/nginx-origins.py                      # the repo's searchaddr.ini -> deploy/nginx/*.conf
-    python3 scripts/nginx-origins.py --config /srv/searchaddr/searchaddr.ini /etc/nginx/conf.d/searchaddr.conf
-    python3 scripts/nginx-origins.py --check              # exit 1 when a file is out of date
+    .venv/bin/python scripts/nginx-origins.py                  # the repo's searchaddr.ini -> deploy/nginx/*.conf
+    .venv/bin/python scripts/nginx-origins.py --config /srv/searchaddr/searchaddr.ini /etc/nginx/conf.d/searchaddr.conf
+    .venv/bin/python scripts/nginx-origins.py --check          # exit 1 when a file is out of date
 """
 import argparse
 import os
