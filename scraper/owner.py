@@ -129,8 +129,12 @@ def make_browser_dir(marker, temp_dir=None):
 def browser_dirs(temp_dir=None):
     """(path, owner marker) of each browser directory under `temp_dir`; the marker is None for
     one being made (no marker yet), which is never taken for anyone's."""
+    try:
+        entries = list(os.scandir(temp_dir or tempfile.gettempdir()))
+    except FileNotFoundError:
+        return []
     found = []
-    for entry in os.scandir(temp_dir or tempfile.gettempdir()):
+    for entry in entries:
         if not entry.name.startswith(BROWSER_DIR_PREFIX):
             continue
         try:

@@ -123,7 +123,10 @@ def remote_end():
     of its own (the watchdog cannot see its browser's processes), with a tag of its own."""
     tag = uuid.uuid4().hex
     port = free_port()
-    driver = subprocess.Popen(["/usr/bin/chromedriver", f"--port={port}"], env=dict(os.environ, **{TAG_ENV: tag}),
+    # Its sessions' profiles, which a killed chromedriver cannot remove, go in a dir of its own.
+    temp = tempfile.mkdtemp(prefix="sa-")
+    driver = subprocess.Popen(["/usr/bin/chromedriver", f"--port={port}"],
+                              env=dict(os.environ, **{TAG_ENV: tag, "TMPDIR": temp}),
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -132,6 +135,7 @@ def remote_end():
     finally:
         kill_tree(driver.pid)
         driver.wait(10)
+        shutil.rmtree(temp, ignore_errors=True)
         assert wait_for_no_browsers(tag) == []
 
 

@@ -176,7 +176,7 @@ def test_a_killed_workers_browsers_and_files_are_removed_and_a_stop_leaves_none(
     assert wait_until(lambda: not set(mine) & set(dirs_of(temp_dir)), 120), browser_files(temp_dir)
     assert search(stack).status == 200
     assert [name for name in browser_files(temp_dir) if not name.startswith("searchaddr-chromium-")] == []
-    assert stack.stop() == []
+    assert stack.stop() == [] and stack.browser_dirs_left == []
     assert browser_files(temp_dir) == []
 
 

@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from scraper.owner import Owner, browser_dirs, reap_orphans
 from tests.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
 from tests.servers import nginx_command, write_nginx_conf
 
@@ -212,6 +214,9 @@ class Stack:
         self.uwsgi_log = self.tmp / "uwsgi.log"
         self.uwsgi = None
         self.nginx = None
+        # Where its browsers keep their files, and those the stop found left by dead workers.
+        self.temp_dir = os.environ.get("TMPDIR") or tempfile.gettempdir()
+        self.browser_dirs_left = []
 
     def env(self):
         return {**os.environ, TAG_ENV: self.tag, "SEARCHADDR_SOCKET": str(self.socket),
@@ -265,10 +270,18 @@ class Stack:
         return [p.pid for p in (self.uwsgi, self.nginx) if p is not None and p.poll() is None]
 
     def stop(self):
-        """Stop nginx and uWSGI; return what outlived them (killed by PID)."""
+        """Stop nginx and uWSGI; return what outlived them (killed by PID). The browser
+        directories a killed worker left (`browser_dirs_left`) are then removed, as the next
+        start of this instance would."""
+        from wsgi_app import instance_id
         stop_process(self.nginx, signal.SIGQUIT)
         stop_process(self.uwsgi, signal.SIGTERM, timeout=30)
-        return kill_tagged(self.tag, grace=12)
+        left = kill_tagged(self.tag, grace=12)
+        instance = instance_id(self.config)
+        self.browser_dirs_left = [path for path, marker in browser_dirs(self.temp_dir)
+                                  if getattr(Owner.parse(marker), "instance", None) == instance]
+        reap_orphans(instance, temp_dir=self.temp_dir)
+        return left
 
 
 # ---------------------------------------------------------------- one request, and bounded load
