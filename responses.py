@@ -16,7 +16,9 @@ def encode(value):
 
 def json_response(data, status=200, headers=(), content_type=JSON_TYPE):
     """A response whose body is JSON bytes (or another `content_type`); `headers` is a sequence
-    of (name, value)."""
+    of (name, value). A JSON body ends with a newline."""
+    if content_type == JSON_TYPE:
+        data += b"\n"  # a body printed as it came (curl) ends its line, and the prompt starts on the next
     headerlist = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
     headerlist.extend(headers)
     return Response(body=data, status=status, headerlist=headerlist)

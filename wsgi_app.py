@@ -214,7 +214,9 @@ def instance_id(config_path):
 def serve():
     """The app uWSGI serves, built in each worker after the fork (uwsgi.ini): logging, the
     config from $SEARCHADDR_CONFIG, browsers quit at the worker's exit, the warm-up browsers."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # The access line's shape and date (access_log.py, uwsgi.ini log-format), for one log to read.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
     host = uwsgi_host.detect()
     app = create_app(host=host)
     reap_orphans(app.pool.instance)
