@@ -47,11 +47,12 @@ def grid(progress):
     log_dir = shared_dir("searchaddr-grid-")
     log = open(os.path.join(log_dir, "grid.log"), "wb")
     started = time.monotonic()
-    # --host 127.0.0.1: without it the Grid listens on every interface.
+    # --host 127.0.0.1: without it the Grid listens on every interface. Its chromedrivers keep
+    # their sessions' profiles under TMPDIR: in log_dir, removed at the end.
     process = subprocess.Popen(["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(port),
                                 "--selenium-manager", "false", "--max-sessions", "4",
                                 "--override-max-sessions", "true", "--session-timeout", "120"],
-                               env=dict(os.environ, **{TAG_ENV: tag, "SE_OFFLINE": "true"}), stdout=log,
+                               env=dict(os.environ, **{TAG_ENV: tag, "SE_OFFLINE": "true", "TMPDIR": log_dir}), stdout=log,
                                stderr=subprocess.STDOUT)
     try:
         def ready():

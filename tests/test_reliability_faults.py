@@ -252,6 +252,9 @@ class Grid:
     def start(self, timeout=90):
         jar = subprocess.run(["sh", str(GRID_JAR_SCRIPT)], capture_output=True, text=True,
                              timeout=300, check=True).stdout.strip()
+        # A killed Grid leaves its sessions' profiles under TMPDIR: in the test's own dir.
+        temp = self.tmp / "grid-tmp"
+        temp.mkdir(exist_ok=True)
         with open(self.tmp / "grid.log", "ab") as log:
             # The Grid caps --max-sessions at its CPU count (2 here) unless told otherwise: the
             # service's 4 slots then share 2 browsers, and a start beyond them is answered busy.
@@ -259,7 +262,8 @@ class Grid:
                 ["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(self.port),
                  "--selenium-manager", "false", "--max-sessions", str(WORKERS * BROWSERS),
                  "--session-timeout", "60"],
-                env={**os.environ, TAG_ENV: self.tag, "SE_OFFLINE": "true"}, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, TAG_ENV: self.tag, "SE_OFFLINE": "true", "TMPDIR": str(temp)}, stdout=log,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         ready = probe_until(self.ready, timeout, interval=0.5)
         assert ready is not None, f"the Grid did not become ready:\n{tail(self.tmp / 'grid.log')}"
