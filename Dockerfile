@@ -1,5 +1,5 @@
-# searchaddr: uWSGI with Debian's Chromium headless shell and ChromeDriver, serving a unix socket for the
-# host's nginx. Build and run (README "Deploying"):
+# searchaddr: uWSGI with Debian's Chromium headless shell and ChromeDriver, serving a unix
+# socket for the host's nginx. Build and run (README "Deploying"):
 #   docker build -t searchaddr .          podman build --format docker -t searchaddr .
 #   docker run -d --name searchaddr --user 1000 \
 #     -v /srv/searchaddr/run:/app/run -v /srv/searchaddr/logs:/app/logs searchaddr
