@@ -193,6 +193,12 @@ class Stack:
                     if response.status == 200:
                         waiting_for.pop(0)
                         continue
+            except urllib.error.HTTPError as error:
+                # The failing source's service answers once its browser start has failed: "degraded".
+                if waiting_for[0] == self.failing_api and error.code == 503 and b'"degraded"' in error.read():
+                    waiting_for.pop(0)
+                    continue
+                last_error = error
             except (OSError, urllib.error.URLError) as error:
                 last_error = error
             time.sleep(0.3)
