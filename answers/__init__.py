@@ -135,7 +135,7 @@ class AddressAnswers:
     def search(self, q, page, per_page, queued=0.0):
         """(b'{"total":..,"results":[..]}', Outcome). `queued`: seconds the request already
         waited before the app saw it (in nginx's and uWSGI's queues); it counts as browser wait."""
-        key = f"{self.prefix}s\x1f{q.casefold()}\x1f{page}\x1f{per_page}"
+        key = f"{self.prefix}s\x1f{self.source.query_key(q)}\x1f{page}\x1f{per_page}"
         return self._answer(key, lambda driver: self.source.search(driver, q, page, per_page), queued)
 
     def detail(self, address_id, queued=0.0):

@@ -30,6 +30,10 @@ class FakeSource:
         if self.error is not None:
             raise self.error
 
+    @staticmethod
+    def query_key(q):
+        return q
+
     def search(self, driver, q, page, per_page):
         self._work()
         hits = [CITY_HALL] if "세종대로" in q or "시청" in q else []

@@ -2,6 +2,7 @@
 import math
 import pathlib
 import re
+import unicodedata
 
 from selenium.common.exceptions import JavascriptException, TimeoutException
 
@@ -19,6 +20,11 @@ ZIP_PATTERN = re.compile(r"[0-9]{5}")
 ADMIN_CODE_PATTERN = re.compile(r"[0-9]{10}")
 DIGITS_PATTERN = re.compile(r"[0-9]{1,9}")
 MAX_TEXT = 500
+# How the page splits a query (app.js SEPARATORS: JavaScript's \s, commas and parentheses) and
+# tells an English word (an ASCII letter, no Hangul) from the others.
+PAGE_SEPARATORS = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff,()]+")
+LATIN = re.compile("[A-Za-z]")
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
 # Resolves once app.js has loaded the data (or reports what the page is, if it is not the demo site).
 OPEN_SCRIPT = """
@@ -132,6 +138,27 @@ class DemoSource:
         # Nobody looks at a headless page: not painting its results saves a few ms per query,
         # and the script still reads them from the DOM.
         driver.execute_script("document.documentElement.style.display = 'none'")
+
+    @staticmethod
+    def query_key(q):
+        """What the page makes of q (docs/search.md): two queries with one key get one answer.
+        NFC, split into words; a run of English words counts as one name, lower-cased without
+        hyphens, as the page compares it; every other word exactly as written."""
+        parts, run = [], None
+        for token in PAGE_SEPARATORS.split(unicodedata.normalize("NFC", q)):
+            if not token:
+                continue
+            if LATIN.search(token) and not HANGUL.search(token):
+                if run is None:
+                    run = []
+                    parts.append(run)
+                run.append(token)
+            else:
+                run = None
+                parts.append(token)
+        # An English name has a letter and no Hangul, other words none or some: no key part is both.
+        return " ".join(part if isinstance(part, str) else "".join(part).lower().replace("-", "")
+                        for part in parts)
 
     def search(self, driver, q, page, per_page):
         raw = self._run(driver, SEARCH_SCRIPT, q, page, per_page)
