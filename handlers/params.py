@@ -161,6 +161,10 @@ def read_body(environ, limit=MAX_BODY):
     return b""
 
 
+# Full-width forms of ASCII (a Korean keyboard's full-width mode: １１０, Ｓｅｏｕｌ) as ASCII.
+FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def text_param(params, name, low, high):
     if name not in params:
         raise InvalidParam(f"{name} is required", field=name)
@@ -168,10 +172,14 @@ def text_param(params, name, low, high):
     if not isinstance(value, str):
         raise InvalidParam(f"{name} must be a string", field=name)
     # isprintable() is false for every Cc, Cf and Cs character (and for other whitespace):
-    # only then is the slower look at each character needed.
-    if not value.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
-        raise InvalidParam(f"{name} must not contain control characters", field=name)
-    value = unicodedata.normalize("NFC", " ".join(value.split()))
+    # only then is the slower look at each character needed. What pasting brings along (tabs,
+    # newlines, zero-width spaces, bidi marks, a BOM, soft hyphens) is forgiven; NUL and the like
+    # are not.
+    if not value.isprintable():
+        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+        if any(unicodedata.category(ch) in ("Cc", "Cs") and not ch.isspace() for ch in value):
+            raise InvalidParam(f"{name} must not contain control characters", field=name)
+    value = unicodedata.normalize("NFC", " ".join(value.translate(FULL_WIDTH).split()))
     if not low <= len(value) <= high:
         raise InvalidParam(f"{name} must be {low} to {high} characters", field=name)
     return value

@@ -86,7 +86,7 @@ def test_detail_found_and_not_found(app):
 
 @pytest.mark.parametrize("query, field", [
     ("", "q"), ("q=", "q"), ("q=a", "q"), ("q=%20%20a%20%20", "q"), ("q=" + "가" * 81, "q"),
-    ("q=ab%00c", "q"), ("q=ab%0Ac", "q"), ("q=ab&q=cd", "q"), ("q=ab&page=0", "page"),
+    ("q=ab%00c", "q"), ("q=ab%1Bc", "q"), ("q=ab&q=cd", "q"), ("q=ab&page=0", "page"),
     ("q=ab&page=101", "page"), ("q=ab&page=x", "page"), ("q=ab&page=-1", "page"),
     ("q=ab&page=1.5", "page"), ("q=ab&per_page=51", "per_page"), ("q=ab&per_page=", "per_page"),
     ("q=ab&page=99999999999999999999", "page"),

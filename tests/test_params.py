@@ -99,7 +99,7 @@ def test_a_body_a_server_already_dechunked_is_read_from_wsgi_input():
     assert read_body(environ) == b'{"q": "ab"}'
 
 
-@pytest.mark.parametrize("value", ["a\x00b", "ab\u200b", "ab\ud800", "a\x7fb", "탭\t\x01"])
+@pytest.mark.parametrize("value", ["a\x00b", "ab\ud800", "a\x7fb", "탭\t\x01", "ab\u200b\x1b"])
 def test_control_format_and_surrogate_characters_are_refused(value):
     with pytest.raises(InvalidParam, match="control characters"):
         text_param({"q": value}, "q", 2, 80)
@@ -109,4 +109,14 @@ def test_control_format_and_surrogate_characters_are_refused(value):
                                              ("\u1109\u1166\u110c\u1169\u11bc", "세종"),
                                              ("a\u00a0b", "a b")])
 def test_whitespace_is_collapsed_and_text_normalized(value, expected):
+    assert text_param({"q": value}, "q", 2, 80) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("세종대로\t110\n", "세종대로 110"), ("세종대로\r\n110", "세종대로 110"),
+    ("세종\u200b대로 110", "세종대로 110"), ("\ufeff세종대로 110", "세종대로 110"),
+    ("\u200e세종대로 110\u200f", "세종대로 110"), ("세종\u00ad대로 110", "세종대로 110"),
+    ("\u202a세종대로 110\u202c", "세종대로 110"), ("세종대로 １１０", "세종대로 110"),
+    ("Ｓｅｊｏｎｇ－ｄａｅｒｏ　１１０", "Sejong-daero 110")])
+def test_what_pasting_brings_along_is_forgiven(value, expected):
     assert text_param({"q": value}, "q", 2, 80) == expected
