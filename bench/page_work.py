@@ -100,7 +100,9 @@ class PageClock:
             options.add_argument(f"--user-data-dir={self.profile}")
             options.binary_location = "/usr/bin/chromium"
             service = Service(executable_path="/usr/bin/chromedriver",
-                              env=dict(os.environ, **{TAG_ENV: tag, "HOME": self.profile}))
+                              # Chromium's own scoped directories go to TMPDIR: into the profile, removed at close.
+                              env=dict(os.environ, **{TAG_ENV: tag, "HOME": self.profile,
+                                                      "TMPDIR": self.profile}))
             self.driver = webdriver.Chrome(service=service, options=options)
             self.driver.set_script_timeout(60)
             started = time.monotonic()
@@ -346,8 +348,9 @@ def main(argv=None):
         if not args.no_memory:
             old_clock = PageClock(tag, old_page(args.old_ref, old_dir) if args.index is None else DEMO_URL)
             clocks.append(old_clock)
-            print(f"  open: this page {clock.open_seconds:.2f} s, the baseline ({baseline}) {old_clock.open_seconds:.2f} s; "
-                  f"PSS after open: this page {clock.pss_mb():.1f} MB, the baseline {old_clock.pss_mb():.1f} MB",
+            print(f"  open: this page {clock.open_seconds:.2f} s, the baseline ({baseline}) "
+                  f"{old_clock.open_seconds:.2f} s; PSS after open: this page {clock.pss_mb():.1f} MB, "
+                  f"the baseline {old_clock.pss_mb():.1f} MB",
                   flush=True)
         loaded, new_part = [], []  # (kind, q, ms, shards loaded)
         samples = []  # (this page, previous page) PSS every SAMPLE_EVERY queries
