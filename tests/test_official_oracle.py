@@ -3,14 +3,8 @@ file, their related lots and a repeated line, answers checked by hand; no browse
 import pytest
 
 from tests.support.official_oracle import OfficialData, base36, match_rank, parse_query
-from tests.support.official_sample import write_sample
+from tests.support.official_sample import SEJONG_ADDRESS as SEJONG, WONJU_ADDRESS as WONJU, write_sample
 
-SEJONG = {"road_address": "세종특별자치시 한누리대로 1811", "jibun_address": "세종특별자치시 반곡동 47-1",
-          "english_address": "1811 Hannuri-daero, Sejong-si", "zip": "30145", "building": "수루배마을5단지 상가동",
-          "sido": "세종특별자치시", "sigungu": "", "eupmyeondong": "반곡동"}
-WONJU = {"road_address": "강원특별자치도 원주시 소초면 장작터길 77", "jibun_address": "강원특별자치도 원주시 소초면 교항리 20-3",
-         "english_address": "77 Jangjakteo-gil, Socho-myeon, Wonju-si, Gangwon State", "zip": "26304",
-         "building": "", "sido": "강원특별자치도", "sigungu": "원주시", "eupmyeondong": "소초면 교항리"}
 
 
 @pytest.fixture(scope="module")

@@ -90,3 +90,14 @@ def write_sample(path, areas=KOZIP_AREAS, underground=False):
         files[f"rnaddrkor_{region}.txt"] = text(addresses + more_addresses)
         files[f"jibun_rnaddrkor_{region}.txt"] = text(related + more_related)
     return write_zip(path, files)
+
+
+# The two real addresses as the page shows them (fields of docs/search.md).
+SEJONG_ADDRESS = {
+    "road_address": "세종특별자치시 한누리대로 1811", "jibun_address": "세종특별자치시 반곡동 47-1",
+    "english_address": "1811 Hannuri-daero, Sejong-si", "zip": "30145", "building": "수루배마을5단지 상가동",
+    "sido": "세종특별자치시", "sigungu": "", "eupmyeondong": "반곡동"}
+WONJU_ADDRESS = {
+    "road_address": "강원특별자치도 원주시 소초면 장작터길 77", "jibun_address": "강원특별자치도 원주시 소초면 교항리 20-3",
+    "english_address": "77 Jangjakteo-gil, Socho-myeon, Wonju-si, Gangwon State", "zip": "26304",
+    "building": "", "sido": "강원특별자치도", "sigungu": "원주시", "eupmyeondong": "소초면 교항리"}
