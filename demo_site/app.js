@@ -708,7 +708,7 @@
     }
     var lo = ix.roads.bound(key, false);
     if (lo < ix.roads.length && ix.roads.compare(lo, key, false) === 0) word.roadEq = lo;
-    if (codePoints(text) >= 2) {
+    if (word.prefixable) {
       word.prefixLo = lo;
       word.prefixHi = ix.roads.bound(key, true);
     }

@@ -220,8 +220,7 @@ class OfficialRows:
         self.buildings = [""] * count
         self.under = {}  # id -> 1 (지하) or 2 (공중)
         self.codes = {}  # (sido, sigungu, 읍면동/리) -> 법정동코드
-        self.related = []  # (id, 읍면동/리 rank, 산, 본번, 부번)
-        self.related_lots = 0
+        self.related = []  # (id, 읍면동/리 rank, lot_code of the lot)
 
 
 def lot_code(mountain, main, sub):
@@ -302,7 +301,6 @@ def load_official_rows(source, started):
     for origin, dong_id, code in related:
         if id_of[origin] >= 0:
             extra.related.append((id_of[origin], dong_rank[dong_id], code))
-    extra.related_lots = len(extra.related)
     return rows, entries, dongs, extra
 
 
@@ -437,7 +435,7 @@ def build_official(source, out, started, snapshot=None):
     stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
              "base_date": source.base_date}
     about = {"source": "official", "note": OFFICIAL_NOTE, "base_date": iso_date(source.base_date),
-             "related_lots": extra.related_lots}
+             "related_lots": len(extra.related)}
     write_index(out, rows, entries, dongs, stamp, about, started, official=extra, snapshot=snapshot)
 
 
@@ -596,9 +594,6 @@ def write_index(out, rows, entries, dongs, stamp, about, started, landmarks=(), 
     dictionary.add("mainBlockKeys", "I", main_block_keys)
     if official is not None:
         add_underground(dictionary, official)
-        official.dong_index = {name: d for d, name in enumerate(dongs)}
-        official.sigungu_index = sigungu_index
-        official.pair_dong = [key >> 16 for key in pair_keys]
     meta = {
         "format": FORMAT,
         "source": about["note"],
@@ -634,8 +629,8 @@ def write_index(out, rows, entries, dongs, stamp, about, started, landmarks=(), 
     }
     if official is not None:
         del road_columns
-        write_official_copies(staging, official, dictionary, meta, record_count, len(dongs),
-                              (mains, subs, pair_column), started, files)
+        write_official_copies(staging, official, dictionary, meta, record_count, dongs, sigungu_index,
+                              [key >> 16 for key in pair_keys], (mains, subs, pair_column), started, files)
     meta["dictionaryBytes"] = dictionary.size
     meta["sections"] = dictionary.sections
     deflated = dictionary.deflated_base64()
@@ -709,11 +704,12 @@ def add_underground(dictionary, official):
     dictionary.add("underKinds", "B", [kind for _, kind in under])
 
 
-def write_official_copies(staging, official, dictionary, meta, record_count, dong_count, road_fields,
-                          started, files):
-    """The lot and building copies, the building names by id, and their dictionary parts."""
-    dong_index = official.dong_index
-    codes = sorted(((official.sigungu_index[(sido, sigungu)] << 16) | dong_index[dong], code)
+def write_official_copies(staging, official, dictionary, meta, record_count, dongs, sigungu_index, pair_dong,
+                          road_fields, started, files):
+    """The lot and building copies, the building names by id, and their dictionary parts.
+    `pair_dong`: the 읍면동/리 of each (읍면동/리, zip) pair."""
+    dong_index = {name: d for d, name in enumerate(dongs)}
+    codes = sorted(((sigungu_index[(sido, sigungu)] << 16) | dong_index[dong], code)
                    for (sido, sigungu, dong), code in official.codes.items())
     dictionary.add("codeKeys", "I", [key for key, _ in codes])
     dictionary.add("codeHigh", "I", [int(code[:5]) for _, code in codes])
@@ -721,7 +717,6 @@ def write_official_copies(staging, official, dictionary, meta, record_count, don
     # The lot copy: every address by its lot, then once more by each related lot, ordered by
     # (읍면동/리, 산, 본번, 부번, id).
     mains, subs, pairs = road_fields
-    pair_dong = official.pair_dong
     lots = official.lots
     keyed = [(pair_dong[pairs[i]] << 16 | ((lots[i] >> 31) << 15) | ((lots[i] >> 16) & 0x3FFF)) << 12
              | (lots[i] & 0xFFF) for i in range(record_count)]
@@ -736,7 +731,7 @@ def write_official_copies(staging, official, dictionary, meta, record_count, don
     lot_subs = array.array("H", [(v >> ID_BITS) & 0xFFF for v in keyed])
     lot_dongs = [v >> (ID_BITS + 28) for v in keyed]
     del keyed
-    dictionary.add("lotDongStart", "I", counted_starts(lot_dongs, dong_count))
+    dictionary.add("lotDongStart", "I", counted_starts(lot_dongs, len(dongs)))
     dictionary.add("lotBlockKeys", "I", [(lot_dongs[p] << 16) | lot_keys[p]
                                          for p in range(0, len(lot_order), LOT_BLOCK_ROWS)])
     del lot_dongs
