@@ -1,11 +1,11 @@
-"""What the server around the app offers, read once: uWSGI's threads, shared cache and request log.
+"""What the server around the app offers, read once: uWSGI's threads, shared cache and request
+log; and the worker's stop.
 
 Nothing else reads uwsgi.opt; outside uWSGI (tests, the command line) every fact is its default.
 """
 import os
 import signal
 import threading
-import time
 from dataclasses import dataclass
 
 CACHE_NAME = "searchaddr"       # the cache2 uwsgi.ini declares for answers
@@ -47,34 +47,66 @@ def detect():
     )
 
 
-def keep_early_stop_requests(interval=1.0):
+# The signals that stop a worker: SIGINT from the master (its stop, on SIGTERM or Ctrl-C), and
+# SIGTERM sent to the whole process group. uwsgi.ini routes them to Python's C handler.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+class Stops:
+    """Tells the app when its worker is told to stop: on_stop(callback) calls callback() once,
+    in the thread that saw the stop (at once, in the caller's, if that was already)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._callbacks = []
+        self._stopping = False
+
+    def on_stop(self, callback):
+        with self._lock:
+            if not self._stopping:
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def stop(self):
+        with self._lock:
+            self._stopping, callbacks, self._callbacks = True, self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+def watch_stops():
     """Call first thing when a worker loads the app (uwsgi.ini's eval), from the main thread.
 
-    uWSGI stops a worker gracefully with SIGHUP (shutdown, chain reload), but with lazy-apps it
-    installs the worker's SIGHUP handler only after the app has loaded: a SIGHUP that comes while
-    the app loads is lost, and the master, which waits for its workers on shutdown without a time
-    limit, never exits. Here a SIGHUP that comes meanwhile is kept and sent again every `interval`
-    seconds, until uWSGI's own handler is in place and stops the worker. Outside a uWSGI worker,
-    nothing happens.
+    A stop signal starts uWSGI's own graceful stop of the worker (SIGHUP to itself: no new
+    request, those in flight finish, then uwsgi.atexit), then tells the returned Stops. uWSGI's
+    SIGHUP handler is in place from the fork on (uwsgi.ini), so a stop that comes while the app
+    loads is kept, and the app can cut its loading short. Python's C handler only notes a signal
+    and writes its number to a pipe, which a thread of its own reads: nothing waits for the main
+    thread to run Python code. Outside a uWSGI worker the Stops never stop.
     """
+    stops = Stops()
     try:
         import uwsgi
     except ImportError:
-        return
+        return stops
     if uwsgi.worker_id() <= 0:
-        return
+        return stops
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
-    # Python's C handler writes the signal's number to the wakeup fd at once, where a Python
-    # handler would only run when the main thread next runs Python code.
-    signal.signal(signal.SIGHUP, lambda signum, frame: None)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _noted)
     signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
 
-    def pass_on():
-        while os.read(read_end, 1) != bytes([signal.SIGHUP]):
+    def watch():
+        while os.read(read_end, 1)[0] not in STOP_SIGNALS:
             pass
-        while True:
-            time.sleep(interval)
-            os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGHUP)
+        stops.stop()
 
-    threading.Thread(target=pass_on, name="early-stop-request", daemon=True).start()
+    threading.Thread(target=watch, name="stop-watch", daemon=True).start()
+    return stops
+
+
+def _noted(signum, frame):
+    """Python's handler of STOP_SIGNALS: the thread of watch_stops() acts on them."""

@@ -27,12 +27,15 @@ from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, No
 from metrics import ReadAccess, ServiceMetrics, forget_dead_workers, multiproc_dir
 from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from scraper.pool import BrowserPool, reap_orphans
+from scraper.pool import CLOSE_WAIT, BrowserPool, reap_orphans
 from scraper.sources import SOURCES
 from scraper.sources.demo_index import UNKNOWN, stamp
 
 log = logging.getLogger("searchaddr")
 VERSION = "1.1.0"
+# At a stop, seconds the requests in flight get to finish before their browsers are killed (a
+# search takes well under 0.2 s): the whole stop stays within 2 s even with a stuck browser.
+STOP_GRACE = 0.5
 
 # path -> (handler, allowed methods). The router below owns 404 and 405 + Allow.
 ROUTES = {
@@ -211,9 +214,10 @@ def instance_id(config_path):
     return hashlib.sha1(os.path.realpath(config_path).encode()).hexdigest()[:16]
 
 
-def serve():
+def serve(stops=None):
     """The app uWSGI serves, built in each worker after the fork (uwsgi.ini): logging, the
-    config from $SEARCHADDR_CONFIG, browsers quit at the worker's exit, the warm-up browsers."""
+    config from $SEARCHADDR_CONFIG, browsers quit at the worker's exit or as soon as `stops`
+    (uwsgi_host.watch_stops()) says it stops, the warm-up browsers."""
     # The access line's shape and date (access_log.py, uwsgi.ini log-format), for one log to read.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
@@ -232,6 +236,8 @@ def serve():
                 previous()
 
         host.uwsgi.atexit = on_exit
+    if stops is not None:
+        stops.on_stop(lambda: end_browsers(app.pool))
     if app.metrics.multiproc_dir:
         forget_dead_workers(app.metrics.multiproc_dir)      # workers killed without an exit
     elif host.uwsgi is not None:
@@ -247,8 +253,21 @@ def serve():
 
 
 def wait_for_warm_browsers(pool, timeout):
-    """Until the pool's warm-up browsers run or a start fails, at most `timeout` seconds."""
+    """Until the pool's warm-up browsers run, a start fails or the pool closes (a stop), at most
+    `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while (pool.usable() < pool.warm_count and pool.status()["failed_starts"] == 0
-           and time.monotonic() < deadline):
+    while time.monotonic() < deadline:
+        status = pool.status()
+        if pool.usable() >= pool.warm_count or status["failed_starts"] or status["closed"]:
+            return
         time.sleep(0.05)
+
+
+def end_browsers(pool, grace=STOP_GRACE):
+    """At a worker's stop: requests in flight get `grace` seconds to give their browsers back,
+    then every browser goes. One still in use is stuck (a stopped or hung browser): it is killed
+    at once, and its request answers 503."""
+    deadline = time.monotonic() + grace
+    while pool.status()["in_use"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pool.close(wait=0 if pool.status()["in_use"] else CLOSE_WAIT)

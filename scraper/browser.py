@@ -230,8 +230,10 @@ def start_browser(chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
         env[OWNER_ENV] = marker
     if not os.access(env.get("HOME", "/nonexistent"), os.W_OK):
         env["HOME"] = temp_dir      # Chromium's crashpad dies without a writable HOME
+    # A session of its own: a terminal's Ctrl-C (SIGINT to the foreground process group) reaches
+    # the service, which quits its browsers, and not the browsers themselves.
     service = Service(executable_path=chromedriver, env=env,
-                      popen_kw={"preexec_fn": _die_with_parent})
+                      popen_kw={"preexec_fn": _die_with_parent, "start_new_session": True})
     try:
         service.start()
         # webdriver.Chrome would talk to chromedriver with a fixed 120 s timeout per command.

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -89,7 +90,7 @@ def reap_orphans(instance, temp_dir=None):
             killed.append(process)
         except (psutil.Error, OSError):
             continue
-    psutil.wait_procs(killed, timeout=2)
+    wait_until_dead(killed)
     removed = 0
     for path, marker in browser_dirs(temp_dir):
         owner = Owner.parse(marker)
@@ -114,8 +115,25 @@ def kill_marked(marker):
                 killed.append(process)
         except (psutil.Error, OSError):
             continue
-    psutil.wait_procs(killed, timeout=2)
+    wait_until_dead(killed)
     return len(killed)
+
+
+def wait_until_dead(processes, timeout=2.0):
+    """Until each of `processes` (just killed) is gone or a zombie, at most `timeout` seconds. A
+    zombie runs no more and writes no file; an orphan's stays until init reaps it, which may take
+    a second (psutil.wait_procs waits for that)."""
+    deadline = time.monotonic() + timeout
+    while processes and time.monotonic() < deadline:
+        time.sleep(0.01)
+        processes = [process for process in processes if _running(process)]
+
+
+def _running(process):
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def make_browser_dir(marker, temp_dir=None):

@@ -36,7 +36,7 @@ START_TIMEOUT = 20.0
 # Starts per worker: a burst of one per slot (and a replacement), then one per START_INTERVAL s:
 # a crashing browser nor a failing site can start a storm.
 START_INTERVAL = 1.0
-CLOSE_WAIT = 3.0        # seconds close() gives browsers to quit politely before it kills them
+CLOSE_WAIT = 3.0        # seconds close() gives remote browsers to end their sessions politely
 _POOL_IDS = itertools.count(1)
 
 
@@ -64,6 +64,7 @@ class BrowserPool:
         self.pool_id = next(_POOL_IDS)
         self._slots = Slots(size)
         self._lock = threading.Lock()
+        self._closing = threading.Lock()
         self._open = set()
         self._in_use = 0
         self._closed = False
@@ -152,6 +153,8 @@ class BrowserPool:
         except BaseException as error:
             self._watchdog.done(member)
             member.limit_commands()
+            if self._closed:    # close() ended it: the service stops, the browser did not fail
+                raise PoolTimeout("the browser pool is closed") from None
             if isinstance(error, ClientTimeout):
                 member.hung = True      # no answer by the deadline, as the watchdog would judge
             if member.hung:
@@ -356,20 +359,28 @@ class BrowserPool:
         status["serving"] = self.serving()
         return status
 
-    def close(self):
+    def close(self, wait=CLOSE_WAIT):
         """Quit every browser, idle, in use or starting; later checkouts raise PoolTimeout.
 
-        Bounded: browsers get CLOSE_WAIT seconds to quit politely, then they are killed.
+        A local browser is killed at once, its files removed: a polite quit only costs time
+        (chromedriver's own shutdown waits a second). A remote one gets `wait` seconds to end
+        its session politely (none with 0); only its end can close it.
         """
+        with self._closing:     # a second close (the worker's exit) waits for the first
+            if not self._closed:     # after which no browser of this pool is left to quit
+                self._close(wait)
+
+    def _close(self, wait):
         with self._lock:
             self._closed = True
             members = list(self._open)
             self._open.clear()
             marker = self._marker
-        quitters = [threading.Thread(target=_quit, args=(member,), daemon=True) for member in members]
+        quitters = [threading.Thread(target=_quit, args=(member,), daemon=True)
+                    for member in members if member.remote and wait > 0]
         for thread in quitters:
             thread.start()
-        until = time.monotonic() + CLOSE_WAIT
+        until = time.monotonic() + wait
         for thread in quitters:
             thread.join(max(0.0, until - time.monotonic()))
         for member in members:
