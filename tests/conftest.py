@@ -1,8 +1,11 @@
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import uuid
+from pathlib import Path
 
 import psutil
 import pytest
@@ -79,6 +82,17 @@ def make_pool(process_tag):
         with contextlib.suppress(psutil.Error):
             process.send_signal(signal.SIGCONT)
     assert wait_for_no_browsers(process_tag) == []
+
+
+@pytest.fixture
+def temp_dir(monkeypatch):
+    """TMPDIR for the processes a test starts: where their browsers' files go. Short: the full
+    Chromium's SingletonSocket under it must fit a unix socket path (107 bytes), which pytest's
+    tmp_path does not."""
+    directory = Path(tempfile.mkdtemp(prefix="sa-", dir="/tmp"))
+    monkeypatch.setenv("TMPDIR", str(directory))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

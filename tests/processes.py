@@ -84,6 +84,18 @@ def stop_process(process, sig=signal.SIGTERM, timeout=15):
     return time.monotonic() - started
 
 
+def catches(pid, signum):
+    """True once the process has a handler of its own for `signum` (/proc/PID/status SigCgt)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    except OSError:
+        pass
+    return False
+
+
 def tagged_processes(tag, env=TAG_ENV, names=None, descendants=False, zombies=False):
     """Live processes, never this one, whose environment carries env=tag; only those called one
     of `names` if given. Processes inside containers count too: the host sees them in /proc.

@@ -4,13 +4,10 @@ first request after a start; no browser file left after a stop or a killed worke
 bounded in count and time; every process stopped.
 """
 import os
-import shutil
 import signal
 import subprocess
 import threading
-import tempfile
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import psutil
@@ -44,17 +41,6 @@ class PlainStack(Stack):
     }}""", user="root root" if os.geteuid() == 0 else "")
         self.nginx = subprocess.Popen(nginx_command(conf), env=self.env(), stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def temp_dir(monkeypatch):
-    """TMPDIR for the stack's processes: where their browsers' files go. Short: the full
-    Chromium's SingletonSocket under it must fit a unix socket path (107 bytes), which pytest's
-    tmp_path does not."""
-    directory = Path(tempfile.mkdtemp(prefix="sa-", dir="/tmp"))
-    monkeypatch.setenv("TMPDIR", str(directory))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def dirs_of(directory, pid=None):

@@ -157,22 +157,33 @@ def timed_health(port, timeout=5):
 
 
 class DevServer:
-    """`uwsgi --ini uwsgi.ini:dev` (the README's first command) on 127.0.0.1:port."""
+    """`uwsgi --ini uwsgi.ini:dev` (the README's first command) on 127.0.0.1:port, in a process
+    group of its own (as a terminal starts it), watching a chain-reload file of its own."""
 
-    def __init__(self, tmp, tag, config):
+    def __init__(self, tmp, tag, config=None):
         self.tmp = tmp
         self.tag = tag
         self.port = free_port()
         self.log = tmp / "uwsgi-dev.log"
+        self.chain_reload = tmp / "chain-reload"
         self.config = config
         self.process = None
 
-    def start(self, timeout=60):
+    def launch(self):
+        """Start it and return at once."""
         env = {**os.environ, "SEARCHADDR_TEST_TAG": self.tag, "SEARCHADDR_HTTP": f"127.0.0.1:{self.port}",
-               "SEARCHADDR_CONFIG": str(self.config)}
+               "SEARCHADDR_CHAIN_RELOAD": str(self.chain_reload)}
+        if self.config is not None:
+            env["SEARCHADDR_CONFIG"] = str(self.config)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(["uwsgi", "--ini", "uwsgi.ini:dev"], cwd=REPO, env=env,
-                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        return self
+
+    def start(self, timeout=60):
+        """Start it and wait until /healthz answers 200."""
+        self.launch()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
