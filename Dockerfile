@@ -11,13 +11,16 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
         python3 python3-venv python3-dev gcc libc6-dev libpcre2-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY requirements.txt /tmp/requirements.txt
-# The service's packages only (the test tools are in requirements-test.txt). Selenium Manager,
-# the tool that would download a browser or driver, is removed: nothing is downloaded at run time.
+COPY requirements.txt requirements-build.txt /tmp/
+# The service's packages only (the test tools are in requirements-test.txt), uWSGI built as
+# requirements-build.txt says. Selenium Manager, the tool that would download a browser or
+# driver, is removed: nothing is downloaded at run time.
 RUN python3 -m venv /opt/venv \
- && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/venv/bin/pip install --no-cache-dir \
-        --disable-pip-version-check -r /tmp/requirements.txt \
- && /opt/venv/bin/pip uninstall -y -q pip setuptools \
+ && export PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -r /tmp/requirements-build.txt \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --use-pep517 \
+        --no-build-isolation -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip uninstall -y -q pip setuptools wheel \
  && rm -rf /opt/venv/lib/python3.11/site-packages/selenium/webdriver/common/*/selenium-manager*
 
 # The demo site's address index, built from the pinned kozip wheel (Korea Post's address data):

@@ -54,7 +54,8 @@ fi
 requirements=requirements.txt
 (( test_setup )) && requirements=requirements-test.txt
 [[ -x .venv/bin/uwsgi ]] || echo "setup: building uWSGI from source (about 30 s)"
-.venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-build.txt
+.venv/bin/pip install -q --disable-pip-version-check --use-pep517 --no-build-isolation -r "$requirements"
 
 # The demo site's address index, built from the pinned kozip wheel (Korea Post's address data),
 # or with --data from the operator's official file; nothing is fetched at run time. Without
