@@ -62,7 +62,7 @@ class BrowserPool:
         self.warm_count = warm          # browsers warm() starts by default
         self.instance = instance        # the service instance, for the reaper (scraper.owner)
         self.pool_id = next(_POOL_IDS)
-        self._slots = Slots(size)
+        self._slots = Slots(size, self._settled)
         self._lock = threading.Lock()
         self._open = set()
         self._in_use = 0
@@ -186,9 +186,15 @@ class BrowserPool:
             return member
         member.uses += 1
         if member.uses >= member.recycle_at and member.successor is None and not self._closed:
-            # The replacement starts now; this browser serves until it is ready.
+            # The replacement starts now; this browser serves until it is ready, and quits as
+            # soon as it is ready and no request uses this one (an idle one then, at once).
             member.successor = self._start()
+            member.successor.add_done_callback(lambda _: self._slots.settle(member))
         return self._take_successor(member)
+
+    def _settled(self, item):
+        """What a free slot holds instead of `item`: a browser's successor, once that is ready."""
+        return self._take_successor(item) if isinstance(item, Browser) else item
 
     def _take_successor(self, member):
         """The browser the slot should hold: `member`, or its replacement once that is ready."""
@@ -397,24 +403,34 @@ class Slots:
 
     take() waits (up to its timeout) only while every slot is in use; it hands out the most
     recently returned browser (the warmest), else a start under way, else an empty slot.
+    A free slot holds `settled(item)` for what it is given, and again when settle() says so.
     """
 
-    def __init__(self, size):
+    def __init__(self, size, settled=lambda item: item):
         self._items = [None] * size
+        self._settled = settled
         self._changed = threading.Condition()
 
     def take(self, timeout):
         with self._changed:
             if not self._changed.wait_for(lambda: self._items, timeout):
-                raise PoolTimeout(f"no browser free within {timeout:g} s")
+                raise PoolTimeout(f"no browser free within {timeout:.1f} s")
             ranks = [_rank(item) for item in self._items]
             best = len(ranks) - 1 - ranks[::-1].index(max(ranks))
             return self._items.pop(best)
 
     def give(self, item):
         with self._changed:
-            self._items.append(item)
+            self._items.append(self._settled(item))
             self._changed.notify()
+
+    def settle(self, item):
+        """`item` changed (a successor is ready): if it is in a free slot, settle it there. Under
+        the same lock as give(), so a change just before an item comes back is never missed."""
+        with self._changed:
+            for index, held in enumerate(self._items):
+                if held is item:
+                    self._items[index] = self._settled(item)
 
     def take_dead(self):
         """The free slots' browsers that died while idle; their slots become empty."""

@@ -10,7 +10,7 @@ import pytest
 
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from tests.conftest import FAST_SITE, browser_processes, wait_for_no_browsers
-from tests.processes import CHROMIUM_NAMES
+from tests.processes import CHROMIUM_NAMES, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +86,18 @@ def test_browsers_are_recycled_after_recycle_after_uses(make_pool):
     psutil.wait_procs(first, timeout=10)        # the old browser quits in the background
     assert all(not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
                for pid in first_pids)
+
+
+def test_a_recycled_browser_quits_as_soon_as_its_successor_runs_while_idle(make_pool, process_tag):
+    """A burst that ends while the replacement starts: the old browser quits when the
+    replacement is ready, not at the next search (two browsers would stay open while idle)."""
+    pool = make_pool(size=1, recycle_after=3)
+    for _ in range(3):
+        search(pool)
+    status = wait_for_status(pool, "recycled", 1)
+    assert status["recycled"] == 1 and status["started"] == 2 and status["open"] == 1
+    assert wait_until(lambda: len(open_browsers(process_tag)) == 1, 10), open_browsers(process_tag)
+    assert search(pool)["total"] == 1 and pool.status()["started"] == 2
 
 
 @pytest.mark.parametrize("victim", CHROMIUM_NAMES[:1] + ("chromedriver",))
