@@ -70,13 +70,21 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+def _parse_int(digits):
+    try:
+        return int(digits)
+    except ValueError:      # longer than Python converts (sys.get_int_max_str_digits())
+        raise InvalidJson(f"a number in the body is too long ({len(digits.lstrip('-'))} digits)") from None
+
+
 def params_from_json(body):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidEncoding("the body is not valid UTF-8") from None
     try:
-        value = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_JsonObject, parse_constant=_reject_constant,
+                           parse_int=_parse_int)
     except (ValueError, RecursionError):
         raise InvalidJson() from None
     if type(value) is not _JsonObject:
