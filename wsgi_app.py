@@ -18,7 +18,7 @@ from webob import Request, Response
 import handlers
 import uwsgi_host
 from access_log import AccessLog
-from answers import AddressAnswers, Budget, Overloaded
+from answers import AddressAnswers, Admission, Overloaded
 from answers.caches import MemoryCache, UwsgiCache
 from config import ConfigError, load_config
 from cors import CorsPolicy
@@ -144,15 +144,15 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
                               f"not for pages on other origins")
     cors = CorsPolicy(config.cors)
     # Under uWSGI one thread per worker stays free for requests that need no browser.
-    budget = Budget(max(1, host.threads - 1) if host.threads else None,
-                    config.scraper.checkout_timeout)
+    admission = Admission(max(1, host.threads - 1) if host.threads else None, pool.size,
+                          config.scraper.checkout_timeout, config.scraper.page_timeout)
     metrics = ServiceMetrics(ROUTES, host.worker_id, multiproc_dir() if host.uwsgi else None,
                              untimed=OPERATOR_PATHS)
     metrics.watch_pool(pool)
     metrics.set_build_info(VERSION, config.scraper.source, chromium_version)
     index = index or dict(UNKNOWN)
     metrics.set_index(index)
-    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget, stamp(index)),
+    deps = handlers.Deps(answers=AddressAnswers(pool, cache, admission, stamp(index)),
                          pool=pool, cache=cache,
                          source_name=config.scraper.source, source_json=encode(config.scraper.source),
                          metrics=metrics, metrics_access=ReadAccess(config.metrics.allow),

@@ -9,7 +9,8 @@ shipped searchaddr.ini, real Chromium), one row per scenario:
               checkout_timeout + page_timeout + 1 s
   recycle     recycle_after searches, the last of which starts the successor browser, then 10 s
               idle: browsers (chromedriver sessions) left running
-  threads     the worker's memory at --threads (default 8, 32, 64): PSS after the searches
+  threads     per --threads (default 8, 32, 64): the worker's memory once every thread has
+              served, and bursts of threads - 1 and 2 x threads different searches
 
     .venv/bin/python bench/admission.py [--only burst,person,identical,recycle,threads]
 
@@ -30,7 +31,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
-from harness import (DEMO_URL, UwsgiServer, cpu_load, pss_mb,  # noqa: E402
+from harness import (DEMO_URL, UwsgiServer, cpu_load, pss_mb, rss_mb,  # noqa: E402
                      service_settings, uwsgi_settings_of_service)
 from load import burst, percentile, send, start_closed_loop  # noqa: E402
 from memory import service_ini  # noqa: E402
@@ -52,10 +53,14 @@ def distinct_request(_index=None):
     return "GET", f"/searchaddr1?q={quote(q)}&page={page}&per_page={per_page}", {}, None
 
 
+UWSGI_OPTIONS = {}      # --uwsgi KEY=VALUE: changed for every row
+
+
 @contextlib.contextmanager
 def shipped(values=None, uwsgi_options=None):
     """The service as shipped, running, with only `values` (searchaddr.ini keys) and
     `uwsgi_options` changed; stopped and its files removed at the end."""
+    uwsgi_options = {**UWSGI_OPTIONS, **(uwsgi_options or {})}
     pairs = [(k, v) for k, v in service_settings(uwsgi_settings_of_service("uwsgi"))
              if k not in (uwsgi_options or {})] + list((uwsgi_options or {}).items())
     config_dir = tempfile.mkdtemp(prefix="bench-admission-")
@@ -171,7 +176,8 @@ def row_recycle(recycle_after=30, idle=10.0):
 
 
 def row_threads(counts, searches=300):
-    """Worker memory (PSS, MB) after `searches` varied searches at 8 clients, per thread count."""
+    """Per thread count: the worker's memory after `searches` varied searches at 8 clients and
+    bursts that fill every thread; and bursts of threads - 1 and 2 x threads distinct searches."""
     results = {}
     for threads in counts:
         with shipped(uwsgi_options={"threads": str(threads)}) as server:
@@ -179,8 +185,16 @@ def row_threads(counts, searches=300):
             closed = start_closed_loop(server.port, distinct_request, 8, searches, 120)
             for thread in closed[0]:
                 thread.join(150)
-            results[threads] = {"worker_pss_mb": round(pss_mb(server.workers()), 1),
-                                "statuses": statuses(closed[1])}
+            bursts = {}
+            for size in (threads - 1, 2 * threads):
+                samples = burst(server.port, distinct_request, size)
+                bursts[size] = {"statuses": statuses(samples),
+                                "slowest_s": round(max(s.seconds for s in samples), 3)}
+                time.sleep(1)
+            workers = server.workers()
+            results[threads] = {"worker_pss_mb": round(pss_mb(workers), 1),
+                                "worker_rss_mb": round(rss_mb(workers), 1),
+                                "closed_loop": statuses(closed[1]), "bursts": bursts}
     return results
 
 
@@ -189,7 +203,10 @@ def main():
     parser.add_argument("--only", default=",".join(ROWS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="8,32,64")
+    parser.add_argument("--uwsgi", action="append", default=[], metavar="KEY=VALUE",
+                        help="a uwsgi.ini option changed for every row (e.g. threads=32)")
     args = parser.parse_args()
+    UWSGI_OPTIONS.update(option.split("=", 1) for option in args.uwsgi)
     rows = args.only.split(",")
     print(f"# bench/admission.py, {time.strftime('%Y-%m-%d %H:%M')}, {cpu_load()}", flush=True)
     for row in rows:

@@ -46,8 +46,8 @@ def assert_concurrent_misses_cost_one_scrape(port, log_path, rounds=20):
     in each of `rounds` rounds in a row (each round asks for another page size: a new key).
 
     Each worker keeps one thread free for quick answers: a request beyond the other threads
-    shares the scrape once it has its browser (here or in the other worker); in the moment
-    before that it would get 503 busy at once (with Retry-After) rather than hold the last thread.
+    (waiting for the identical scrape counts) gets 503 busy at once, with Retry-After, rather
+    than hold the last thread.
     """
     from concurrent.futures import ThreadPoolExecutor
     scrapes = []
