@@ -57,7 +57,7 @@ class ServiceMetrics:
                                       "The source page's own time for one lookup, as it reports it",
                                       ("path",), registry=registry, buckets=SCRAPE_BUCKETS)
         self.wait_seconds = Histogram("searchaddr_browser_wait_seconds",
-                                      "Time a lookup waited for a browser (a start included)",
+                                      "Time a lookup waited for a browser (its turn and a start included)",
                                       registry=registry, buckets=WAIT_BUCKETS)
         self.shed = Counter("searchaddr_shed_requests", "Requests refused with 503 busy: no thread left "
                             "for a lookup (no_thread) or no browser free in time (no_browser)",
