@@ -29,12 +29,13 @@ def _port_open(port):
 
 
 @contextmanager
-def uwsgi_server(section="", env=None, log_path=None, processes=None):
-    """`uwsgi --ini uwsgi.ini[:section]` from the repo root, with `processes` workers instead of
-    the file's when given; yields the Popen."""
+def uwsgi_server(section="", env=None, log_path=None, processes=None, threads=None):
+    """`uwsgi --ini uwsgi.ini[:section]` from the repo root, with `processes` workers and
+    `threads` threads each instead of the file's when given; yields the Popen."""
     ini = "uwsgi.ini" + (f":{section}" if section else "")
     log = open(log_path or os.devnull, "ab")
-    command = [uwsgi_binary(), "--ini", ini] + (["--processes", str(processes)] if processes else [])
+    command = ([uwsgi_binary(), "--ini", ini] + (["--processes", str(processes)] if processes else [])
+               + (["--threads", str(threads)] if threads else []))
     process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, **(env or {})),
                                stdout=log, stderr=subprocess.STDOUT)
     try:
