@@ -1030,11 +1030,12 @@
 
   // ---- Lots and building names (official data; docs/search.md) -------------------------------
 
-  // A lot is asked for by one number (산 before it for a 산 lot) after words that name its
+  // A lot is asked for by one number (산 before it for a 산 lot) after Korean words that name its
   // 읍면동/리 and, optionally, its area.
   Search.prototype.findsLots = function () {
     return this.numbers.length === 1 && this.numbers[0].main > 0 && this.words.length > 0
-      && !this.english.length && !this.fives.length && !this.underground;
+      && !this.english.length && !this.words.some(function (w) { return w.english; })
+      && !this.fives.length && !this.underground;
   };
 
   Search.prototype.addLots = async function (extras) {
