@@ -261,6 +261,7 @@
     if (asPrefix && size >= key.length) return 0;
     return size - key.length;
   };
+  // Whether names i and j are the same.
   NameTable.prototype.equal = function (i, j) {
     var text = this.text, at = this.offsets[i], other = this.offsets[j], size = this.offsets[i + 1] - at;
     if (this.offsets[j + 1] - other !== size) return false;
@@ -735,7 +736,7 @@
 
   // A word that matches nothing yet: no area, road or 읍면동/리.
   function newWord(text, key, prefixable) {
-    return {text: text, key: key, prefixable: prefixable, english: false, sigungu: null, sigunguList: [],
+    return {text: text, key: key, prefixable: prefixable, englishArea: false, sigungu: null, sigunguList: [],
             roadEq: -1, prefixLo: 0, prefixHi: 0, dongFlags: null, dongList: [], estimate: 0};
   }
 
@@ -819,7 +820,7 @@
   // road, 읍면동/리 part or building.
   function prepareArea(area) {
     var word = newWord("", new Uint8Array(0), false);
-    word.english = true;
+    word.englishArea = true;
     if (area.sigungu.length) setSigungu(word, area.sigungu);
     if (area.dongs.length) setDongs(word, area.dongs);
     return estimated(word);
@@ -1034,7 +1035,7 @@
   // 읍면동/리 and, optionally, its area.
   Search.prototype.findsLots = function () {
     return this.numbers.length === 1 && this.numbers[0].main > 0 && this.words.length > 0
-      && !this.english.length && !this.words.some(function (w) { return w.english; })
+      && !this.english.length && !this.words.some(function (w) { return w.englishArea; })
       && !this.fives.length && !this.underground;
   };
 
@@ -1109,7 +1110,7 @@
   Search.prototype.addBuildings = async function (extras) {
     var self = this, pending = [];  // [id, road search's state, states of the words so far, words to try on the name]
     for (var w = 0; w < this.words.length; w++) {
-      if (this.words[w].english) continue;  // an English area name names no building
+      if (this.words[w].englishArea) continue;  // it names no building
       var word = this.words[w], range = buildingShards(word), numbers = [];
       for (var n = range[0]; n < range[1]; n++) numbers.push(n);
       await visitShards("bld", numbers, function (shard) {
