@@ -737,7 +737,7 @@
   // A word that matches nothing yet: no area, road or 읍면동/리.
   function newWord(text, key, prefixable) {
     return {text: text, key: key, prefixable: prefixable, englishArea: false, sigungu: null, sigunguList: [],
-            roadEq: -1, prefixLo: 0, prefixHi: 0, dongFlags: null, dongList: [], estimate: 0};
+            roadEq: -1, prefixLo: 0, prefixHi: 0, englishRoads: null, dongFlags: null, dongList: [], estimate: 0};
   }
 
   function setSigungu(word, listed) {
@@ -761,6 +761,9 @@
       estimate += ix.sigunguEntries.start[g + 1] - ix.sigunguEntries.start[g];
     });
     word.dongList.forEach(function (d) { estimate += ix.dongEntries.start[d + 1] - ix.dongEntries.start[d]; });
+    if (word.englishRoads !== null) {
+      word.englishRoads.forEach(function (state, road) { estimate += roadEntryCount(road, road + 1); });
+    }
     word.estimate = estimate;
     return word;
   }
@@ -809,20 +812,22 @@
         at++;
         continue;
       }
-      found.push(area);
+      found.push([name.slice(at), area]);
       name = name.slice(0, at);
       at = 0;
     }
     return {road: name, areas: found};
   }
 
-  // An English area name as a word: it matches the addresses of its areas, exactly, and names no
-  // road, 읍면동/리 part or building.
-  function prepareArea(area) {
+  // An English area name as a word, as the area's Korean name is one: it matches the addresses of
+  // its areas, or only as the start of a longer road name, those whose romanized road name starts
+  // with it. It names no 읍면동/리 part or building.
+  function prepareArea(name, area) {
     var word = newWord("", new Uint8Array(0), false);
     word.englishArea = true;
     if (area.sigungu.length) setSigungu(word, area.sigungu);
     if (area.dongs.length) setDongs(word, area.dongs);
+    word.englishRoads = prepareEnglish(name).roads;
     return estimated(word);
   }
 
@@ -877,6 +882,7 @@
     if (term.roadEq >= 0) {
       for (e = ix.roadEntries[term.roadEq]; e < ix.roadEntries[term.roadEq + 1]; e++) visit(e);
     }
+    if (term.englishRoads !== null) candidateEntries({roads: term.englishRoads}, visit);
     var groups = [[ix.sigunguEntries, term.sigunguList], [ix.dongEntries, term.dongList]];
     groups.forEach(function (group) {
       var index = group[0];
@@ -886,10 +892,17 @@
     });
   }
 
+  // PREFIX_ONLY when a word starts the name of `road` (or its romanized name, for an English area
+  // name), else NONE.
+  function prefixState(word, road) {
+    if (road >= word.prefixLo && road < word.prefixHi) return PREFIX_ONLY;
+    return word.englishRoads !== null && word.englishRoads.has(road) ? PREFIX_ONLY : NONE;
+  }
+
   // How a word matches an entry: EXACT, PREFIX_ONLY, NONE, or BY_ROW (its 읍면동/리 decides).
   function wordState(word, entry, road, sigungu) {
     if ((word.sigungu !== null && word.sigungu[sigungu]) || road === word.roadEq) return EXACT;
-    var fallback = road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
+    var fallback = prefixState(word, road);
     if (word.dongFlags !== null) {
       var ix = IX, matched = 0, first = ix.entryDongStart[entry], last = ix.entryDongStart[entry + 1];
       for (var j = first; j < last; j++) matched += word.dongFlags[ix.entryDongs[j]];
@@ -905,7 +918,7 @@
     parsed.english.forEach(function (name) {
       var parts = englishParts(name);
       if (parts.road) english.push(prepareEnglish(parts.road));
-      parts.areas.forEach(function (area) { words.push(prepareArea(area)); });
+      parts.areas.forEach(function (area) { words.push(prepareArea(area[0], area[1])); });
     });
     this.numbers = parsed.numbers;
     this.fives = parsed.fives;
@@ -930,8 +943,7 @@
       var word = this.words[i];
       var state = wordState(word, entry, road, sigungu);
       if (state === BY_ROW) {
-        var fallback = road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
-        (byRow || (byRow = [])).push([word, fallback]);
+        (byRow || (byRow = [])).push([word, prefixState(word, road)]);
       } else if (state < base) base = state;
     }
     for (var k = 0; k < this.english.length && base !== NONE; k++) {
@@ -1152,7 +1164,7 @@
       if (word === skip) continue;
       var wordRow = wordState(word, entry, road, sigungu);
       if (wordRow === BY_ROW) {
-        wordRow = word.dongFlags[ix.pairDong[pair]] ? EXACT : road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
+        wordRow = word.dongFlags[ix.pairDong[pair]] ? EXACT : prefixState(word, road);
       }
       if (wordRow !== EXACT) byName.push([word, wordRow]);
     }
@@ -1380,7 +1392,7 @@
       var otherwise = function (e) {
         var road = ix.entryRoad[e];
         return (word.sigungu !== null && word.sigungu[ix.entrySigungu[e]] === 1) || road === word.roadEq
-          || (road >= word.prefixLo && road < word.prefixHi);
+          || prefixState(word, road) !== NONE;
       };
       var otherwiseCost = entriesCost(otherwise);
       [["dong", dongRuns(word.dongList)], ["ri", riRuns(word.dongList)]].forEach(function (option) {

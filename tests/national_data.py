@@ -271,9 +271,12 @@ def match_rank(query, row):
         if not (exact or prefix):
             return None
         loose = loose or not exact
-    if any(area not in row.english_areas() for area in query.areas):
-        return None
     road = english_key(road_english(row.road))
+    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
+        if area not in row.english_areas():
+            if not road.startswith(area):
+                return None
+            loose = True
     for name in query.english:
         if name != road and not (len(name) >= 2 and road.startswith(name)):
             return None
@@ -437,10 +440,14 @@ class NationalData:
         return road_is[road], road_starts[road] & ~road_is[road]
 
     def _area_match(self, area, rows):
-        """(in an area of that English name, nothing) for each of `rows`."""
+        """(in an area of that English name, only its romanized road name starting with it) for
+        each of `rows`."""
         area_has = np.array([area in names for names in self.area_english])
         dong_has = np.array([area == name for name in self.dong_english])
-        return area_has[self.area[rows]] | dong_has[self.dong[rows]], np.zeros(len(rows), dtype=bool)
+        road_starts = np.zeros(len(self.roads), dtype=bool)
+        road_starts[self.english_codes[_starting_with(self.english_keys, area)]] = True
+        exact = area_has[self.area[rows]] | dong_has[self.dong[rows]]
+        return exact, road_starts[self.road[rows]] & ~exact
 
     def _number_match(self, number, rows):
         """(this building number or zip, only the building number's main part) for each of `rows`."""

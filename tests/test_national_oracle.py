@@ -200,12 +200,18 @@ def test_english_addresses_and_area_names(national):
     for spelling in ("110 sejong-daero jung-gu seoul", "110 Sejong-daero, Jung-gu, Seoul 04524",
                      "110 SEJONG-DAERO, JUNG-GU, SEOUL", "110 Sejong-daero, 중구, 서울특별시"):
         assert rows_of(national, spelling) == city_hall, spelling
-    assert national.search("Seoul")[0] == len(national.area_rows("서울특별시"))
-    assert national.search("Sejong")[0] == national.search("Sejong-si")[0] == len(national.area_rows("세종특별자치시"))
-    assert national.search("Gyeonggi-do")[0] == national.search("Gyeonggi")[0] == len(national.area_rows("경기도"))
-    gunwi = len(national.area_rows("대구광역시", "군위군"))
-    assert national.search("Gyeongsangbuk-do")[0] == len(national.area_rows("경상북도")) + gunwi
-    assert national.search("Gwangju-si")[0] == len(national.area_rows("경기도", "광주시"))
+    # An area name finds its area first, then (as 서울 finds 서울대학로) the roads it starts.
+    for names, area in ((("Seoul",), national.area_rows("서울특별시")),
+                        (("Sejong", "Sejong-si"), national.area_rows("세종특별자치시")),
+                        (("Gyeonggi-do", "Gyeonggi"), national.area_rows("경기도")),
+                        (("Gyeongsangbuk-do",), national.area_rows("경상북도") | national.area_rows("대구광역시", "군위군")),
+                        (("Gwangju-si",), national.area_rows("경기도", "광주시"))):
+        for name in names:
+            total, positions = national.search(name)
+            assert set(positions[:len(area)].tolist()) == area, name
+            key = name.lower().replace("-", "")
+            assert all(national.english_roads[national.road[p]].startswith(key) for p in positions[len(area):]), name
+    assert national.search("Seoul")[0] == len(national.area_rows("서울특별시")) + 60    # 서울대학로 of 시흥시
     total, rows = rows_of(national, "Gunnam-myeon")
     assert total > 0 and {r.eupmyeon for r in rows} == {"군남면"}
     # An English name that ends in no area name is a road name, as before.

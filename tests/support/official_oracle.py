@@ -220,9 +220,12 @@ def road_way_rank(query, address):
                                     or any(part.startswith(word) for part in address.building_parts))):
             return None
         loose = True
-    if any(area not in address.english_areas for area in query.areas):
-        return None
     road = address.english_road
+    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
+        if area not in address.english_areas:
+            if not road.startswith(area):
+                return None
+            loose = True
     for name in query.english:
         if name != road and not (len(name) >= 2 and road.startswith(name)):
             return None
