@@ -134,6 +134,8 @@ PASTED = [
     ("110 sejong-daero, jung-gu, seoul", "서울특별시 중구 세종대로 110"),
     ("110 Sejong-daero, Jung-gu, Seoul 04524", "서울특별시 중구 세종대로 110"),
     ("110 Sejong-daero, 중구, 서울특별시", "서울특별시 중구 세종대로 110"),
+    ("110 Sejong-daero, Jung-gu, 서울특별시", "서울특별시 중구 세종대로 110"),
+    ("서울특별시 중구 세종대로110", "서울특별시 중구 세종대로 110"),
     ("152 Teheran-ro, Gangnam-gu, Seoul", "서울특별시 강남구 테헤란로 152"),
     ("442-24 Yukchang-ro, Gunnam-myeon, Yeonggwang-gun, Jeollanam-do", "전라남도 영광군 군남면 육창로 442-24"),
     ("세종대로\t110", "서울특별시 중구 세종대로 110"), ("세종대로\n110", "서울특별시 중구 세종대로 110"),
