@@ -17,6 +17,9 @@ from tests.reliability.stack import QUERIES, Stack, browsers_of, request
 pytestmark = pytest.mark.integration
 
 CHECKOUT_TIMEOUT = 2
+# For the tests about who waits rather than how long: a loaded 2-core machine may take seconds
+# for a queue of 30 scrapes. Before, the 8th lookup was refused at once, whatever the timeout.
+ROOMY_CHECKOUT = "10"
 SLACK = 1.5         # beyond the contract's bound, for a loaded 2-core machine
 OPERATOR_PATHS = ("/livez", "/readyz", "/metrics", "/healthz")
 
@@ -64,18 +67,18 @@ def at_once(stack, paths, timeout=60):
 def test_a_burst_of_different_searches_waits_its_turn_instead_of_503(stack_factory):
     """30 different searches at once, one browser: each waits its turn (first come, first
     served, within checkout_timeout) and is answered; before, the 8th got 503 at once."""
-    stack = stack_factory(page_timeout="20")
+    stack = stack_factory(page_timeout="20", checkout_timeout=ROOMY_CHECKOUT)
     until_a_search_is_answered(stack)
     for round_ in range(2):
         answers = at_once(stack, distinct_paths(30, start=100 * round_))
         assert [answer.label for answer in answers] == ["200"] * 30
-        assert max(answer.seconds for answer in answers) < CHECKOUT_TIMEOUT + 20 + 1 + SLACK
+        assert max(answer.seconds for answer in answers) < int(ROOMY_CHECKOUT) + 20 + 1 + SLACK
 
 
 def test_a_person_searching_among_busy_clients_gets_answers(stack_factory):
     """7 clients search back to back without pause; a person searching every 0.25 s waits
     behind at most their 7 searches and gets every answer (before: 503 most of the time)."""
-    stack = stack_factory(page_timeout="20")
+    stack = stack_factory(page_timeout="20", checkout_timeout=ROOMY_CHECKOUT)
     until_a_search_is_answered(stack)
     stop = threading.Event()
     clients_answers = []
@@ -142,7 +145,7 @@ def test_identical_searches_on_a_slow_page_never_hold_the_operator_paths(stack_f
 def test_a_burst_that_ends_during_a_recycle_leaves_one_browser_while_idle(stack_factory):
     """The search that reaches recycle_after starts the replacement and no search follows: the
     old browser quits once the replacement runs, not at the next search."""
-    stack = stack_factory(page_timeout="20", recycle_after="12")
+    stack = stack_factory(page_timeout="20", recycle_after="12", checkout_timeout=ROOMY_CHECKOUT)
     until_a_search_is_answered(stack)
     used = stack.uwsgi_log.read_text(errors="replace").count("GET /searchaddr1 200")
     answers = at_once(stack, distinct_paths(12 - used, start=2_000))
