@@ -98,6 +98,7 @@ def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
         process.wait(timeout=10)
         kill_tagged(tag)
         process.stdout.close()
+        shutil.rmtree(probe_dir, ignore_errors=True)
     pairs = []
     for line in lines:
         if line.startswith("[") or not line.strip() or "=" not in line:
