@@ -8,15 +8,17 @@ the policy for that, and it must be the app's. This script writes it between the
 deploy/nginx/snippets/searchaddr-http.conf (or of the files named), as nginx `map`s, from the
 same config the app reads.
 
-It also checks the numbers derived from [scraper] and [cache], and says what each should be:
+It also checks the numbers that nginx and uWSGI take from [scraper] and [cache], and for each
+one out of step prints the file, the line and the value it should have:
   uwsgi.ini cache2 items       = [cache] size + 1 (cache2 keeps one slot to itself)
   nginx's uwsgi_read_timeout   > the longest the app takes to answer: two lookups of
                                  checkout_timeout + page_timeout + 1 s (a request that waited
                                  for the same lookup in another worker, which failed, makes its own)
   uwsgi.ini harakiri           > uwsgi_read_timeout: nginx answers before uWSGI kills the worker
                                  (a killed worker leaves its browsers to the next one)
+It writes none of those; without --check it reports them and exits 0 once the maps are written.
 
-    .venv/bin/python scripts/derived-settings.py            # the repo's searchaddr.ini -> deploy/nginx/snippets/; checks uwsgi.ini
+    .venv/bin/python scripts/derived-settings.py            # the repo's searchaddr.ini -> deploy/nginx/snippets/searchaddr-http.conf
     .venv/bin/python scripts/derived-settings.py --config /srv/searchaddr/searchaddr.ini /etc/nginx/snippets/searchaddr-*.conf
     .venv/bin/python scripts/derived-settings.py --check    # change nothing; exit 1 when anything is out of step
 """
@@ -152,36 +154,50 @@ def harakiris(uwsgi_ini):
             for number, match in settings_in(uwsgi_ini, r"\s*harakiri\s*=\s*(\d+)\s*$")]
 
 
-def out_of_step(config, nginx_files, uwsgi_ini):
-    """One sentence per derived setting that does not follow `config`: where, what, what it should be."""
-    scraper, size = config.scraper, config.cache.size
-    source = _shown(config.path)
-    problems = []
-    if size > 0:
-        for where, items in cache2_items(uwsgi_ini):
-            if items != size + 1:
-                problems.append(f"{where}: cache2 items={items} should be items={size + 1} "
-                                f"([cache] size {size} in {source}, + 1 slot cache2 keeps)")
-    lookup = scraper.checkout_timeout + scraper.page_timeout + ANSWER_SLACK
-    longest = LOOKUPS_PER_REQUEST * lookup
-    answer = (f"{_seconds(longest)} s, the longest the app may take to answer ({LOOKUPS_PER_REQUEST} lookups "
-              f"of [scraper] checkout_timeout {_seconds(scraper.checkout_timeout)} + page_timeout "
-              f"{_seconds(scraper.page_timeout)} + {_seconds(ANSWER_SLACK)} s, {source})")
+def longest_answer(config):
+    """(seconds, the reason in words): the longest the app may take to answer one request."""
+    scraper = config.scraper
+    seconds = LOOKUPS_PER_REQUEST * (scraper.checkout_timeout + scraper.page_timeout + ANSWER_SLACK)
+    return seconds, (f"{_seconds(seconds)} s, the longest the app may take to answer ({LOOKUPS_PER_REQUEST} "
+                     f"lookups of [scraper] checkout_timeout {_seconds(scraper.checkout_timeout)} + page_timeout "
+                     f"{_seconds(scraper.page_timeout)} + {_seconds(ANSWER_SLACK)} s, {_shown(config.path)})")
+
+
+def cache_problems(config, uwsgi_ini):
+    size = config.cache.size
+    if size == 0:
+        return []       # no cache: the app uses no cache2
+    return [f"{where}: cache2 items={items} should be items={size + 1} "
+            f"([cache] size {size} in {_shown(config.path)}, + 1 slot cache2 keeps)"
+            for where, items in cache2_items(uwsgi_ini) if items != size + 1]
+
+
+def timeout_problems(config, nginx_files, uwsgi_ini):
+    longest, answer = longest_answer(config)
+    least_read = math.floor(longest) + 1       # the shortest read timeout that waits for the app
     timeouts = read_timeouts(nginx_files)
     kills = harakiris(uwsgi_ini)
+    problems = []
     for where, seconds in timeouts:
         if seconds <= longest:
             below = min((harakiri for _, harakiri in kills), default=None)
             limit = f", and below harakiri {below} ({_shown(uwsgi_ini)})" if below else ""
             problems.append(f"{where}: uwsgi_read_timeout {_seconds(seconds)}s must be above {answer}; "
-                            f"it should be at least {math.floor(longest) + 1}s{limit}")
-    floor, what = max([(longest, answer)] + [(seconds, f"uwsgi_read_timeout {_seconds(seconds)}s at {where}")
-                                             for where, seconds in timeouts])
-    for where, harakiri in kills:
-        if harakiri <= floor:
-            problems.append(f"{where}: harakiri = {harakiri} must be above {what}; "
-                            f"it should be at least {math.floor(floor) + 1}")
+                            f"it should be at least {least_read}s{limit}")
+    # harakiri: above every read timeout, as it is or as it must become.
+    bound, what = longest, answer
+    if timeouts:
+        where, seconds = max(timeouts, key=lambda found: found[1])
+        bound, what = ((seconds, f"uwsgi_read_timeout {_seconds(seconds)}s at {where}") if seconds > longest
+                       else (least_read, f"uwsgi_read_timeout, which must be at least {least_read}s"))
+    problems += [f"{where}: harakiri = {harakiri} must be above {what}; it should be at least {math.floor(bound) + 1}"
+                 for where, harakiri in kills if harakiri <= bound]
     return problems
+
+
+def out_of_step(config, nginx_files, uwsgi_ini):
+    """One sentence per derived setting that does not follow `config`: where, what, what it should be."""
+    return cache_problems(config, uwsgi_ini) + timeout_problems(config, nginx_files, uwsgi_ini)
 
 
 def fill(paths, block, check):
@@ -226,7 +242,6 @@ def main(argv=None):
         print(f"no uwsgi_read_timeout in {' '.join(map(_shown, files))}: not checked", file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
-    # Writing, the maps are done: what is left is in files this script does not write.
     return 1 if problems and args.check else 0
 
 

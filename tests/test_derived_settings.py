@@ -113,5 +113,22 @@ def test_a_longer_page_timeout_puts_both_timeouts_out_of_step(copies, tmp_path):
     assert status == 1 and maps.startswith("CORS maps out of date")      # they name their config
     assert "uwsgi_read_timeout 25s must be above 30 s, the longest the app may take" in timeout
     assert "page_timeout 12 + 1 s" in timeout and "it should be at least 31s" in timeout
-    assert "harakiri = 30 must be above 30 s, the longest the app may take" in harakiri
-    assert harakiri.endswith("it should be at least 31")
+    assert harakiri.endswith(": harakiri = 30 must be above uwsgi_read_timeout, which must be at least 31s; "
+                             "it should be at least 32")
+
+
+def test_without_a_read_timeout_harakiri_is_checked_against_the_app_alone(copies):
+    where = edit(copies / "uwsgi.ini", r"harakiri = \d+", "harakiri = 20")
+    run = derived_settings("--check", "--uwsgi", copies / "uwsgi.ini", copies / "searchaddr-http.conf")
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        f"no uwsgi_read_timeout in {copies / 'searchaddr-http.conf'}: not checked",
+        f"{where}: harakiri = 20 must be above 22 s, the longest the app may take to answer (2 lookups of "
+        "[scraper] checkout_timeout 2 + page_timeout 8 + 1 s, searchaddr.ini); it should be at least 23"]
+
+
+def test_without_a_cache_cache2_items_are_not_checked(copies, tmp_path):
+    edit(copies / "uwsgi.ini", r"(cache2 = .*items=)\d+", r"\g<1>7")
+    config = write_config(tmp_path / "nocache.ini", cache={"size": "0"})
+    status, (maps, *others) = check_copies(copies, config)
+    assert maps.startswith("CORS maps out of date") and others == []     # the maps name their config
