@@ -40,11 +40,10 @@ END = "# END searchaddr CORS"
 BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
 NGINX_FILES = sorted((ROOT / "deploy" / "nginx").glob("**/*.conf"))
 UWSGI_INI = ROOT / "uwsgi.ini"
-# A lookup's own JSON 504 comes within page_timeout + 1 s of its checkout (scraper/pool.py: the
-# watchdog's grace and kill).
+# A request's answer comes within checkout_timeout + page_timeout + 1 s of its arrival, its own
+# lookup's or an identical one's (answers/admission.py; scraper/pool.py: the watchdog's grace and
+# kill).
 ANSWER_SLACK = 1.0
-# A request may wait for another worker's lookup of the same key, then make its own.
-LOOKUPS_PER_REQUEST = 2
 NGINX_UNITS = {"ms": 0.001, "": 1, "s": 1, "m": 60, "h": 3600}
 
 
@@ -157,10 +156,10 @@ def harakiris(uwsgi_ini):
 def longest_answer(config):
     """(seconds, the reason in words): the longest the app may take to answer one request."""
     scraper = config.scraper
-    seconds = LOOKUPS_PER_REQUEST * (scraper.checkout_timeout + scraper.page_timeout + ANSWER_SLACK)
-    return seconds, (f"{_seconds(seconds)} s, the longest the app may take to answer ({LOOKUPS_PER_REQUEST} "
-                     f"lookups of [scraper] checkout_timeout {_seconds(scraper.checkout_timeout)} + page_timeout "
-                     f"{_seconds(scraper.page_timeout)} + {_seconds(ANSWER_SLACK)} s, {_shown(config.path)})")
+    seconds = scraper.checkout_timeout + scraper.page_timeout + ANSWER_SLACK
+    return seconds, (f"{_seconds(seconds)} s, the longest the app may take to answer ([scraper] checkout_timeout "
+                     f"{_seconds(scraper.checkout_timeout)} + page_timeout {_seconds(scraper.page_timeout)} + "
+                     f"{_seconds(ANSWER_SLACK)} s, {_shown(config.path)})")
 
 
 def cache_problems(config, uwsgi_ini):
