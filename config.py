@@ -5,7 +5,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from scraper.browser import CHROMEDRIVER, CHROMIUM
+from scraper.browser import CHROMEDRIVER, CHROMIUM, LINES
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "searchaddr.ini")
 
@@ -34,6 +34,7 @@ class ScraperSettings:
     page_timeout: float = 8.0
     recycle_after: int = 200
     remote_url: str = ""
+    line: str = LINES[0]
     chromium: str = CHROMIUM
     chromedriver: str = CHROMEDRIVER
 
@@ -145,6 +146,7 @@ def _scraper(parser):
         page_timeout=section.number("page_timeout", 8, float, 0.1, 120),
         recycle_after=section.number("recycle_after", 200, int, 1, 1_000_000),
         remote_url=section.text("remote_url", ""),
+        line=section.text("line", LINES[0]),
         chromium=section.text("chromium", CHROMIUM),
         chromedriver=section.text("chromedriver", CHROMEDRIVER),
     )
@@ -152,6 +154,8 @@ def _scraper(parser):
         value = getattr(settings, key)
         if value and not re.match(r"^(https?|file)://", value):
             section.fail(key, f"{value!r} is not an http(s):// or file:// URL")
+    if settings.line not in LINES:
+        section.fail("line", f"{settings.line!r} is not one of {' '.join(LINES)}")
     section.reject_unknown()
     return settings
 
