@@ -41,9 +41,11 @@ class DevToolsPage:
 
     def _connect(self, timeout):
         try:
-            # No Origin header (Chromium refuses unknown origins), never a proxy (loopback).
+            # No Origin header (Chromium refuses unknown origins), never a proxy (loopback). The
+            # answer is decoded as UTF-8 anyway: websocket-client's own check, a Python loop over
+            # every byte, would cost more than the round trip.
             self._socket = websocket.create_connection(self.url, timeout=timeout, suppress_origin=True,
-                                                       http_no_proxy=["*"])
+                                                       http_no_proxy=["*"], skip_utf8_validation=True)
         except (websocket.WebSocketException, OSError) as error:
             raise WebDriverException(f"no DevTools connection to the page ({self.url}): {error}") from None
         self._window = None
