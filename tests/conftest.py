@@ -40,14 +40,14 @@ def wait_for_no_browsers(tag=SESSION_TAG, timeout=10.0):
 
 
 @contextlib.contextmanager
-def real_browser(page_timeout):
+def real_browser(page_timeout, line=LINE):
     """One real browser (as the pool starts it) whose processes carry a tag of their own; yields
-    its WebDriver, `page_timeout` for pages and scripts. Quit at the end, when no chromium or
-    chromedriver of that tag may be left."""
+    its WebDriver, `page_timeout` for pages and scripts, its queries on `line`. Quit at the end,
+    when no chromium or chromedriver of that tag may be left."""
     tag = uuid.uuid4().hex
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TAG_ENV, tag)
-        browser = start_browser(line=LINE)
+        browser = start_browser(line=line)
     try:
         browser.driver.set_page_load_timeout(page_timeout)
         browser.driver.set_script_timeout(page_timeout)

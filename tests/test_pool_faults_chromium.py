@@ -154,6 +154,7 @@ def test_a_stopped_remote_browser_ends_in_a_timeout_within_page_timeout(remote_e
     pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", page_timeout=PAGE_TIMEOUT,
                      remote_url=url)
     prime(pool)
+    assert [member.line for member in pool._open] == ["webdriver"]    # no DevTools line to a remote page
     chromium = [p for p in chromedriver.children(recursive=True) if p.name() in CHROMIUM_NAMES]
     assert chromium
 
