@@ -63,6 +63,10 @@ CHROMIUM_FLAGS = (
     "WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
     "--enable-features=NetworkServiceInProcess2",
     "--disable-software-rasterizer",
+    # V8 keeps every script it compiled, by its text, until memory runs short: every index file
+    # the page read (and each WebDriver script), which held its renderer at 2-5x the memory
+    # (docs/memory.md). The page compiles each file once: the cache saves nothing here.
+    "--js-flags=--no-compilation-cache",
 )
 # Switches of CHROMIUM_FLAGS the headless shell does not have: it is headless without a switch,
 # and has no first run, sync, extensions, component updater or background fetches (none of these

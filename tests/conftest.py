@@ -1,7 +1,9 @@
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import uuid
 
 import psutil
@@ -16,6 +18,14 @@ from scraper.browser import LINES, start_browser  # noqa: E402
 from scraper.pool import BrowserPool  # noqa: E402
 from scraper.sources.demo import DemoSource  # noqa: E402
 from tests.processes import CHROMIUM_NAMES, TAG_ENV, tagged_processes, wait_for_no_processes  # noqa: E402
+
+# Every temporary file of the run, ours and those of what it starts (Chromium's scoped
+# directories, the Grid's, pytest's own tmp_path), goes into one directory, removed at the end:
+# the run leaves nothing in /tmp. Short, for the unix sockets made under it. Traversable, for
+# nginx's workers (another user).
+RUN_TEMP = tempfile.mkdtemp(prefix="sa-t")
+os.chmod(RUN_TEMP, 0o755)
+os.environ["TMPDIR"] = tempfile.tempdir = RUN_TEMP
 
 # Everything this test run starts (uWSGI, chromedriver, chromium, nginx, java) inherits this
 # tag, so a leak check finds exactly our processes even when other work runs on the machine.
@@ -120,6 +130,16 @@ def write_config(path, cors=None, scraper=None, cache=None):
             file.write(f"[{name}]\n")
             file.writelines(f"{key} = {value}\n" for key, value in values.items() if value is not None)
     return str(path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if config.option.basetemp is None:
+        config.option.basetemp = os.path.join(RUN_TEMP, "p")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(RUN_TEMP, ignore_errors=True)
 
 
 def pytest_sessionfinish(session, exitstatus):

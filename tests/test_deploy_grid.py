@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import write_config
 from tests.deploy.support import (get_json, healthcheck, nginx, render_example, search_when_ready, shared_dir,
                                   socket_dir, wait_for_port, wait_until_warm)
-from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes,
-                             wait_for_no_processes, wait_until)
+from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged, stop_process,
+                             tagged_processes, wait_for_no_processes, wait_until)
 from tests.servers import ROOT, header_values, uwsgi_binary
 
 pytestmark = pytest.mark.integration
@@ -49,9 +49,9 @@ def grid(progress):
     started = time.monotonic()
     # --host 127.0.0.1: without it the Grid listens on every interface. Its chromedrivers keep
     # their sessions' profiles under TMPDIR: in log_dir, removed at the end.
-    process = subprocess.Popen(["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(port),
+    process = subprocess.Popen(grid_command(jar, log_dir, "standalone", "--host", "127.0.0.1", "--port", str(port),
                                 "--selenium-manager", "false", "--max-sessions", "4",
-                                "--override-max-sessions", "true", "--session-timeout", "120"],
+                                "--override-max-sessions", "true", "--session-timeout", "120"),
                                env=dict(os.environ, **{TAG_ENV: tag, "SE_OFFLINE": "true", "TMPDIR": log_dir}), stdout=log,
                                stderr=subprocess.STDOUT)
     try:
