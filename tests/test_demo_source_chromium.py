@@ -274,18 +274,23 @@ def round_trips(driver):
 @pytest.mark.parametrize("line", LINES)
 def test_a_query_is_one_round_trip_on_its_line(line):
     """On the DevTools line a search or a detail is one message straight to the page and no
-    WebDriver command; on the WebDriver line, one WebDriver command."""
+    WebDriver command (the first of each on a page also has the page compile its function);
+    on the WebDriver line, one WebDriver command."""
     with real_browser(PAGE_TIMEOUT, line=line) as driver:
         assert driver.line == line
         source = DemoSource(DemoSource.default_url + "?latency=0")
         source.open(driver)
-        with round_trips(driver) as sent:
+        with round_trips(driver) as first:
             city_hall = source.search(driver, "세종대로 110", 1, 10)["results"][0]
             assert source.detail(driver, city_hall["id"])["admin_code"] is None
+        with round_trips(driver) as sent:
+            assert source.search(driver, "테헤란로 152", 1, 10)["total"] == 1
+            assert source.detail(driver, city_hall["id"])["id"] == city_hall["id"]
         if line == "devtools":
+            assert first == {"webdriver": [], "devtools": ["Runtime.evaluate", "Runtime.callFunctionOn"] * 2}
             assert sent == {"webdriver": [], "devtools": ["Runtime.callFunctionOn"] * 2}
         else:
-            assert sent == {"webdriver": ["w3cExecuteScriptAsync"] * 2, "devtools": []}
+            assert first == sent == {"webdriver": ["w3cExecuteScriptAsync"] * 2, "devtools": []}
 
 
 @pytest.mark.parametrize("line", LINES)
@@ -302,8 +307,8 @@ def test_hostile_queries_reach_the_page_as_data(line):
 
 
 def test_the_devtools_line_finds_a_new_document():
-    """After a navigation the source did not make, the first query finds the page's new window
-    (its old one is gone) and answers; the next is one message again."""
+    """After a navigation the source did not make, the first query finds its function gone with
+    the old document, has the new one compile it, and answers; the next is one message again."""
     with real_browser(PAGE_TIMEOUT, line="devtools") as driver:
         source = DemoSource(DemoSource.default_url + "?latency=0")
         source.open(driver)
