@@ -91,7 +91,7 @@ class DevToolsPage:
         try:
             if self._socket is None:
                 self._connect(max(0.05, min(CONNECT_TIMEOUT, deadline - time.monotonic())))
-            sock = self._socket         # close() from another thread leaves this one failing
+            sock = self._socket
             self._last_id += 1
             sock.settimeout(max(0.001, deadline - time.monotonic()))
             sock.send(json.dumps({"id": self._last_id, "method": method, "params": params}))
@@ -103,7 +103,9 @@ class DevToolsPage:
         except websocket.WebSocketTimeoutException:
             self.close()
             raise TimeoutException("script timeout: the page did not answer in time") from None
-        except (websocket.WebSocketException, OSError, ValueError) as error:
+        except (websocket.WebSocketException, OSError, ValueError, AttributeError) as error:
+            # AttributeError: close() from another thread (the watchdog's kill, the pool's close)
+            # took the socket from under this call.
             self.close()
             raise WebDriverException(f"the DevTools connection to the page failed: "
                                      f"{type(error).__name__}: {error}") from None
