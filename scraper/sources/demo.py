@@ -26,6 +26,8 @@ MAX_TEXT = 500
 PAGE_SEPARATORS = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff,()]+")
 LATIN = re.compile("[A-Za-z]")
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+# A building number glued to a road name, which the page splits off (app.js GLUED_NUMBER).
+GLUED_NUMBER = re.compile("(.+[로길])([0-9]+(?:-[0-9]+)?)")
 
 # Resolves once app.js has loaded the data (or reports what the page is, if it is not the demo site).
 OPEN_SCRIPT = """
@@ -143,12 +145,12 @@ class DemoSource:
     @staticmethod
     def query_key(q):
         """What the page makes of q (docs/search.md): two queries with one key get one answer.
-        NFC, split into words; a run of English words counts as one name, lower-cased without
-        hyphens, as the page compares it; every other word exactly as written."""
+        NFC, split into words, a building number glued to a road name split off; a run of
+        English words counts as one name, lower-cased without hyphens, as the page compares it
+        (what the page reads in it, area names at its end and a road name, follows from that
+        name alone); every other word exactly as written."""
         parts, run = [], None
-        for token in PAGE_SEPARATORS.split(unicodedata.normalize("NFC", q)):
-            if not token:
-                continue
+        for token in _tokens(q):
             if LATIN.search(token) and not HANGUL.search(token):
                 if run is None:
                     run = []
@@ -179,6 +181,16 @@ class DemoSource:
             raise UpstreamTimeout(f"the address site did not answer within the page timeout: {exc.msg}")
         except JavascriptException as exc:
             raise UpstreamError(f"the address site's page failed: {exc.msg}")
+
+
+def _tokens(q):
+    """The page's words of q (app.js queryTokens)."""
+    for token in PAGE_SEPARATORS.split(unicodedata.normalize("NFC", q)):
+        glued = GLUED_NUMBER.fullmatch(token)
+        if glued:
+            yield from glued.groups()
+        elif token:
+            yield token
 
 
 def check_open(state):
