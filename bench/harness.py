@@ -227,8 +227,9 @@ class UwsgiServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name}: uwsgi exited with {self.process.returncode}:\n"
-                                   + tail(self.log_path))
+                log = tail(self.log_path)
+                self.stop()
+                raise RuntimeError(f"{self.name}: uwsgi exited with {self.process.returncode}:\n{log}")
             with contextlib.suppress(OSError):
                 status = http_status(self.port, self.ready_path)
                 if status < 500:

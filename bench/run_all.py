@@ -293,8 +293,10 @@ class Bench:
         service adds to the page's own time is Server-Timing's scrape minus page. Throughput: a
         closed loop on the warm QUERIES (cache off), LINE_ROUNDS turns each."""
         from page_work import KINDS, IndexRows, draw_queries
-        print(f"lines: DevTools vs WebDriver, {self.args.line_queries} queries that never repeat; {cpu_load()}")
-        drawn = draw_queries(IndexRows(), seed=self.args.line_seed, count=2 * self.args.line_queries, kinds=KINDS)
+        print(f"lines: DevTools vs WebDriver, {self.args.line_queries} queries that never repeat;"
+              f" {cpu_load()}")
+        drawn = draw_queries(IndexRows(), seed=self.args.line_seed, count=2 * self.args.line_queries,
+                             kinds=KINDS)
         queries = list(dict.fromkeys(q for _, q in drawn))[:self.args.line_queries]
         lines = ("devtools", "webdriver")
         with contextlib.ExitStack() as stack:
@@ -328,7 +330,8 @@ class Bench:
                         max_seconds=self.args.scaling_seconds)
                     ok = sum(sample.status == 200 for sample in samples)
                     if ok < len(samples):
-                        raise RuntimeError(f"{server.name}: {len(samples) - ok} of {len(samples)} closed-loop scrapes failed")
+                        raise RuntimeError(f"{server.name}: {len(samples) - ok} of {len(samples)}"
+                                           f" closed-loop scrapes failed")
                     rates[line].append(ok / wall / browsers)
         self.details["lines"] = {"queries": queries, "added_ms": added, "page_ms": page, "rates": rates}
         command = (f"bench/run_all.py scrape ({len(queries)} queries drawn with seed {self.args.line_seed},"

@@ -136,7 +136,8 @@ def main():
         def search(line):
             def run():
                 if line == "webdriver":
-                    found = parse_search(driver.execute_async_script(SEARCH_SCRIPT, QUERY, 1, 10), QUERY, 1, 10)
+                    raw = driver.execute_async_script(SEARCH_SCRIPT, QUERY, 1, 10)
+                    found = parse_search(raw, QUERY, 1, 10)
                 else:
                     found = source.search(driver, QUERY, 1, 10)
                 page_ms.append(found["page_ms"])
