@@ -5,6 +5,7 @@
     python3 bench/memory.py --only chromium default
     python3 bench/memory.py soak --minutes 30  # one instance, varied searches at a bounded rate,
                                                # memory of each browser sampled every minute
+    python3 bench/memory.py soak --minutes 30 --warm-searches 2000   # the same from a steady state
 
 Instances (each a real uWSGI with the repo's uwsgi.ini [uwsgi] section and searchaddr.ini, started
 with SEARCHADDR_BENCH_TAG=<uuid>, listening on 127.0.0.1:<free port>; only what the name says is
@@ -349,6 +350,10 @@ def soak_in(args, workdir):
     log = []
     with instance.server:
         instance.warm()
+        if args.warm_searches:
+            # Steady state: the answer cache and each browser's page past their warm-up.
+            instance.search(args.warm_searches, record=False)
+            print(f"  warmed with {args.warm_searches} varied searches; {cpu_load()}", flush=True)
         started = time.monotonic()
         next_sample = started
         sent = errors = 0
@@ -425,6 +430,8 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=float, default=10, help="soak: searches per second")
     parser.add_argument("--recycle-after", type=int, default=0, help="soak: override recycle_after")
+    parser.add_argument("--warm-searches", type=int, default=0,
+                        help="soak: varied searches before the first sample (2000 fills the answer cache)")
     args = parser.parse_args()
     if args.only is None:
         args.only = list(INSTANCES) + ["per-request"]

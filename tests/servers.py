@@ -69,6 +69,23 @@ http {{
     return conf
 
 
+NGINX_SNIPPETS = Path(ROOT) / "deploy" / "nginx" / "snippets"
+
+
+def install_nginx_includes(directory, edit=lambda text: text):
+    """What the examples in deploy/nginx/ include, where nginx finds it when DIRECTORY holds its
+    nginx.conf, as in /etc/nginx/ on Debian: uwsgi_params, and the snippets in snippets/ (each
+    through `edit`). Returns the snippets' texts by file name."""
+    directory = Path(directory)
+    shutil.copy("/etc/nginx/uwsgi_params", directory)
+    (directory / "snippets").mkdir(exist_ok=True)
+    texts = {}
+    for snippet in sorted(NGINX_SNIPPETS.glob("*.conf")):
+        texts[snippet.name] = edit(snippet.read_text(encoding="utf-8"))
+        (directory / "snippets" / snippet.name).write_text(texts[snippet.name], encoding="utf-8")
+    return texts
+
+
 def nginx_command(conf):
     """nginx on `conf`; errors from before it reads the config go to the same log."""
     directory = Path(conf).parent
