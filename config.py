@@ -5,7 +5,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from scraper.browser import CHROMEDRIVER, CHROMIUM
+from scraper.browser import CHROMEDRIVER, CHROMIUM, LINES
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "searchaddr.ini")
 
@@ -40,6 +40,7 @@ class ScraperSettings:
     page_timeout: float = setting(8.0, 0.1, 120)
     recycle_after: int = setting(1000, 1, 1_000_000)
     remote_url: str = ""
+    line: str = LINES[0]
     chromium: str = CHROMIUM
     chromedriver: str = CHROMEDRIVER
 
@@ -156,6 +157,8 @@ def _scraper(parser):
         value = getattr(settings, key)
         if value and not re.match(r"^(https?|file)://", value):
             section.fail(key, f"{value!r} is not an http(s):// or file:// URL")
+    if settings.line not in LINES:
+        section.fail("line", f"{settings.line!r} is not one of {' '.join(LINES)}")
     section.reject_unknown()
     return settings
 

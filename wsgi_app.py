@@ -175,7 +175,7 @@ def create_app(config_path=None, host=None):
                        page_timeout=settings.page_timeout, recycle_after=settings.recycle_after,
                        chromium=settings.chromium, chromedriver=settings.chromedriver,
                        remote_url=settings.remote_url, warm=settings.warm_browsers,
-                       instance=instance_id(config.path))
+                       instance=instance_id(config.path), line=settings.line)
     if host.shared_cache and config.cache.size > 0:
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as ConnectionFailure, TimeoutError as ClientTimeout
 
-from scraper.browser import CHROMEDRIVER, CHROMIUM, Browser, start_browser
+from scraper.browser import CHROMEDRIVER, CHROMIUM, LINES, Browser, start_browser
 from scraper.errors import PoolTimeout, ScraperError, UpstreamError, UpstreamTimeout
 from scraper.owner import Owner, kill_marked, reap_orphans, remove_browser_dirs
 
@@ -51,7 +51,7 @@ class BrowserPool:
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
                  chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
                  remote_url="", warm=0, instance=DEFAULT_INSTANCE, start_interval=START_INTERVAL,
-                 on_event=None):
+                 on_event=None, line=LINES[0]):
         self.source = source
         self.size = size
         self.page_timeout = page_timeout
@@ -59,6 +59,7 @@ class BrowserPool:
         self.chromium = chromium
         self.chromedriver = chromedriver
         self.remote_url = remote_url
+        self.line = line                # how queries reach a local browser's page (browser.LINES)
         self.warm_count = warm          # browsers warm() starts by default
         self.instance = instance        # the service instance, for the reaper (scraper.owner)
         self.pool_id = next(_POOL_IDS)
@@ -245,7 +246,8 @@ class BrowserPool:
         try:
             member = start_browser(self.chromium, self.chromedriver, self.remote_url or None,
                                    command_timeout=self.page_timeout + COMMAND_SLACK,
-                                   start_timeout=max(START_TIMEOUT, self.page_timeout), owner=owner)
+                                   start_timeout=max(START_TIMEOUT, self.page_timeout), owner=owner,
+                                   line=self.line)
         except BROWSER_FAILURES as error:
             if self._closed:        # close() killed it: not a failure of the browser
                 log.info("browser start stopped: the pool is closing")
@@ -284,8 +286,8 @@ class BrowserPool:
         self._start_failed = False
         member.launched = True
         self._count("started", time.monotonic() - started)
-        log.info("browser started in %.0f ms (%s)%s", 1000 * (time.monotonic() - started),
-                 self.remote_url or "local chromium",
+        log.info("browser started in %.0f ms (%s, %s line)%s", 1000 * (time.monotonic() - started),
+                 self.remote_url or "local chromium", member.line,
                  "" if member.page_error is None else ", without the source page")
         return member
 

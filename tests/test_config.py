@@ -12,6 +12,7 @@ def test_the_repo_default_loads():
     config = load_config(DEFAULT_PATH)
     assert config.scraper.source == "demo"
     assert config.scraper.url == "" and config.scraper.remote_url == ""
+    assert config.scraper.line == "devtools"
     assert config.cors.paths == ("/searchaddr1", "/searchaddr2")
     assert "https://blog.example.com" in config.cors.origins
 
@@ -64,6 +65,7 @@ def test_inline_comments_lists_percent_and_path_case(tmp_path):
     ({"scraper": {"recycle_after": "1.5"}}, "[scraper] recycle_after"),
     ({"scraper": {"remote_url": "127.0.0.1:4444"}}, "[scraper] remote_url"),
     ({"scraper": {"url": "javascript:alert(1)"}}, "[scraper] url"),
+    ({"scraper": {"line": "bidi"}}, "[scraper] line"),
     ({"scraper": {"brwsers": "2"}}, "[scraper] brwsers"),
     ({"cache": {"ttl": "-5"}}, "[cache] ttl"),
     ({"cache": {"size": "lots"}}, "[cache] size"),

@@ -135,7 +135,10 @@ def test_instances_behind_nginx_upstream_use_the_grid(grid, progress):
         # Both instances answered: nginx spread the searches over the upstream.
         for instance in instances:
             with open(instance.log, errors="replace") as file:
-                assert "GET /searchaddr1 200" in file.read(), instance.log
+                text = file.read()
+            assert "GET /searchaddr1 200" in text, instance.log
+            # A Grid's browser has no DevTools line here: the log says its queries take WebDriver.
+            assert ", webdriver line)" in text and "devtools line" not in text, instance.log
         assert tagged_processes(grid.tag, names=CHROMIUM_NAMES), "the Grid's node started no Chromium"
         assert tagged_processes(tag, names=CHROMIUM_NAMES + ("chromedriver",)) == [], \
             "the service started a local browser"

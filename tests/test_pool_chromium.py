@@ -1,4 +1,5 @@
 """BrowserPool with real Chromium on the bundled demo site."""
+import logging
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import time
 import psutil
 import pytest
 
+from scraper.browser import LINES
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from tests.conftest import FAST_SITE, browser_processes, wait_for_no_browsers
 from tests.processes import CHROMIUM_NAMES, wait_until
@@ -23,6 +25,15 @@ def open_browsers(tag):
 def search(pool, q="세종대로 110", timeout=5):
     with pool.browser(timeout) as driver:
         return pool.source.search(driver, q, 1, 10)
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_the_log_says_which_line_each_browser_uses(make_pool, caplog, line):
+    pool = make_pool(size=1, line=line)
+    with caplog.at_level(logging.INFO, logger="searchaddr.pool"):
+        assert search(pool, timeout=30)["total"] == 1
+    assert f"(local chromium, {line} line)" in caplog.text
+    assert [member.line for member in pool._open] == [line]
 
 
 def test_eight_threads_share_two_browsers(make_pool, process_tag):

@@ -1,4 +1,5 @@
-"""The bundled demo address site (demo_site/), driven through one WebDriver round trip per query."""
+"""The bundled demo address site (demo_site/), driven through one round trip to the page per query:
+on the DevTools line straight to a local browser's page, or WebDriver (scraper.browser.Driver)."""
 import math
 import pathlib
 import re
@@ -130,7 +131,7 @@ class DemoSource:
     def wait_until_ready(self, driver):
         """The second step of open(): wait for the loaded page's data (bounded by the script timeout)."""
         try:
-            state = driver.execute_async_script(OPEN_SCRIPT)
+            state = driver.run_async(OPEN_SCRIPT)
         except TimeoutException as exc:
             raise UpstreamTimeout(f"the address site did not load its data within the page timeout: "
                                   f"{exc.msg}")
@@ -172,9 +173,10 @@ class DemoSource:
 
     @staticmethod
     def _run(driver, script, *args):
-        """One WebDriver round trip; the arguments travel as data, never as script source."""
+        """One round trip to the page, and its answer in the same message; the arguments travel
+        as data, never as script source."""
         try:
-            return driver.execute_async_script(script, *args)
+            return driver.run_async(script, *args)
         except TimeoutException as exc:
             raise UpstreamTimeout(f"the address site did not answer within the page timeout: {exc.msg}")
         except JavascriptException as exc:
