@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "demo_site"))
 from scraper.browser import CHROMIUM_FLAGS  # noqa: E402
 import build_index  # noqa: E402
+import area_names  # noqa: E402
 from romanize import area_english, road_english  # noqa: E402
 
 # The page marks searchaddr-start-N when a query is submitted and searchaddr-end-N when it has
@@ -205,7 +206,7 @@ class IndexRows:
 
 
 def area_words(rng, row):
-    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in build_index.SIDO if name == row["sido"]))
+    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in area_names.SIDO if name == row["sido"]))
     choices = [[rng.choice(sido_names)]]
     if row["sigungu"]:
         choices += [[row["sigungu"]], [rng.choice(sido_names), row["sigungu"]]]
@@ -214,20 +215,20 @@ def area_words(rng, row):
 
 def area_word(rng, row):
     """One word that names the row's area: a sido name (full, short or old) or a part of its sigungu."""
-    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in build_index.SIDO if name == row["sido"]))
+    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in area_names.SIDO if name == row["sido"]))
     return rng.choice(sido_names + row["sigungu"].split())
 
 
 def dong_part(rng, row):
-    return rng.choice([part for part in build_index.WORD_SEPARATORS.split(row["dong"]) if part])
+    return rng.choice([part for part in area_names.WORD_SEPARATORS.split(row["dong"]) if part])
 
 
 def english_address(row):
     """The address as the page writes english_address."""
-    eupmyeon = build_index.eupmyeon_of(row["dong"])
-    english_sido = next(english for name, english, _ in build_index.SIDO if name == row["sido"])
+    eupmyeon = area_names.eupmyeon_of(row["dong"])
+    english_sido = next(english for name, english, _ in area_names.SIDO if name == row["sido"])
     parts = [f"{row['number']} {road_english(row['road'])}", area_english(eupmyeon) if eupmyeon else "",
-             build_index.sigungu_english(row["sigungu"]), english_sido]
+             area_names.sigungu_english(row["sigungu"]), english_sido]
     return ", ".join(part for part in parts if part)
 
 
@@ -279,7 +280,7 @@ def make_query(rng, row, kind):
         return f"{dong_part(rng, row)} 산 {row['lot'].removeprefix('산 ')}"
     if kind in ("building", "building prefix", "area building") and not row["building"]:
         return None
-    part = rng.choice([p for p in build_index.WORD_SEPARATORS.split(row.get("building", "")) if p] or [""])
+    part = rng.choice([p for p in area_names.WORD_SEPARATORS.split(row.get("building", "")) if p] or [""])
     if kind == "building":
         return row["building"]
     if kind == "building prefix":
@@ -296,7 +297,7 @@ def draw_queries(rows, seed, count, kinds):
         kind = kinds[len(drawn) % len(kinds)]
         if kind == "related lot":
             lot = rows.related_lot(rng)
-            q = f"{rng.choice([p for p in build_index.WORD_SEPARATORS.split(lot[0]) if p])} {lot[1]}" if lot else None
+            q = f"{rng.choice([p for p in area_names.WORD_SEPARATORS.split(lot[0]) if p])} {lot[1]}" if lot else None
         else:
             q = make_query(rng, rows.row(rng.randrange(rows.index["records"])), kind)
         if q:  # an address without a building name gives no building query: draw again
