@@ -141,7 +141,7 @@ def apply_changes(source, changesets, out_dir):
     return summary
 
 
-_END = b"\xff"  # sorts after every key
+_END = b"\xff"  # sorts after every key (keys are digits)
 
 
 def _merge_addresses(lines, ops, out, counts):
@@ -159,12 +159,9 @@ def _merge_addresses(lines, ops, out, counts):
             line = new
         return line
 
-    for line in lines:
-        if line[:KEY_LENGTH] < next_key:
-            write(line)
-            written += 1
-            continue
-        key = line[:KEY_LENGTH]
+    def settle_before(key):
+        """Writes the changed lines of the pending keys before `key` (every one, for _END)."""
+        nonlocal at, next_key, written
         while next_key < key:
             result = settle(next_key, None)
             if result is not None:
@@ -172,6 +169,14 @@ def _merge_addresses(lines, ops, out, counts):
                 written += 1
             at += 1
             next_key = pending[at]
+
+    for line in lines:
+        if line[:KEY_LENGTH] < next_key:
+            write(line)
+            written += 1
+            continue
+        key = line[:KEY_LENGTH]
+        settle_before(key)
         if key == next_key:
             line = settle(key, line)
             at += 1
@@ -179,13 +184,7 @@ def _merge_addresses(lines, ops, out, counts):
         if line is not None:
             write(line)
             written += 1
-    while next_key is not _END:
-        result = settle(next_key, None)
-        if result is not None:
-            write(result)
-            written += 1
-        at += 1
-        next_key = pending[at]
+    settle_before(_END)
     return written
 
 
@@ -209,6 +208,14 @@ def _merge_lots(lines, ops, out, counts):
         out.writelines(sorted(group))
         return len(group)
 
+    def settle_before(key):
+        """Writes the lots of the pending keys before `key` (every one, for _END)."""
+        nonlocal at, next_key, written
+        while next_key < key:
+            written += settle(next_key, set())
+            at += 1
+            next_key = pending[at]
+
     lines = iter(lines)
     line = next(lines, None)
     while line is not None:
@@ -218,10 +225,7 @@ def _merge_lots(lines, ops, out, counts):
             written += 1
             line = next(lines, None)
             continue
-        while next_key < key:
-            written += settle(next_key, set())
-            at += 1
-            next_key = pending[at]
+        settle_before(key)
         if key == next_key:
             group = set()
             while line is not None and line[:KEY_LENGTH] == key:
@@ -234,8 +238,5 @@ def _merge_lots(lines, ops, out, counts):
             write(line)
             written += 1
             line = next(lines, None)
-    while next_key is not _END:
-        written += settle(next_key, set())
-        at += 1
-        next_key = pending[at]
+    settle_before(_END)
     return written
