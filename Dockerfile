@@ -26,7 +26,7 @@ RUN python3 -m venv /opt/venv \
 # The demo site's address index, built from the pinned kozip wheel (Korea Post's address data):
 # the wheel and the build stay in this stage, only demo_site/data/ reaches the image.
 FROM venv AS index
-COPY demo_site/build_index.py demo_site/official.py demo_site/romanize.py demo_site/landmarks.json /build/demo_site/
+COPY demo_site/*.py demo_site/landmarks.json /build/demo_site/
 RUN python3 -m venv /tmp/fetch \
  && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /tmp/fetch/bin/pip download --no-cache-dir \
         --disable-pip-version-check --no-deps --only-binary=:all: --dest /build/.cache kozip==1.1.4 \

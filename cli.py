@@ -70,7 +70,8 @@ def doctor(config_path):
     source = SOURCES[settings.source](settings.url or None)
     started = time.monotonic()
     try:
-        browser = start_browser(settings.chromium, settings.chromedriver, settings.remote_url or None)
+        browser = start_browser(settings.chromium, settings.chromedriver, settings.remote_url or None,
+                                line=settings.line)
     except Exception as error:
         return report(False, f"browser start: {error}")
     try:
@@ -82,7 +83,8 @@ def doctor(config_path):
         queried = time.monotonic()
         return report(found["total"] >= 1,
                       f"{source.name} page renders at {source.url}: browser + page "
-                      f"{opened - started:.2f} s, query {1000 * (queried - opened):.0f} ms, "
+                      f"{opened - started:.2f} s, query {1000 * (queried - opened):.0f} ms"
+                      f" on the {browser.line} line, "
                       f"{found['total']} result(s) for 세종대로 110")
     except Exception as error:
         return report(False, f"{source.name} page at {source.url}: {type(error).__name__}: {error}")

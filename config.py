@@ -5,7 +5,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from scraper.browser import CHROMEDRIVER, CHROMIUM
+from scraper.browser import CHROMEDRIVER, CHROMIUM, LINES
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "searchaddr.ini")
 
@@ -14,12 +14,18 @@ class ConfigError(Exception):
     """A missing or invalid config file or value; the message names the section and key."""
 
 
+def setting(default, low=None, high=None):
+    """A setting's default, equal to the shipped searchaddr.ini's, and a number's allowed range:
+    each written once, here; the parser below reads every setting by its field."""
+    return field(default=default, metadata={} if low is None else {"range": (low, high)})
+
+
 @dataclass(frozen=True)
 class CorsSettings:
     origins: tuple
     paths: tuple
     path_origins: dict = field(default_factory=dict)   # path -> tuple of origins
-    max_age: int = 600
+    max_age: int = setting(600, 0, 86400)
     allow_headers: tuple = ("Content-Type",)
     allow_credentials: bool = False
 
@@ -28,20 +34,21 @@ class CorsSettings:
 class ScraperSettings:
     source: str = "demo"
     url: str = ""
-    browsers: int = 2
-    warm_browsers: int = 1
-    checkout_timeout: float = 2.0
-    page_timeout: float = 8.0
-    recycle_after: int = 200
+    browsers: int = setting(1, 1, 32)
+    warm_browsers: int = setting(1, 0, 32)
+    checkout_timeout: float = setting(2.0, 0, 60)
+    page_timeout: float = setting(8.0, 0.1, 120)
+    recycle_after: int = setting(1000, 1, 1_000_000)
     remote_url: str = ""
+    line: str = LINES[0]
     chromium: str = CHROMIUM
     chromedriver: str = CHROMEDRIVER
 
 
 @dataclass(frozen=True)
 class CacheSettings:
-    ttl: int = 300
-    size: int = 2000
+    ttl: int = setting(300, 0, 86400 * 7)
+    size: int = setting(1000, 0, 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,21 @@ class _Section:
             self.fail(key, f"{raw!r} is not true or false")
         return raw in ("true", "yes", "1", "on")
 
+    def setting(self, settings, name):
+        """The field `name` of the dataclass `settings`, read as its type; its default if absent."""
+        spec = settings.__dataclass_fields__[name]
+        if spec.type is bool:
+            return self.boolean(name, spec.default)
+        if spec.type is tuple:
+            return split_list(self.text(name, " ".join(spec.default)))
+        if spec.type in (int, float):
+            return self.number(name, spec.default, spec.type, *spec.metadata["range"])
+        return self.text(name, spec.default)
+
+    def settings(self, settings, names=None):
+        """{name: value} of these fields of `settings` (default: all of them)."""
+        return {name: self.setting(settings, name) for name in names or settings.__dataclass_fields__}
+
     def reject_unknown(self, is_extra=lambda key: False):
         for key in self.values:
             if key not in self.read and not is_extra(key):
@@ -122,46 +144,28 @@ def _cors(parser):
             path_origins[key] = split_list(section.text(key))
             if not path_origins[key]:
                 section.fail(key, "empty: list at least one origin")
-    settings = CorsSettings(
-        origins=origins,
-        paths=paths,
-        path_origins=path_origins,
-        max_age=section.number("max_age", 600, int, 0, 86400),
-        allow_headers=split_list(section.text("allow_headers", "Content-Type")),
-        allow_credentials=section.boolean("allow_credentials", False),
-    )
+    settings = CorsSettings(origins=origins, paths=paths, path_origins=path_origins,
+                            **section.settings(CorsSettings, ("max_age", "allow_headers", "allow_credentials")))
     section.reject_unknown(lambda key: key.startswith("/"))
     return settings
 
 
 def _scraper(parser):
     section = _Section(parser, "scraper")
-    settings = ScraperSettings(
-        source=section.text("source", "demo"),
-        url=section.text("url", ""),
-        browsers=section.number("browsers", 2, int, 1, 32),
-        warm_browsers=section.number("warm_browsers", 1, int, 0, 32),
-        checkout_timeout=section.number("checkout_timeout", 2, float, 0, 60),
-        page_timeout=section.number("page_timeout", 8, float, 0.1, 120),
-        recycle_after=section.number("recycle_after", 200, int, 1, 1_000_000),
-        remote_url=section.text("remote_url", ""),
-        chromium=section.text("chromium", CHROMIUM),
-        chromedriver=section.text("chromedriver", CHROMEDRIVER),
-    )
+    settings = ScraperSettings(**section.settings(ScraperSettings))
     for key in ("url", "remote_url"):
         value = getattr(settings, key)
         if value and not re.match(r"^(https?|file)://", value):
             section.fail(key, f"{value!r} is not an http(s):// or file:// URL")
+    if settings.line not in LINES:
+        section.fail("line", f"{settings.line!r} is not one of {' '.join(LINES)}")
     section.reject_unknown()
     return settings
 
 
 def _cache(parser):
     section = _Section(parser, "cache")
-    settings = CacheSettings(
-        ttl=section.number("ttl", 300, int, 0, 86400 * 7),
-        size=section.number("size", 2000, int, 0, 1_000_000),
-    )
+    settings = CacheSettings(**section.settings(CacheSettings))
     section.reject_unknown()
     return settings
 
@@ -170,7 +174,7 @@ def _metrics(parser):
     if not parser.has_section("metrics"):      # optional: the defaults suit most hosts
         return MetricsSettings()
     section = _Section(parser, "metrics")
-    allow = split_list(section.text("allow", " ".join(MetricsSettings.allow)))
+    allow = section.setting(MetricsSettings, "allow")
     for item in allow:
         if item != "unix":
             try:

@@ -18,13 +18,14 @@ from webob import Request, Response
 import handlers
 import uwsgi_host
 from access_log import AccessLog
-from answers import AddressAnswers, Budget, Overloaded
+from answers import AddressAnswers, Admission, Overloaded
 from answers.caches import MemoryCache, UwsgiCache
 from config import ConfigError, load_config
 from cors import CorsPolicy
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
                     UpstreamFailed, UpstreamTimedOut)
-from metrics import ReadAccess, ServiceMetrics, forget_dead_workers, multiproc_dir
+from metrics import ServiceMetrics, forget_dead_workers, multiproc_dir
+from metrics_access import ReadAccess
 from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import CLOSE_WAIT, BrowserPool, reap_orphans
@@ -147,15 +148,15 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
                               f"not for pages on other origins")
     cors = CorsPolicy(config.cors)
     # Under uWSGI one thread per worker stays free for requests that need no browser.
-    budget = Budget(max(1, host.threads - 1) if host.threads else None,
-                    config.scraper.checkout_timeout)
+    admission = Admission(max(1, host.threads - 1) if host.threads else None, pool.size,
+                          config.scraper.checkout_timeout, config.scraper.page_timeout)
     metrics = ServiceMetrics(ROUTES, host.worker_id, multiproc_dir() if host.uwsgi else None,
                              untimed=OPERATOR_PATHS)
     metrics.watch_pool(pool)
     metrics.set_build_info(VERSION, config.scraper.source, chromium_version)
     index = index or dict(UNKNOWN)
     metrics.set_index(index)
-    deps = handlers.Deps(answers=AddressAnswers(pool, cache, budget, stamp(index)),
+    deps = handlers.Deps(answers=AddressAnswers(pool, cache, admission, stamp(index)),
                          pool=pool, cache=cache,
                          source_name=config.scraper.source, source_json=encode(config.scraper.source),
                          metrics=metrics, metrics_access=ReadAccess(config.metrics.allow),
@@ -178,7 +179,7 @@ def create_app(config_path=None, host=None):
                        page_timeout=settings.page_timeout, recycle_after=settings.recycle_after,
                        chromium=settings.chromium, chromedriver=settings.chromedriver,
                        remote_url=settings.remote_url, warm=settings.warm_browsers,
-                       instance=instance_id(config.path))
+                       instance=instance_id(config.path), line=settings.line)
     if host.shared_cache and config.cache.size > 0:
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:

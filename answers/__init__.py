@@ -1,14 +1,18 @@
-"""Answers to address lookups: the cache, then single-flight, then a pooled browser on the source.
+"""Answers to address lookups: the cache, then admission and single-flight, then a pooled browser
+on the source.
 
 Between the handlers and the scraper. Answers are kept as JSON bytes, encoded once when scraped,
 so a cache hit costs no decoding or re-encoding: the handler splices the bytes into its response.
 """
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
+from answers.admission import Admission, Overloaded
 from responses import encode
+from scraper.errors import PoolTimeout, UpstreamTimeout
+
+__all__ = ["AddressAnswers", "Admission", "Outcome", "Overloaded", "SingleFlight"]
 
 
 @dataclass
@@ -20,63 +24,6 @@ class Outcome:
     page_ms: float = 0.0         # the source page's own work, where it reports it
 
 
-class Overloaded(Exception):
-    """This worker takes on no more lookups now (HTTP 503)."""
-
-
-class Budget:
-    """What one worker admits: at most `lookups` at once (scraping, waiting for a browser, or
-    waiting for an identical scrape), and `checkout_timeout` seconds of waiting for a browser.
-
-    Under uWSGI `lookups` is threads - 1, so one thread per worker is always left for /healthz,
-    cache hits and quick errors, and a request beyond it is refused in a millisecond instead of
-    waiting in the listen queue. A lookup whose answer is already on its way (an identical scrape
-    that holds its browser, here or in another worker) is admitted beyond it: it only waits for
-    that answer. None: no limit (outside uWSGI).
-    """
-
-    def __init__(self, lookups, checkout_timeout):
-        self.lookups = lookups
-        self.checkout_timeout = checkout_timeout
-        self._taken = 0
-        self._coming = {}           # key -> lookups that hold or wait for its answer right now
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def lookup(self, key):
-        with self._lock:
-            if self.lookups is not None and self._taken >= self.lookups and key not in self._coming:
-                raise Overloaded(f"{self._taken} lookups are under way; no thread is left for another")
-            self._taken += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._taken -= 1
-
-    @contextmanager
-    def on_its_way(self, key):
-        """While the answer to `key` is being scraped or awaited from another worker."""
-        with self._lock:
-            self._coming[key] = self._coming.get(key, 0) + 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                if self._coming[key] == 1:
-                    del self._coming[key]
-                else:
-                    self._coming[key] -= 1
-
-    def browser_wait(self, queued):
-        """Seconds a lookup may wait for a browser, after `queued` seconds spent before the app."""
-        return max(0.0, self.checkout_timeout - queued)
-
-    def status(self):
-        with self._lock:
-            return {"lookups": self.lookups, "under_way": self._taken}
-
-
 class SingleFlight:
     """Concurrent calls for the same key share one execution and its result or error."""
 
@@ -84,15 +31,17 @@ class SingleFlight:
         self._lock = threading.Lock()
         self._flights = {}
 
-    def do(self, key, work):
-        """(result, shared): shared is True when another caller's execution answered this one."""
+    def do(self, key, work, timeout=None):
+        """(result, shared): shared is True when another caller's execution answered this one.
+        A caller that waits for another's execution gives up after `timeout` s (UpstreamTimeout)."""
         with self._lock:
             flight = self._flights.get(key)
             leader = flight is None
             if leader:
                 flight = self._flights[key] = _Flight()
         if not leader:
-            flight.done.wait()
+            if not flight.done.wait(timeout):
+                raise UpstreamTimeout("the identical lookup under way did not answer in time")
             if flight.error is not None:
                 raise flight.error
             return flight.result, True
@@ -120,17 +69,15 @@ class _Flight:
 class AddressAnswers:
     """search() and detail() -> (JSON bytes, Outcome), each answer scraped once however many ask."""
 
-    def __init__(self, pool, cache, budget, index_stamp=""):
+    def __init__(self, pool, cache, admission, index_stamp=""):
         self.pool = pool
         self.source = pool.source
         self.cache = cache
-        self.budget = budget
+        self.admission = admission
         # Keys name the index they were answered from: after a data update, the new workers of
         # a chain reload never reuse an answer of the old index that the shared cache still holds.
         self.prefix = f"{index_stamp}\x1e" if index_stamp else ""
         self.flights = SingleFlight()
-        # Longest a scrape can take: a checkout, a browser start and a query.
-        self.lease = budget.checkout_timeout + 2 * pool.page_timeout + 1
 
     def search(self, q, page, per_page, queued=0.0):
         """(b'{"total":..,"results":[..]}', Outcome). `queued`: seconds the request already
@@ -148,22 +95,26 @@ class AddressAnswers:
         if value is not None:
             return value, Outcome(cache="hit")
         outcome = Outcome()
-        with self.budget.lookup(key):
-            value, shared = self.flights.do(key, lambda: self._fetch(key, scrape, queued, outcome))
+        with self.admission.lookup(queued) as ticket:
+            value, shared = self.flights.do(key, lambda: self._fetch(key, scrape, ticket, outcome),
+                                            ticket.answer_left())
         if shared:
             outcome = Outcome(cache="shared")
         return value, outcome
 
-    def _fetch(self, key, scrape, queued, outcome):
+    def _fetch(self, key, scrape, ticket, outcome):
         """The answer, from one scrape across all workers: the worker that claims the key
-        scrapes it, the others wait for its answer in the shared cache."""
-        claimed = self.cache.claim(key, self.lease)
+        scrapes it, the others wait for its answer in the shared cache. That wait counts against
+        the lookup's own checkout time: one that gave up without an answer leaves it the rest."""
+        claimed = self.cache.claim(key, ticket.answer_left())
         if not claimed:
-            with self.budget.on_its_way(key):
-                value = self.cache.wait_for(key, self.lease)
+            value = self.cache.wait_for(key, ticket.answer_left())
             if value is not None:
                 outcome.cache = "shared"
                 return value
+            if not ticket.checkout_left():
+                raise PoolTimeout("an identical search in another worker gave no answer, "
+                                  "and no time was left to try again")
         try:
             # The answer may have landed between this lookup's miss and its claim.
             value = self.cache.get(key)
@@ -171,10 +122,9 @@ class AddressAnswers:
                 outcome.cache = "shared"
                 return value
             started = time.monotonic()
-            with self.pool.browser(self.budget.browser_wait(queued)) as driver:
+            with self.admission.turn(ticket), self.pool.browser(ticket.checkout_left()) as driver:
                 checked_out = time.monotonic()
-                with self.budget.on_its_way(key):
-                    found = scrape(driver)
+                found = scrape(driver)
             outcome.wait_ms = 1000 * (checked_out - started)
             outcome.scrape_ms = 1000 * (time.monotonic() - checked_out)
             if found is None:

@@ -2,6 +2,8 @@
 
     python3 bench/chromium_flags.py                  # every variant, 2,000 searches each
     python3 bench/chromium_flags.py --searches 500 --only today lean
+    python3 bench/chromium_flags.py --binary /usr/lib/chromium/chromium-headless-shell \
+        --only lean "lean with V8's compilation cache"
 
 Each variant is one browser started the way the service starts it (scraper.browser.start_browser,
 Debian's full Chromium, the bundled site) with the earlier flags plus one change, or the
@@ -55,15 +57,17 @@ VARIANTS = {
     "single process": (("--single-process",), ()),
     "with background networking": ((), ("--disable-background-networking",)),
     "with component updates": ((), ("--disable-component-update",)),
-    "lean": (None, None),
+    "lean": (None, ()),
+    "lean with V8's compilation cache": (None, ("--js-flags=--no-compilation-cache",)),
 }
 
 
 class Variant:
-    def __init__(self, name, added, removed):
+    def __init__(self, name, added, removed, binary):
         self.name = name
-        self.flags = LEAN if added is None else tuple(
-            f for f in TODAYS_FLAGS if f not in removed) + tuple(added)
+        self.binary = binary
+        base = LEAN if added is None else TODAYS_FLAGS
+        self.flags = tuple(f for f in base if f not in removed) + tuple(added or ())
         self.tag = uuid.uuid4().hex
         self.browser = None
         self.latencies = []
@@ -77,7 +81,7 @@ class Variant:
         browser_module.CHROMIUM_FLAGS = self.flags
         began = time.monotonic()
         try:
-            self.browser = browser_module.start_browser(FULL_CHROMIUM)
+            self.browser = browser_module.start_browser(self.binary)
             self.browser.driver.set_page_load_timeout(30)
             self.browser.driver.set_script_timeout(30)
             source.open(self.browser.driver)
@@ -115,9 +119,11 @@ def main():
     parser.add_argument("--only", nargs="*", choices=list(VARIANTS))
     parser.add_argument("--threads", type=int, default=2, help="variants driven at once")
     parser.add_argument("--every", type=int, default=500, help="print the table every N searches")
+    parser.add_argument("--binary", default=FULL_CHROMIUM,
+                        help=f"the browser (default {FULL_CHROMIUM}; the service's: {browser_module.CHROMIUM})")
     args = parser.parse_args()
     source = DemoSource()
-    variants = [Variant(name, *VARIANTS[name]) for name in (args.only or VARIANTS)]
+    variants = [Variant(name, *VARIANTS[name], args.binary) for name in (args.only or VARIANTS)]
     print(f"{len(variants)} variants, {args.searches} searches each; {cpu_load()}", flush=True)
     try:
         for variant in variants:

@@ -98,6 +98,7 @@ def uwsgi_settings_of_service(section="dev", ini=REPO / "uwsgi.ini"):
         process.wait(timeout=10)
         kill_tagged(tag)
         process.stdout.close()
+        shutil.rmtree(probe_dir, ignore_errors=True)
     pairs = []
     for line in lines:
         if line.startswith("[") or not line.strip() or "=" not in line:
@@ -142,7 +143,7 @@ def setting(pairs, key, default=None):
 
 def write_service_config(directory, browsers=2, checkout_timeout=2, page_timeout=8,
                          recycle_after=200, cache_size=2000, ttl=300, origins=None,
-                         remote_url_override=""):
+                         remote_url_override="", line="devtools"):
     """A searchaddr INI (CONTRACT.md "Configuration") for one benchmark run; returns its path."""
     origins = origins or f"{ORIGIN} http://localhost:4000"
     path = Path(directory) / "searchaddr.ini"
@@ -160,6 +161,7 @@ checkout_timeout = {checkout_timeout}
 page_timeout = {page_timeout}
 recycle_after = {recycle_after}
 remote_url = {remote_url_override}
+line = {line}
 chromium = /usr/lib/chromium/chromium-headless-shell
 chromedriver = /usr/bin/chromedriver
 
@@ -182,6 +184,7 @@ class UwsgiServer:
         self.port = free_port()
         self.workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         self.log_path = Path(self.workdir) / "uwsgi.log"
+        self._log_text = None           # the log, kept once stop() removed the workdir
         self.process = None
 
     @classmethod
@@ -224,25 +227,35 @@ class UwsgiServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name}: uwsgi exited with {self.process.returncode}:\n"
-                                   + tail(self.log_path))
+                log = tail(self.log_path)
+                self.stop()
+                raise RuntimeError(f"{self.name}: uwsgi exited with {self.process.returncode}:\n{log}")
             with contextlib.suppress(OSError):
                 status = http_status(self.port, self.ready_path)
                 if status < 500:
                     return
             time.sleep(0.1)
+        log = tail(self.log_path)
         self.stop()
-        raise TimeoutError(f"{self.name}: not answering after {timeout} s:\n{tail(self.log_path)}")
+        raise TimeoutError(f"{self.name}: not answering after {timeout} s:\n{log}")
 
     def stop(self):
-        """SIGINT makes the uWSGI master shut down at once; anything tagged left is killed by PID."""
+        """SIGINT makes the uWSGI master shut down at once; anything tagged left is killed by PID.
+        Its directory goes too; its log stays readable (log_text())."""
         stop_process(self.process, signal.SIGINT, timeout=20)
         self.leftovers = kill_tagged(self.tag)
         if getattr(self, "_log", None):
             self._log.close()
+        self._log_text = self.log_text()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_text(self):
-        return self.log_path.read_text(errors="replace")
+        if self._log_text is not None:
+            return self._log_text
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def workers(self):
         """The uWSGI worker processes (children of the master that run uwsgi)."""

@@ -5,17 +5,20 @@
     python3 bench/memory.py --only chromium default
     python3 bench/memory.py soak --minutes 30  # one instance, varied searches at a bounded rate,
                                                # memory of each browser sampled every minute
+    python3 bench/memory.py soak --minutes 30 --warm-searches 2000   # the same from a steady state
 
 Instances (each a real uWSGI with the repo's uwsgi.ini [uwsgi] section and searchaddr.ini, started
 with SEARCHADDR_BENCH_TAG=<uuid>, listening on 127.0.0.1:<free port>; only what the name says is
 changed):
   chromium    the files as they are, with the full browser: [scraper] chromium = /usr/bin/chromium
   default     the files as they are (the headless shell): the 1 GB profile of docs/memory.md
+  webdriver   the files as they are, queries on the WebDriver line: [scraper] line = webdriver
   2gb         the 2 GB profile: 2 workers, 2 browsers each
   per-request one Chrome per request (bench/peers/flask_seed.py, peer (b)), sampled while it works
 
-`default` is judged against `chromium` (same sizing, same run, only the binary differs): memory,
-scrape latency and throughput, and how long a browser takes to start (the pool's log line).
+`default` is judged against `chromium` (same sizing, same run, only the binary differs), and
+against `webdriver` (only the line differs): memory, scrape latency and throughput, and how long a
+browser takes to start (the pool's log line).
 
 Every instance is up at the same time; searches go to one instance at a time in chunks, round
 robin, so each sees the same machine. Searches are varied (no two alike: the cache never answers)
@@ -30,6 +33,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -51,6 +55,7 @@ FULL_CHROMIUM = "/usr/bin/chromium"
 INSTANCES = {
     "chromium": ({}, {"chromium": FULL_CHROMIUM}),
     "default": ({}, {}),          # the 1 GB profile
+    "webdriver": ({}, {"line": "webdriver"}),
     "2gb": ({"processes": "2"}, {"browsers": "2"}),
 }
 
@@ -215,6 +220,13 @@ def describe(name, when, snap):
 
 def report(args):
     workdir = tempfile.mkdtemp(prefix="bench-memory-")
+    try:
+        measure(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(args, workdir):
     names = args.only or list(INSTANCES)
     print(f"memory report: {', '.join(names)}; {args.searches} searches each in chunks of {args.chunk};"
           f" {cpu_load()}")
@@ -289,22 +301,29 @@ def print_table(results, args):
               f" mean {peer['mean_pss']:.0f} / {peer['mean_alone']:.0f} | max {peer['max_pss']:.0f} /"
               f" {peer['max_alone']:.0f} | - | - | - | {peer['p50_ms']:.0f} | - |"
               f" {peer['scrapes_per_s'] / peer['concurrency']:.2f} | {peer['searches'] - peer['ok']} | - |")
-    base, shell = results.get("chromium"), results.get("default")
-    if base and shell:
-        def ratio(figure):
-            return figure(shell) / figure(base)
-        after = lambda r: r["memory"]["after"]      # noqa: E731
-        ratios = {
-            "total alone": ratio(lambda r: after(r)["total_alone"]),
-            "total pss": ratio(lambda r: after(r)["total_pss"]),
-            "per browser alone": ratio(lambda r: max(b["alone"] for b in after(r)["browsers"])),
-            "per browser anon": ratio(lambda r: max(b["alone"] - b["alone_file"] for b in after(r)["browsers"])),
-            "p50": ratio(lambda r: r["load"]["p50_ms"]),
-            "scrape p50": ratio(lambda r: r["load"]["scrape_p50_ms"]),
-            "scrapes/s per browser": ratio(lambda r: r["load"]["scrapes_per_s_per_browser"]),
-            "browser start": ratio(lambda r: _median(r["start_s"]))}
-        print("\ndefault (headless shell) vs chromium (same sizing, same run):  "
-              + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
+    for base_name, what in (("chromium", "headless shell vs chromium"),
+                            ("webdriver", "DevTools line vs WebDriver line")):
+        base, default = results.get(base_name), results.get("default")
+        if base and default:
+            print(f"\ndefault vs {base_name} ({what}, same sizing, same run):  "
+                  + ", ".join(f"{k} {v:.2f}x" for k, v in ratios(default, base).items()))
+
+
+def ratios(instance, base):
+    """instance's figures over base's."""
+    def ratio(figure):
+        return figure(instance) / figure(base)
+    after = lambda r: r["memory"]["after"]      # noqa: E731
+    return {
+        "total alone": ratio(lambda r: after(r)["total_alone"]),
+        "total pss": ratio(lambda r: after(r)["total_pss"]),
+        "per browser alone": ratio(lambda r: max(b["alone"] for b in after(r)["browsers"])),
+        "per browser pss": ratio(lambda r: max(b["pss"] for b in after(r)["browsers"])),
+        "per browser anon": ratio(lambda r: max(b["alone"] - b["alone_file"] for b in after(r)["browsers"])),
+        "p50": ratio(lambda r: r["load"]["p50_ms"]),
+        "scrape p50": ratio(lambda r: r["load"]["scrape_p50_ms"]),
+        "scrapes/s per browser": ratio(lambda r: r["load"]["scrapes_per_s_per_browser"]),
+        "browser start": ratio(lambda r: _median(r["start_s"]))}
 
 
 def _median(values):
@@ -314,6 +333,13 @@ def _median(values):
 def soak(args):
     """Varied searches at `--rate` per second for `--minutes`; each browser's memory every minute."""
     workdir = tempfile.mkdtemp(prefix="bench-soak-")
+    try:
+        soak_in(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def soak_in(args, workdir):
     options, values = INSTANCES[args.instance]
     values = dict(values)
     if args.recycle_after:
@@ -324,6 +350,10 @@ def soak(args):
     log = []
     with instance.server:
         instance.warm()
+        if args.warm_searches:
+            # Steady state: the answer cache and each browser's page past their warm-up.
+            instance.search(args.warm_searches, record=False)
+            print(f"  warmed with {args.warm_searches} varied searches; {cpu_load()}", flush=True)
         started = time.monotonic()
         next_sample = started
         sent = errors = 0
@@ -400,6 +430,8 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=float, default=10, help="soak: searches per second")
     parser.add_argument("--recycle-after", type=int, default=0, help="soak: override recycle_after")
+    parser.add_argument("--warm-searches", type=int, default=0,
+                        help="soak: varied searches before the first sample (2000 fills the answer cache)")
     args = parser.parse_args()
     if args.only is None:
         args.only = list(INSTANCES) + ["per-request"]

@@ -28,7 +28,8 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "demo_site"))
-import build_index  # noqa: E402
+import area_names  # noqa: E402
+from kozip_rows import DEFAULT_WHEEL, parse_number, read_addresses  # noqa: E402
 
 # 시도 -> (code, the region word of its file names).
 REGIONS = {
@@ -74,12 +75,12 @@ def read_rows(kozip_rows, sido_filter=None):
     """(areas, sorted packed rows) from kozip's (zip, sido, sigungu, "ROAD NUMBER|DONG") rows."""
     areas, packed = Areas(), []
     for zip_code, sido, sigungu, value in kozip_rows:
-        sido, sigungu = build_index.current_names(sido, sigungu)
+        sido, sigungu = area_names.current_names(sido, sigungu)
         if sido_filter and sido != sido_filter:
             continue
         left, _, area = value.partition("|")
         road, _, number = left.rpartition(" ")
-        main, sub = build_index.parse_number(number, value)
+        main, sub = parse_number(number, value)
         dong, _, ri = area.partition(" ")
         emd, ri_code, road_code = areas.codes(sido, sigungu, dong, ri, road)
         key = f"{emd}{road_code[5:]}0{main:05d}{sub:05d}"
@@ -278,12 +279,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", help="the zip to write, e.g. /tmp/official/202603_full.zip")
     parser.add_argument("--sido", help="one 시도 only (its current name)")
-    parser.add_argument("--wheel", default=str(build_index.DEFAULT_WHEEL))
+    parser.add_argument("--wheel", default=str(DEFAULT_WHEEL))
     parser.add_argument("--changes", metavar="YYYYMMDD", help="also write that day's change zip beside OUT")
     parser.add_argument("--apply", metavar="PATH", help="with --changes: also write the file after the changes")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    report = generate(build_index.read_addresses(args.wheel), args.out, args.sido, args.changes, args.apply)
+    report = generate(read_addresses(args.wheel), args.out, args.sido, args.changes, args.apply)
     for path in filter(None, (args.out, report.get("changes"), args.apply)):
         report[f"size {os.path.basename(path)}"] = f"{os.path.getsize(path) / 1e6:.1f} MB"
     report["seconds"] = round(time.monotonic() - started, 1)

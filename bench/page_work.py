@@ -4,11 +4,15 @@
     python3 bench/page_work.py --queries 240 --seed 7 --no-memory
     python3 bench/page_work.py --index /tmp/official/data   # an index built with --data: lots and
                                                              # buildings too, PSS vs the kozip index
+    python3 bench/page_work.py --against main --no-memory  # the page's time against the page (app.js)
+                                                             # of a git ref, on the same index, same run
 
 Queries are drawn from the built index (demo_site/data/), every kind in turn (KINDS). Each runs
 twice in one warm browser: the page reports its own time (data-elapsed-ms, loading included) and
 how many index shards it had to load (data-shards-loaded), which sorts a run into "data loaded" or
-"needed a new part"; per kind, the slowest query is named. Memory: PSS of each browser's Chromium
+"needed a new part"; per kind, the slowest query is named. With --against REF, every query also
+runs (right after) on the page of REF in a browser of its own, and each kind's medians are compared
+(REF may answer the newer kinds otherwise: it is the same query, not the same work). Memory: PSS of each browser's Chromium
 processes, this page beside the page at --old-ref (default 4dcc49a, the last small synthetic page:
 `git show REF:demo_site/...` copied to a temp dir), both after the same queries: right after
 them, after an idle while, and after a forced full garbage collection; and every 50 queries
@@ -37,7 +41,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "demo_site"))
 from scraper.browser import CHROMIUM_FLAGS  # noqa: E402
 import build_index  # noqa: E402
-from romanize import road_english  # noqa: E402
+import area_names  # noqa: E402
+from romanize import area_english, road_english  # noqa: E402
 
 # The page marks searchaddr-start-N when a query is submitted and searchaddr-end-N when it has
 # rendered; it publishes both measures on the results box (data-total-ms, data-elapsed-ms).
@@ -74,7 +79,8 @@ else document.addEventListener("searchaddr:ready", () => done(root.dataset.searc
 # Every kind of query docs/search.md describes, and the broad ones it allows (an area with a number
 # or with a 읍면동/리).
 KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix", "zip",
-         "dong road", "dong number", "english road", "english number", "area number", "area dong")
+         "dong road", "dong number", "english road", "english number", "area number", "area dong",
+         "glued road number", "english address", "english area", "english area road")
 # What official data also finds (docs/search.md, "Official data").
 OFFICIAL_KINDS = ("lot", "area lot", "mountain lot", "related lot", "building", "building prefix",
                   "area building")
@@ -200,7 +206,7 @@ class IndexRows:
 
 
 def area_words(rng, row):
-    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in build_index.SIDO if name == row["sido"]))
+    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in area_names.SIDO if name == row["sido"]))
     choices = [[rng.choice(sido_names)]]
     if row["sigungu"]:
         choices += [[row["sigungu"]], [rng.choice(sido_names), row["sigungu"]]]
@@ -209,12 +215,26 @@ def area_words(rng, row):
 
 def area_word(rng, row):
     """One word that names the row's area: a sido name (full, short or old) or a part of its sigungu."""
-    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in build_index.SIDO if name == row["sido"]))
+    sido_names = [row["sido"]] + list(next(aliases for name, _, aliases in area_names.SIDO if name == row["sido"]))
     return rng.choice(sido_names + row["sigungu"].split())
 
 
 def dong_part(rng, row):
-    return rng.choice([part for part in build_index.WORD_SEPARATORS.split(row["dong"]) if part])
+    return rng.choice([part for part in area_names.WORD_SEPARATORS.split(row["dong"]) if part])
+
+
+def english_address(row):
+    """The address as the page writes english_address."""
+    eupmyeon = area_names.eupmyeon_of(row["dong"])
+    english_sido = next(english for name, english, _ in area_names.SIDO if name == row["sido"])
+    parts = [f"{row['number']} {road_english(row['road'])}", area_english(eupmyeon) if eupmyeon else "",
+             area_names.sigungu_english(row["sigungu"]), english_sido]
+    return ", ".join(part for part in parts if part)
+
+
+def english_area(rng, row):
+    """One English area name of the row: its sido's, a part of its sigungu's or its 읍/면's."""
+    return rng.choice(english_address(row).split(", ")[1:])
 
 
 def make_query(rng, row, kind):
@@ -243,6 +263,15 @@ def make_query(rng, row, kind):
         return f"{area_word(rng, row)} {row['number']}"
     if kind == "area dong":
         return f"{area_word(rng, row)} {dong_part(rng, row)}"
+    if kind == "glued road number":
+        return f"{row['road']}{row['number']}"
+    if kind == "english address":
+        address = english_address(row)
+        return rng.choice([address, address.lower(), address.replace(",", ""), f"{address} {row['zip']}"])
+    if kind == "english area":  # broad: every address of the area
+        return english_area(rng, row)
+    if kind == "english area road":
+        return f"{road_english(row['road'])} {english_area(rng, row)}"
     if kind == "lot":
         return f"{dong_part(rng, row)} {row['lot']}"
     if kind == "area lot":
@@ -251,7 +280,7 @@ def make_query(rng, row, kind):
         return f"{dong_part(rng, row)} 산 {row['lot'].removeprefix('산 ')}"
     if kind in ("building", "building prefix", "area building") and not row["building"]:
         return None
-    part = rng.choice([p for p in build_index.WORD_SEPARATORS.split(row.get("building", "")) if p] or [""])
+    part = rng.choice([p for p in area_names.WORD_SEPARATORS.split(row.get("building", "")) if p] or [""])
     if kind == "building":
         return row["building"]
     if kind == "building prefix":
@@ -268,7 +297,7 @@ def draw_queries(rows, seed, count, kinds):
         kind = kinds[len(drawn) % len(kinds)]
         if kind == "related lot":
             lot = rows.related_lot(rng)
-            q = f"{rng.choice([p for p in build_index.WORD_SEPARATORS.split(lot[0]) if p])} {lot[1]}" if lot else None
+            q = f"{rng.choice([p for p in area_names.WORD_SEPARATORS.split(lot[0]) if p])} {lot[1]}" if lot else None
         else:
             q = make_query(rng, rows.row(rng.randrange(rows.index["records"])), kind)
         if q:  # an address without a building name gives no building query: draw again
@@ -281,6 +310,15 @@ def page_copy(data, directory):
     """The page's files with the index in `data`, in `directory`; its file:// URL."""
     for name in ("index.html", "app.js", "style.css"):
         shutil.copy(REPO / "demo_site" / name, Path(directory) / name)
+    os.symlink(Path(data).resolve(), Path(directory) / "data")
+    return (Path(directory) / "index.html").as_uri()
+
+
+def ref_page(ref, data, directory):
+    """The page's files of git `ref` with the index in `data`, in `directory`; its file:// URL."""
+    for name in ("index.html", "app.js", "style.css"):
+        (Path(directory) / name).write_bytes(subprocess.run(["git", "show", f"{ref}:demo_site/{name}"], cwd=REPO,
+                                                            capture_output=True, check=True).stdout)
     os.symlink(Path(data).resolve(), Path(directory) / "data")
     return (Path(directory) / "index.html").as_uri()
 
@@ -326,6 +364,8 @@ def main(argv=None):
                         "official data); memory is then compared with the page on demo_site/data")
     parser.add_argument("--road-kinds", action="store_true",
                         help="with official data too, only the kinds kozip answers (the same work on both pages)")
+    parser.add_argument("--against", metavar="REF",
+                        help="also time every query on the page (app.js) of git REF, on the same index")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -339,11 +379,16 @@ def main(argv=None):
     tag = uuid.uuid4().hex
     old_dir = tempfile.mkdtemp(prefix="bench-old-page-")
     page_dir = tempfile.mkdtemp(prefix="bench-page-")
+    ref_dir = tempfile.mkdtemp(prefix="bench-ref-page-")
     baseline = args.old_ref if args.index is None else "kozip index"
     clocks = []
     try:
         clock = PageClock(tag, DEMO_URL if args.index is None else page_copy(args.index, page_dir))
         clocks.append(clock)
+        ref_clock = None
+        if args.against:
+            ref_clock = PageClock(tag, ref_page(args.against, args.index or build_index.DEFAULT_OUT, ref_dir))
+            clocks.append(ref_clock)
         old_clock = None
         if not args.no_memory:
             old_clock = PageClock(tag, old_page(args.old_ref, old_dir) if args.index is None else DEMO_URL)
@@ -353,12 +398,19 @@ def main(argv=None):
                   f"the baseline {old_clock.pss_mb():.1f} MB",
                   flush=True)
         loaded, new_part = [], []  # (kind, q, ms, shards loaded)
+        ref_loaded = []  # (kind, this page's ms, REF's ms) of second runs that loaded nothing on either page
         samples = []  # (this page, previous page) PSS every SAMPLE_EVERY queries
         for n, (kind, q) in enumerate(queries, 1):
-            for _ in range(2):  # the second run finds its data loaded, unless it needs more than the page keeps
+            for run in range(2):  # the second run finds its data loaded, unless it needs more than the page keeps
+                # With a page to compare, each goes first in turn: neither always follows the other.
+                ref = ref_clock.measure(q) if ref_clock is not None and (n + run) % 2 else None
                 result = clock.measure(q)
                 record = (kind, q, result["work_ms"], result["shards_loaded"])
                 (new_part if result["shards_loaded"] else loaded).append(record)
+                if ref_clock is not None:
+                    ref = ref or ref_clock.measure(q)
+                    if not result["shards_loaded"] and not ref["shards_loaded"]:
+                        ref_loaded.append((kind, result["work_ms"], ref["work_ms"]))
             if old_clock is not None:
                 if args.index is None or kind in KINDS:  # the baseline index may not have lots or buildings
                     old_clock.measure(q)
@@ -382,6 +434,18 @@ def main(argv=None):
             for label, records in (("loaded", loaded), ("new part", new_part)):
                 of_kind = [r for r in records if r[0] == kind]
                 print(f"  {label}, {kind}: {summary([r[2] for r in of_kind])}{slowest(of_kind)}")
+        if ref_clock is not None:
+            # The page's clock counts in steps of 0.1 ms: means, not medians, tell small differences.
+            print(f"against {args.against} (data loaded on both pages; this page / {args.against}, mean "
+                  f"and median ms):")
+            for kind in (None,) + kinds:
+                of_kind = [r for r in ref_loaded if kind is None or r[0] == kind]
+                if of_kind:
+                    mine, theirs = (statistics.mean(r[i] for r in of_kind) for i in (1, 2))
+                    medians = [statistics.median(r[i] for r in of_kind) for i in (1, 2)]
+                    print(f"  {kind or 'all kinds'}: n={len(of_kind)}, mean {mine:.3f} / {theirs:.3f} ms = "
+                          f"{mine / theirs if theirs else float('nan'):.2f}x; median {medians[0]:.1f} / "
+                          f"{medians[1]:.1f} ms")
         for when, new_pss, old_pss in memory:
             print(f"PSS per browser {when}: this page {new_pss:.1f} MB, the baseline ({baseline}) "
                   f"{old_pss:.1f} MB: {new_pss - old_pss:+.1f} MB, {new_pss / old_pss:.2f}x")
@@ -400,6 +464,7 @@ def main(argv=None):
         kill_tagged(tag)
         shutil.rmtree(old_dir, ignore_errors=True)
         shutil.rmtree(page_dir, ignore_errors=True)
+        shutil.rmtree(ref_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

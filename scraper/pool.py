@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as ConnectionFailure, TimeoutError as ClientTimeout
 
-from scraper.browser import CHROMEDRIVER, CHROMIUM, Browser, start_browser
+from scraper.browser import CHROMEDRIVER, CHROMIUM, LINES, Browser, start_browser
 from scraper.errors import PoolTimeout, ScraperError, UpstreamError, UpstreamTimeout
 from scraper.owner import Owner, kill_marked, reap_orphans, remove_browser_dirs
 
@@ -51,7 +51,7 @@ class BrowserPool:
     def __init__(self, source, size=2, page_timeout=8.0, recycle_after=200,
                  chromium=CHROMIUM, chromedriver=CHROMEDRIVER,
                  remote_url="", warm=0, instance=DEFAULT_INSTANCE, start_interval=START_INTERVAL,
-                 on_event=None):
+                 on_event=None, line=LINES[0]):
         self.source = source
         self.size = size
         self.page_timeout = page_timeout
@@ -59,10 +59,11 @@ class BrowserPool:
         self.chromium = chromium
         self.chromedriver = chromedriver
         self.remote_url = remote_url
+        self.line = line                # how queries reach a local browser's page (browser.LINES)
         self.warm_count = warm          # browsers warm() starts by default
         self.instance = instance        # the service instance, for the reaper (scraper.owner)
         self.pool_id = next(_POOL_IDS)
-        self._slots = Slots(size)
+        self._slots = Slots(size, self._settled)
         self._lock = threading.Lock()
         self._closing = threading.Lock()
         self._open = set()
@@ -189,9 +190,15 @@ class BrowserPool:
             return member
         member.uses += 1
         if member.uses >= member.recycle_at and member.successor is None and not self._closed:
-            # The replacement starts now; this browser serves until it is ready.
+            # The replacement starts now; this browser serves until it is ready, and quits as
+            # soon as it is ready and no request uses this one (an idle one then, at once).
             member.successor = self._start()
+            member.successor.add_done_callback(lambda _: self._slots.settle(member))
         return self._take_successor(member)
+
+    def _settled(self, item):
+        """What a free slot holds instead of `item`: a browser's successor, once that is ready."""
+        return self._take_successor(item) if isinstance(item, Browser) else item
 
     def _take_successor(self, member):
         """The browser the slot should hold: `member`, or its replacement once that is ready."""
@@ -242,7 +249,8 @@ class BrowserPool:
         try:
             member = start_browser(self.chromium, self.chromedriver, self.remote_url or None,
                                    command_timeout=self.page_timeout + COMMAND_SLACK,
-                                   start_timeout=max(START_TIMEOUT, self.page_timeout), owner=owner)
+                                   start_timeout=max(START_TIMEOUT, self.page_timeout), owner=owner,
+                                   line=self.line)
         except BROWSER_FAILURES as error:
             if self._closed:        # close() killed it: not a failure of the browser
                 log.info("browser start stopped: the pool is closing")
@@ -281,8 +289,8 @@ class BrowserPool:
         self._start_failed = False
         member.launched = True
         self._count("started", time.monotonic() - started)
-        log.info("browser started in %.0f ms (%s)%s", 1000 * (time.monotonic() - started),
-                 self.remote_url or "local chromium",
+        log.info("browser started in %.0f ms (%s, %s line)%s", 1000 * (time.monotonic() - started),
+                 self.remote_url or "local chromium", member.line,
                  "" if member.page_error is None else ", without the source page")
         return member
 
@@ -408,24 +416,34 @@ class Slots:
 
     take() waits (up to its timeout) only while every slot is in use; it hands out the most
     recently returned browser (the warmest), else a start under way, else an empty slot.
+    A free slot holds `settled(item)` for what it is given, and again when settle() says so.
     """
 
-    def __init__(self, size):
+    def __init__(self, size, settled=lambda item: item):
         self._items = [None] * size
+        self._settled = settled
         self._changed = threading.Condition()
 
     def take(self, timeout):
         with self._changed:
             if not self._changed.wait_for(lambda: self._items, timeout):
-                raise PoolTimeout(f"no browser free within {timeout:g} s")
+                raise PoolTimeout(f"no browser free within {timeout:.1f} s")
             ranks = [_rank(item) for item in self._items]
             best = len(ranks) - 1 - ranks[::-1].index(max(ranks))
             return self._items.pop(best)
 
     def give(self, item):
         with self._changed:
-            self._items.append(item)
+            self._items.append(self._settled(item))
             self._changed.notify()
+
+    def settle(self, item):
+        """`item` changed (a successor is ready): if it is in a free slot, settle it there. Under
+        the same lock as give(), so a change just before an item comes back is never missed."""
+        with self._changed:
+            for index, held in enumerate(self._items):
+                if held is item:
+                    self._items[index] = self._settled(item)
 
     def take_dead(self):
         """The free slots' browsers that died while idle; their slots become empty."""

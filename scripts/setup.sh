@@ -77,5 +77,10 @@ else
   python3 demo_site/build_index.py
 fi
 
+# The Selenium Grid's jar for the Grid tests, fetched now so that the tests fetch nothing.
+if (( test_setup )); then
+  deploy/grid-jar.sh >/dev/null
+fi
+
 # Fails now, not at the first request, if Chromium and ChromeDriver do not match or cannot start.
 .venv/bin/python cli.py doctor

@@ -58,8 +58,16 @@ RENAMED_SIDO = {"강원도": "강원특별자치도", "전라북도": "전북특
 SEPARATORS = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff,()]+")
 NUMBER = re.compile(r"[0-9]+(-[0-9]+)?")
 ZIP_OR_NUMBER = re.compile(r"[0-9]{5}")
+# A building number glued to a road name: a word that ends in 로 or 길 and then a number.
+GLUED_NUMBER = re.compile(r"(.+[로길])([0-9]+(?:-[0-9]+)?)")
 LATIN = re.compile(r"[A-Za-z]")
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def eupmyeon_of(eupmyeondong):
+    """The 읍/면 of a 읍면동/리 ('군남면 남창리' -> '군남면'), or ''."""
+    first = eupmyeondong.split(" ")[0]
+    return first if first[-1:] in ("읍", "면") else ""
 
 
 def current_names(sido, sigungu):
@@ -74,9 +82,50 @@ def split_words(text):
     return [word for word in SEPARATORS.split(unicodedata.normalize("NFC", text)) if word]
 
 
+def query_words(q):
+    """A query's words: split_words, and a building number glued to a road name split off it."""
+    words = []
+    for word in split_words(q):
+        glued = GLUED_NUMBER.fullmatch(word)
+        words.extend(glued.groups() if glued else (word,))
+    return words
+
+
 def english_key(text):
-    """An English road name compared without case, spaces or hyphens."""
+    """An English road or area name compared without case, spaces or hyphens."""
     return re.sub(r"[\s-]", "", text).lower()
+
+
+def sido_english_names(sido):
+    """The English names of a sido: its name and, if it has two parts, the first (Sejong-si, Sejong)."""
+    name = SIDO_ENGLISH[sido]
+    parts = re.split(r"[- ]", name)
+    return {name, " ".join(parts[:-1])} if len(parts) > 1 else {name}
+
+
+def english_area_names(sido, sigungu, eupmyeon):
+    """english_key()s of the English names that find an address of this area: its sido's (and, for
+    군위군, 경상북도's), each part of its sigungu's and its 읍/면's, as english_address writes them."""
+    names = set(sido_english_names(sido))
+    if (sido, sigungu) == GUNWI:
+        names |= sido_english_names("경상북도")
+    names.update(area_english(part) for part in sigungu.split())
+    if eupmyeon:
+        names.add(area_english(eupmyeon))
+    return frozenset(english_key(name) for name in names)
+
+
+def english_parts(name, areas):
+    """An English name read from its end: (the road name before them, the area names (of `areas`)
+    it ends with, each the longest that fits)."""
+    found, at = [], 0
+    while at < len(name):
+        if name[at:] in areas:
+            found.append(name[at:])
+            name, at = name[:at], 0
+        else:
+            at += 1
+    return name, found
 
 
 @dataclass(frozen=True)
@@ -99,8 +148,7 @@ class Row:
     @property
     def eupmyeon(self):
         """The 읍/면 the address lies in, or ''."""
-        first = self.eupmyeondong.split(" ")[0]
-        return first if first[-1:] in ("읍", "면") else ""
+        return eupmyeon_of(self.eupmyeondong)
 
     def order_key(self):
         """docs/search.md: road name, sido, sigungu, main number, sub-number, 읍면동/리, zip."""
@@ -115,6 +163,9 @@ class Row:
     def road_address(self):
         parts = [self.sido, self.sigungu, self.eupmyeon, self.road, self.number]
         return " ".join(part for part in parts if part)
+
+    def english_areas(self):
+        return english_area_names(self.sido, self.sigungu, self.eupmyeon)
 
     def english_address(self):
         areas = [area_english(self.eupmyeon)] if self.eupmyeon else []
@@ -176,26 +227,32 @@ class Query:
     words: tuple      # Hangul (or other) words
     english: tuple    # English road names, each already english_key()ed
     numbers: tuple    # "110", "110-1", "04524" (a 5-digit one may also be a zip)
+    areas: tuple = ()  # English area names, each english_key()ed
 
     @property
     def finds_anything(self):
-        return bool(self.words or self.english or any(ZIP_OR_NUMBER.fullmatch(n) for n in self.numbers))
+        return bool(self.words or self.english or self.areas
+                    or any(ZIP_OR_NUMBER.fullmatch(n) for n in self.numbers))
 
 
-def parse_query(q):
-    words, english, numbers, run = [], [], [], []
-    for word in split_words(q) + [None]:
+def parse_query(q, english_areas=frozenset()):
+    """`english_areas`: every english_key()ed area name of the data (NationalData.english_areas),
+    which an English name may end with."""
+    words, english, numbers, areas, run = [], [], [], [], []
+    for word in query_words(q) + [None]:
         is_english = word is not None and LATIN.search(word) and not HANGUL.search(word)
         if is_english:
             run.append(word)
             continue
-        if run:                            # a run of English words is one road name
-            english.append(english_key("".join(run)))
+        if run:                            # a run of English words is one name: road, then areas
+            road, found = english_parts(english_key("".join(run)), english_areas)
+            english += [road] if road else []
+            areas += found
             run = []
         if word is None:
             break
         (numbers if NUMBER.fullmatch(word) else words).append(word)
-    return Query(tuple(words), tuple(english), tuple(numbers))
+    return Query(tuple(words), tuple(english), tuple(numbers), tuple(areas))
 
 
 def match_rank(query, row):
@@ -215,6 +272,11 @@ def match_rank(query, row):
             return None
         loose = loose or not exact
     road = english_key(road_english(row.road))
+    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
+        if area not in row.english_areas():
+            if not road.startswith(area):
+                return None
+            loose = True
     for name in query.english:
         if name != road and not (len(name) >= 2 and road.startswith(name)):
             return None
@@ -293,6 +355,9 @@ class NationalData:
         self.english_keys = [key for key, _ in by_english]
         self.english_codes = np.array([code for _, code in by_english], dtype=np.int32)
         self._road_index = {name: code for code, name in enumerate(self.roads)}
+        self.area_english = [english_area_names(sido, sigungu, "") for sido, sigungu in self.areas]
+        self.dong_english = [english_key(area_english(eupmyeon_of(name))) for name in self.dongs]
+        self.english_areas = frozenset().union(*self.area_english, self.dong_english) - {""}
 
     # -- one address
 
@@ -323,7 +388,7 @@ class NationalData:
 
     def search(self, q):
         """(total, positions of every match in the spec's result order)."""
-        query = parse_query(q)
+        query = parse_query(q, self.english_areas)
         if not query.finds_anything:
             return 0, np.zeros(0, dtype=np.int64)
         rows = np.arange(self.count)                 # the addresses that match every term so far
@@ -333,6 +398,7 @@ class NationalData:
         terms = ([(self._word_match, word) for word in road_words]
                  + [(self._number_match, number) for number in query.numbers]
                  + [(self._english_match, name) for name in query.english]
+                 + [(self._area_match, area) for area in query.areas]
                  + [(self._word_match, word) for word in query.words if word not in road_words])
         for match, term in terms:
             if match == self._word_match and term in road_words:
@@ -372,6 +438,16 @@ class NationalData:
             road_starts[self.english_codes[_starting_with(self.english_keys, name)]] = True
         road = self.road[rows]
         return road_is[road], road_starts[road] & ~road_is[road]
+
+    def _area_match(self, area, rows):
+        """(in an area of that English name, only its romanized road name starting with it) for
+        each of `rows`."""
+        area_has = np.array([area in names for names in self.area_english])
+        dong_has = np.array([area == name for name in self.dong_english])
+        road_starts = np.zeros(len(self.roads), dtype=bool)
+        road_starts[self.english_codes[_starting_with(self.english_keys, area)]] = True
+        exact = area_has[self.area[rows]] | dong_has[self.dong[rows]]
+        return exact, road_starts[self.road[rows]] & ~exact
 
     def _number_match(self, number, rows):
         """(this building number or zip, only the building number's main part) for each of `rows`."""
@@ -441,7 +517,7 @@ def load():
 
 QUERY_KINDS = ("road number", "area road number", "road", "sigungu road", "road prefix", "zip",
                "dong road", "dong number", "english road", "english road number", "area number",
-               "area dong")
+               "area dong", "glued road number", "english address", "english area road")
 
 
 def area_words(rng, row):
@@ -489,7 +565,21 @@ def make_query(rng, row, kind):
         return f"{area_word(rng, row)} {row.number}"
     if kind == "area dong":
         return f"{area_word(rng, row)} {dong_part}"
+    if kind == "glued road number":
+        return f"{row.road}{row.number}"
+    if kind == "english address":  # as the service writes it, or as people paste it
+        address = row.english_address()
+        return rng.choice([address, address.lower(), address.replace(",", ""), f"{address} {row.zip}"])
+    if kind == "english area road":
+        area = rng.choice(sorted(english_area_words(row)))
+        return f"{english} {area}"
     raise ValueError(kind)
+
+
+def english_area_words(row):
+    """The English area names of a row as english_address writes them (not yet english_key()ed)."""
+    names = sido_english_names(row.sido) | {area_english(part) for part in row.sigungu.split()}
+    return names | ({area_english(row.eupmyeon)} if row.eupmyeon else set())
 
 
 def random_queries(data, seed, count, among=None):

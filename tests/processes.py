@@ -29,6 +29,12 @@ TAG_ENV = "SEARCHADDR_TEST_TAG"
 CHROMIUM_NAMES = ("chromium-headless-shell", "chromium")
 
 
+def grid_command(jar, temp_dir, *arguments):
+    """The command of a Selenium Grid from `jar`, its Java's temporary files in `temp_dir` (Java
+    ignores TMPDIR) and no /tmp/hsperfdata_<user> of its performance counters."""
+    return ["java", "-XX:-UsePerfData", f"-Djava.io.tmpdir={temp_dir}", "-jar", jar, *arguments]
+
+
 def free_ports(count):
     """`count` different TCP ports on 127.0.0.1 that nothing listens on now."""
     with contextlib.ExitStack() as probes:

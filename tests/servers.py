@@ -29,12 +29,13 @@ def _port_open(port):
 
 
 @contextmanager
-def uwsgi_server(section="", env=None, log_path=None, processes=None):
-    """`uwsgi --ini uwsgi.ini[:section]` from the repo root, with `processes` workers instead of
-    the file's when given; yields the Popen."""
+def uwsgi_server(section="", env=None, log_path=None, processes=None, threads=None):
+    """`uwsgi --ini uwsgi.ini[:section]` from the repo root, with `processes` workers and
+    `threads` threads each instead of the file's when given; yields the Popen."""
     ini = "uwsgi.ini" + (f":{section}" if section else "")
     log = open(log_path or os.devnull, "ab")
-    command = [uwsgi_binary(), "--ini", ini] + (["--processes", str(processes)] if processes else [])
+    command = ([uwsgi_binary(), "--ini", ini] + (["--processes", str(processes)] if processes else [])
+               + (["--threads", str(threads)] if threads else []))
     process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, **(env or {})),
                                stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -67,6 +68,23 @@ http {{
 }}
 """, encoding="utf-8")
     return conf
+
+
+NGINX_SNIPPETS = Path(ROOT) / "deploy" / "nginx" / "snippets"
+
+
+def install_nginx_includes(directory, edit=lambda text: text):
+    """What the examples in deploy/nginx/ include, where nginx finds it when DIRECTORY holds its
+    nginx.conf, as in /etc/nginx/ on Debian: uwsgi_params, and the snippets in snippets/ (each
+    through `edit`). Returns the snippets' texts by file name."""
+    directory = Path(directory)
+    shutil.copy("/etc/nginx/uwsgi_params", directory)
+    (directory / "snippets").mkdir(exist_ok=True)
+    texts = {}
+    for snippet in sorted(NGINX_SNIPPETS.glob("*.conf")):
+        texts[snippet.name] = edit(snippet.read_text(encoding="utf-8"))
+        (directory / "snippets" / snippet.name).write_text(texts[snippet.name], encoding="utf-8")
+    return texts
 
 
 def nginx_command(conf):

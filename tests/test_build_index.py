@@ -13,6 +13,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "demo_site"))
 import build_index  # noqa: E402
+import index_files  # noqa: E402
+import index_layout  # noqa: E402
 
 SIDO = "세종특별자치시"
 
@@ -88,7 +90,7 @@ def test_the_index_reads_back_in_the_specs_order(built):
 def read_copy(out, copy, rows):
     """Every column of a copy of `rows` rows, all its shards end to end."""
     columns = {}
-    for number in range(-(-rows // build_index.SHARD_ROWS)):
+    for number in range(-(-rows // index_files.SHARD_ROWS)):
         for name, values in build_index.read_shard(out, copy, number, rows).items():
             columns.setdefault(name, []).extend(values)
     return columns
@@ -133,7 +135,7 @@ def test_the_ri_copy_holds_the_rows_of_two_part_dongs_by_ri_then_dong(built):
             keys.append((dongs[dong].split(" ", 1)[1], dongs[dong], index["pairZip"][pair], address_id))
     two_part = [i for i, row in enumerate(rows) if " " in dongs[row[2]]]
     assert keys == sorted(keys) and sorted(key[3] for key in keys) == two_part
-    assert all((index["dongRiStart"][d] == build_index.NO_RI) == (" " not in name) for d, name in enumerate(dongs))
+    assert all((index["dongRiStart"][d] == index_layout.NO_RI) == (" " not in name) for d, name in enumerate(dongs))
 
 
 def test_the_main_copy_holds_every_row_by_main_number_and_id(built):
@@ -155,7 +157,7 @@ def test_a_landmark_missing_from_the_data_fails_the_build():
     city_hall = next(item for item in landmarks if item["building"] == "서울특별시청")
     empty_columns = ([], [], [], [], [])
     with pytest.raises(ValueError, match="서울특별시청"):
-        build_index.attach_landmarks([city_hall], [], [0], empty_columns, [])
+        index_layout.attach_landmarks([city_hall], [], [0], empty_columns, [])
 
 
 def run_official(data, out):

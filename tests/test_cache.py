@@ -5,49 +5,10 @@ import time
 
 import pytest
 
-from answers import AddressAnswers, Budget, Overloaded, SingleFlight
+from answers import AddressAnswers, Admission, SingleFlight
 from answers.caches import MemoryCache, UwsgiCache
 from tests.fakes import FakePool, FakeSource
-
-
-class CacheApi:
-    """The subset of uWSGI's cache2 API the service uses, with its semantics (set-if-absent)."""
-
-    def __init__(self):
-        self.items = {}
-        self.lock = threading.Lock()
-
-    def _live(self, key):
-        item = self.items.get(key)
-        if item and item[1] < time.monotonic():
-            del self.items[key]
-            return None
-        return item
-
-    def cache_get(self, key, name):
-        with self.lock:
-            item = self._live(key)
-            return item[0] if item else None
-
-    def cache_exists(self, key, name):
-        with self.lock:
-            return True if self._live(key) else None
-
-    def cache_set(self, key, value, expires, name):
-        with self.lock:
-            if self._live(key):
-                return None
-            self.items[key] = (value, time.monotonic() + expires)
-            return True
-
-    def cache_update(self, key, value, expires, name):
-        with self.lock:
-            self.items[key] = (value, time.monotonic() + expires)
-            return True
-
-    def cache_del(self, key, name):
-        with self.lock:
-            return True if self.items.pop(key, None) else None
+from tests.support.uwsgi_cache import CacheApi
 
 
 def test_memory_cache_is_an_lru_with_a_ttl():
@@ -135,7 +96,9 @@ def test_uwsgi_cache_answers_a_worker_s_recent_reads_without_cache2_until_their_
 
 
 def answers_for(source, cache, lookups=None):
-    return AddressAnswers(FakePool(source), cache, Budget(lookups, checkout_timeout=2))
+    pool = FakePool(source)
+    return AddressAnswers(pool, cache, Admission(lookups, pool.size, checkout_timeout=2,
+                                                 page_timeout=pool.page_timeout))
 
 
 def test_concurrent_identical_misses_in_two_workers_cost_one_scrape():
@@ -212,26 +175,3 @@ def test_a_failed_scrape_in_one_worker_lets_the_other_try():
     thread.join()
     assert len(errors) == 1
     assert json.loads(value)["total"] == 1 and healthy_source.calls == 1 and outcome.cache == "miss"
-
-
-def test_lookups_beyond_the_budget_are_refused_at_once_unless_their_answer_is_on_its_way():
-    """Under uWSGI the budget is threads - 1 lookups: the last thread never waits for a browser."""
-    source = FakeSource(delay=0.5)
-    answers = answers_for(source, MemoryCache(100, 60), lookups=2)
-    answers.cache.set("s\x1f시청\x1f1\x1f10", b'{"total":0,"results":[]}')
-    threads = [threading.Thread(target=answers.search, args=(q, 1, 10)) for q in ("세종대로 110", "종로")]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.1)
-    started = time.monotonic()
-    with pytest.raises(Overloaded):
-        answers.search("강남구", 1, 10)
-    assert time.monotonic() - started < 0.25          # at once: far below the 0.5 s scrapes
-    assert answers.search("시청", 1, 10)[1].cache == "hit"
-    # An identical scrape that holds a browser answers this one too, within its page time.
-    value, outcome = answers.search("세종대로 110", 1, 10)
-    assert outcome.cache == "shared" and json.loads(value)["total"] == 1
-    for thread in threads:
-        thread.join()
-    assert source.calls == 2 and answers.budget.status()["under_way"] == 0
-    assert answers.search("강남구", 1, 10)[1].cache == "miss"

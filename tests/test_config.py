@@ -1,7 +1,9 @@
 """The INI config: precedence, parsing rules, and start-up errors that name section and key."""
+import dataclasses
+
 import pytest
 
-from config import DEFAULT_PATH, ConfigError, load_config
+from config import DEFAULT_PATH, CacheSettings, ConfigError, MetricsSettings, ScraperSettings, load_config
 from tests.conftest import write_config
 from wsgi_app import create_app
 
@@ -10,8 +12,20 @@ def test_the_repo_default_loads():
     config = load_config(DEFAULT_PATH)
     assert config.scraper.source == "demo"
     assert config.scraper.url == "" and config.scraper.remote_url == ""
+    assert config.scraper.line == "devtools"
     assert config.cors.paths == ("/searchaddr1", "/searchaddr2")
     assert "https://blog.example.com" in config.cors.origins
+
+
+def test_a_setting_left_out_of_a_file_is_the_shipped_files_value(tmp_path):
+    shipped = load_config(DEFAULT_PATH)
+    assert (shipped.scraper, shipped.cache, shipped.metrics) == (ScraperSettings(), CacheSettings(), MetricsSettings())
+    path = tmp_path / "bare.ini"
+    path.write_text("[cors]\norigins = https://blog.example.com\npaths = /searchaddr1 /searchaddr2\n"
+                    "[scraper]\n[cache]\n", encoding="utf-8")
+    bare = load_config(str(path))
+    assert (bare.scraper, bare.cache, bare.metrics) == (shipped.scraper, shipped.cache, shipped.metrics)
+    assert bare.cors == dataclasses.replace(shipped.cors, origins=("https://blog.example.com",))
 
 
 def test_precedence_argument_then_environment_then_repo_file(tmp_path, monkeypatch):
@@ -51,6 +65,7 @@ def test_inline_comments_lists_percent_and_path_case(tmp_path):
     ({"scraper": {"recycle_after": "1.5"}}, "[scraper] recycle_after"),
     ({"scraper": {"remote_url": "127.0.0.1:4444"}}, "[scraper] remote_url"),
     ({"scraper": {"url": "javascript:alert(1)"}}, "[scraper] url"),
+    ({"scraper": {"line": "bidi"}}, "[scraper] line"),
     ({"scraper": {"brwsers": "2"}}, "[scraper] brwsers"),
     ({"cache": {"ttl": "-5"}}, "[cache] ttl"),
     ({"cache": {"size": "lots"}}, "[cache] size"),

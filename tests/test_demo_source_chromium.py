@@ -1,4 +1,5 @@
 """The demo source against the real demo site in real headless Chromium."""
+import contextlib
 import functools
 import http.server
 import os
@@ -6,7 +7,7 @@ import time
 
 import pytest
 
-from scraper.browser import CHROMIUM
+from scraper.browser import CHROMIUM, LINES
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources import SOURCES
 from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
@@ -251,3 +252,72 @@ def test_page_agrees_with_the_oracle(driver, demo):
         found = demo.search(driver, query, 1, 50)
         assert found["total"] == total > 0, query
         assert found["results"] == [national.address(p) for p in positions[:50]], query
+
+
+@contextlib.contextmanager
+def round_trips(driver):
+    """Lists the WebDriver commands and the DevTools messages `driver` sends while it is open."""
+    sent = {"webdriver": [], "devtools": []}
+    execute, page = driver.execute, driver.page
+    driver.execute = lambda command, params=None: sent["webdriver"].append(command) or execute(command, params)
+    if page is not None:
+        send = page._send
+        page._send = lambda method, *rest: sent["devtools"].append(method) or send(method, *rest)
+    try:
+        yield sent
+    finally:
+        del driver.execute
+        if page is not None:
+            del page._send
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_a_query_is_one_round_trip_on_its_line(line):
+    """On the DevTools line a search or a detail is one message straight to the page and no
+    WebDriver command (the first of each on a page also has the page compile its function);
+    on the WebDriver line, one WebDriver command."""
+    with real_browser(PAGE_TIMEOUT, line=line) as driver:
+        assert driver.line == line
+        source = DemoSource(DemoSource.default_url + "?latency=0")
+        source.open(driver)
+        with round_trips(driver) as first:
+            city_hall = source.search(driver, "세종대로 110", 1, 10)["results"][0]
+            assert source.detail(driver, city_hall["id"])["admin_code"] is None
+        with round_trips(driver) as sent:
+            assert source.search(driver, "테헤란로 152", 1, 10)["total"] == 1
+            assert source.detail(driver, city_hall["id"])["id"] == city_hall["id"]
+        if line == "devtools":
+            assert first == {"webdriver": [], "devtools": ["Runtime.evaluate", "Runtime.callFunctionOn"] * 2}
+            assert sent == {"webdriver": [], "devtools": ["Runtime.callFunctionOn"] * 2}
+        else:
+            assert first == sent == {"webdriver": ["w3cExecuteScriptAsync"] * 2, "devtools": []}
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_hostile_queries_reach_the_page_as_data(line):
+    """The page echoes each query exactly (parse_search checks the echo): quotes, backticks, a
+    closing script tag and code never become script text on either line."""
+    with real_browser(PAGE_TIMEOUT, line=line) as driver:
+        source = DemoSource(DemoSource.default_url + "?latency=0")
+        source.open(driver)
+        for q in ('"); throw new Error("x"); ("', "`${globalThis.boom()}`", "</script><script>1",
+                  "\\u0022 세종대로", "'); done({}); ('"):
+            assert source.search(driver, q, 1, 10)["total"] == 0, q
+        assert source.search(driver, "세종대로 110", 1, 10)["total"] == 1
+
+
+def test_the_devtools_line_finds_a_new_document():
+    """After a navigation the source did not make, the first query finds its function gone with
+    the old document, has the new one compile it, and answers; the next is one message again."""
+    with real_browser(PAGE_TIMEOUT, line="devtools") as driver:
+        source = DemoSource(DemoSource.default_url + "?latency=0")
+        source.open(driver)
+        assert source.search(driver, "세종대로 110", 1, 10)["total"] == 1
+        driver.refresh()
+        with round_trips(driver) as sent:
+            assert source.search(driver, "세종대로 110", 1, 10)["total"] == 1
+            assert source.search(driver, "테헤란로 152", 1, 10)["total"] == 1
+        assert sent["webdriver"] == []
+        # The call that found its function gone, the compile, then the two queries.
+        assert sent["devtools"] == ["Runtime.callFunctionOn", "Runtime.evaluate",
+                                    "Runtime.callFunctionOn", "Runtime.callFunctionOn"]

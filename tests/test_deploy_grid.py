@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import write_config
 from tests.deploy.support import (get_json, healthcheck, nginx, render_example, search_when_ready, shared_dir,
                                   socket_dir, wait_for_port, wait_until_warm)
-from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes,
-                             wait_for_no_processes, wait_until)
+from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged, stop_process,
+                             tagged_processes, wait_for_no_processes, wait_until)
 from tests.servers import ROOT, header_values, uwsgi_binary
 
 pytestmark = pytest.mark.integration
@@ -49,9 +49,9 @@ def grid(progress):
     started = time.monotonic()
     # --host 127.0.0.1: without it the Grid listens on every interface. Its chromedrivers keep
     # their sessions' profiles under TMPDIR: in log_dir, removed at the end.
-    process = subprocess.Popen(["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(port),
+    process = subprocess.Popen(grid_command(jar, log_dir, "standalone", "--host", "127.0.0.1", "--port", str(port),
                                 "--selenium-manager", "false", "--max-sessions", "4",
-                                "--override-max-sessions", "true", "--session-timeout", "120"],
+                                "--override-max-sessions", "true", "--session-timeout", "120"),
                                env=dict(os.environ, **{TAG_ENV: tag, "SE_OFFLINE": "true", "TMPDIR": log_dir}), stdout=log,
                                stderr=subprocess.STDOUT)
     try:
@@ -135,7 +135,10 @@ def test_instances_behind_nginx_upstream_use_the_grid(grid, progress):
         # Both instances answered: nginx spread the searches over the upstream.
         for instance in instances:
             with open(instance.log, errors="replace") as file:
-                assert "GET /searchaddr1 200" in file.read(), instance.log
+                text = file.read()
+            assert "GET /searchaddr1 200" in text, instance.log
+            # A Grid's browser has no DevTools line here: the log says its queries take WebDriver.
+            assert ", webdriver line)" in text and "devtools line" not in text, instance.log
         assert tagged_processes(grid.tag, names=CHROMIUM_NAMES), "the Grid's node started no Chromium"
         assert tagged_processes(tag, names=CHROMIUM_NAMES + ("chromedriver",)) == [], \
             "the service started a local browser"

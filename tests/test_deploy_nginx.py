@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -179,9 +180,13 @@ def test_api_server_answers_its_own_500_as_json(service):
     nginx cannot pass it on and answers 500 itself."""
     port = free_port()
     config = render_example("searchaddr-api.conf", port, [service.socket])
-    assert config.count("large_client_header_buffers 2 24k;") == 1
-    with nginx(config.replace("large_client_header_buffers 2 24k;", "large_client_header_buffers 4 32k;"),
-               service.tag) as (process, _):
+    shipped = "large_client_header_buffers 2 24k;"
+
+    def raised(text):
+        return text.replace(shipped, "large_client_header_buffers 4 32k;")
+    with nginx(config, service.tag, edit_snippets=raised) as (process, prefix):
+        installed = "".join(path.read_text() for path in Path(prefix, "snippets").iterdir())
+        assert shipped not in installed and raised(shipped) in installed
         wait_for_port(port, process, "nginx")
         for origin, expected in ((ORIGIN, ORIGIN), (FOREIGN, None)):
             packed = raw_request("GET", "/searchaddr1?q=" + "a" * 8000,

@@ -6,7 +6,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -135,15 +134,15 @@ def test_a_killed_worker_s_requests_in_flight_get_json(tmp_path):
 
 
 @contextmanager
-def example_nginx(socket_path, tmp_path, edit=lambda text: text):
+def example_nginx(socket_path, tmp_path, edit_snippets=lambda text: text):
     """deploy/nginx/searchaddr-api.conf (its optional rate limit on) on a free port, in front of
-    `socket_path`, after `edit`; yields the port."""
+    `socket_path`, its snippets after `edit_snippets`; yields the port."""
     from tests.deploy.support import render_example
-    from tests.servers import free_port, nginx_command, write_nginx_conf
+    from tests.servers import free_port, install_nginx_includes, nginx_command, write_nginx_conf
     port = free_port()
     text = render_example("searchaddr-api.conf", port, [str(socket_path)])
-    conf = write_nginx_conf(tmp_path, edit(text.replace("include uwsgi_params;", "include /etc/nginx/uwsgi_params;")),
-                            user="root root" if os.geteuid() == 0 else "")
+    install_nginx_includes(tmp_path, edit_snippets)
+    conf = write_nginx_conf(tmp_path, text, user="root root" if os.geteuid() == 0 else "")
     nginx = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: timed_health(port, 2)[0] == 200 or nginx.poll() is not None, 10)
@@ -164,10 +163,15 @@ def test_rate_limited_requests_get_json_with_cors(stack, tmp_path):
         assert_nginx_json_error(answer, 503)
 
 
+def one_second_read_timeout(text):
+    return re.sub(r"\buwsgi_read_timeout \w+;", "uwsgi_read_timeout 1s;", text)
+
+
 def test_no_answer_in_time_gives_json_504_with_cors(stack, tmp_path):
-    """uwsgi_read_timeout passing (1 s here, 20 s in the example) while every worker is stopped."""
-    with example_nginx(stack.socket, tmp_path,
-                       lambda text: text.replace("uwsgi_read_timeout 20s;", "uwsgi_read_timeout 1s;")) as port:
+    """uwsgi_read_timeout passing (1 s here, the example's own otherwise) while every worker is stopped."""
+    location = (REPO / "deploy" / "nginx" / "snippets" / "searchaddr-location.conf").read_text()
+    assert one_second_read_timeout(location) != location
+    with example_nginx(stack.socket, tmp_path, one_second_read_timeout) as port:
         workers = workers_of(stack)
         for worker in workers:
             worker.suspend()
@@ -186,40 +190,6 @@ def test_a_request_with_many_headers_reaches_the_app(stack):
         answer, = burst(stack.port, [raw_request("GET", "/searchaddr1?q=a", headers)])
         assert answer.is_json, (count, answer.label, answer.body[:200])
         assert answer.status == 400 and answer.header("Access-Control-Allow-Origin") == [ORIGIN]
-
-
-def test_the_nginx_origin_list_is_generated_from_the_config_and_in_sync():
-    check = subprocess.run([sys.executable, "scripts/nginx-origins.py", "--check"], cwd=REPO,
-                           capture_output=True, text=True, timeout=30)
-    assert check.returncode == 0, check.stderr
-    from config import load_config
-    config = load_config(str(REPO / "searchaddr.ini"))
-    conf = (REPO / "deploy" / "nginx" / "searchaddr-api.conf").read_text()
-    mapped = set(re.findall(r'"~\^(/\S+) [^"]+\$" "([^"]+)"', conf))
-    expected = {(path, origin) for path in config.cors.paths
-                for origin in config.cors.path_origins.get(path, config.cors.origins)}
-    assert mapped == expected
-
-
-def test_the_generator_follows_per_path_origins_and_wildcards(tmp_path):
-    config = write_config(tmp_path / "searchaddr.ini", cors={
-        "origins": "https://a.example", "/searchaddr2": "https://b.example:8443"})
-    target = tmp_path / "site.conf"
-    target.write_text("# BEGIN searchaddr CORS\n# END searchaddr CORS\nserver {}\n")
-    run = subprocess.run([sys.executable, "scripts/nginx-origins.py", "--config", config, str(target)],
-                         cwd=REPO, capture_output=True, text=True, timeout=30)
-    assert run.returncode == 0, run.stderr
-    text = target.read_text()
-    assert '"~^/searchaddr1 https://a\\.example$" "https://a.example";' in text
-    assert '"~^/searchaddr2 https://b\\.example:8443$" "https://b.example:8443";' in text
-    assert "/searchaddr2 https://a" not in text and text.endswith("server {}\n")
-    stale = subprocess.run([sys.executable, "scripts/nginx-origins.py", "--check", str(target)],
-                           cwd=REPO, capture_output=True, text=True, timeout=30)
-    assert stale.returncode == 1 and "out of date" in stale.stderr
-    anyone = write_config(tmp_path / "any.ini", cors={"origins": "*"})
-    subprocess.run([sys.executable, "scripts/nginx-origins.py", "--config", anyone, str(target)],
-                   cwd=REPO, check=True, capture_output=True, timeout=30)
-    assert '"~^/searchaddr1 ." "*";' in target.read_text()
 
 
 # ---------------------------------------------------------------- the dev section

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from webob import Request
 
 import cli
-from answers import AddressAnswers, Budget
+from answers import AddressAnswers, Admission
 from answers.caches import MemoryCache
 from config import load_config
 from scraper.sources.demo import DemoSource
@@ -147,8 +147,8 @@ def test_answers_of_one_index_are_not_answers_of_the_next():
     cache, old, new = MemoryCache(10, 60), FakeSource(), FakeSource()
     day, next_day = OFFICIAL, dict(OFFICIAL, base_date="2026-04-01", version=None)
     assert stamp(day) != stamp(next_day) and stamp(UNKNOWN) == ""
-    before = AddressAnswers(FakePool(old), cache, Budget(None, 2), stamp(day))
-    after = AddressAnswers(FakePool(new), cache, Budget(None, 2), stamp(next_day))
+    before = AddressAnswers(FakePool(old), cache, Admission(None, 2, 2, 8), stamp(day))
+    after = AddressAnswers(FakePool(new), cache, Admission(None, 2, 2, 8), stamp(next_day))
     assert before.search("시청", 1, 10)[1].cache == "miss"
     assert before.search("시청", 1, 10)[1].cache == "hit"
     assert after.search("시청", 1, 10)[1].cache == "miss" and new.calls == 1

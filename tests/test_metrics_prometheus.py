@@ -59,8 +59,10 @@ def test_prometheus_counts_exactly_what_was_served_and_readiness_follows_browser
         return status, body
 
     try:
+        # Few threads per worker, so the traffic reaches both workers: the workers' threads take
+        # turns at accepting, and one worker's many threads could take every request of the test.
         with uwsgi_server(env={"SEARCHADDR_SOCKET": sock, "SEARCHADDR_CONFIG": config, "TMPDIR": str(temp)},
-                          log_path=tmp_path / "uwsgi.log", processes=2) as server:
+                          log_path=tmp_path / "uwsgi.log", processes=2, threads=4) as server:
             wait_until(lambda: os.path.exists(sock) or server.poll() is not None, 60, "uwsgi socket")
             with nginx_server(sock, port):
                 try:

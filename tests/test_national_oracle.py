@@ -167,14 +167,56 @@ def test_english_road_names(national):
     assert total4 > total and {"테헤란로4길", "테헤란로43길"} <= {r.road for r in rows4}
 
 
-def test_parse_query():
+def test_parse_query(national):
+    areas = national.english_areas
     assert parse_query("서울, 중구(태평로1가) 세종대로 110") == Query(
         ("서울", "중구", "태평로1가", "세종대로"), (), ("110",))
+    assert parse_query("teheran-ro 4-gil 12 Seoul", areas) == Query((), ("teheranro4gil",), ("12",), ("seoul",))
     assert parse_query("teheran-ro 4-gil 12 Seoul") == Query((), ("teheranro4gil", "seoul"), ("12",))
-    assert parse_query("teheran ro 4 gil") == Query((), ("teheranro", "gil"), ("4",))
+    assert parse_query("teheran ro 4 gil", areas) == Query((), ("teheranro", "gil"), ("4",))
+    assert parse_query("110 Sejong-daero, Jung-gu, Seoul", areas) == Query(
+        (), ("sejongdaero",), ("110",), ("seoul", "junggu"))
+    assert parse_query("Haeundae-gu Busan", areas).areas == ("busan", "haeundaegu")   # not daegu
+    assert parse_query("Sejong", areas) == Query((), (), (), ("sejong",))
+    assert parse_query("세종대로110 테헤란로152-1") == Query(("세종대로", "테헤란로"), (), ("110", "152-1"))
+    assert parse_query("세종대로23길 4.19로 태평로1가") == Query(("세종대로23길", "4.19로", "태평로1가"), (), ())
     assert parse_query("APEC로 1") == Query(("APEC로",), (), ("1",))
     assert not parse_query("110 12-3").finds_anything
     assert parse_query("04524").finds_anything and not parse_query("0452").finds_anything
+
+
+def test_a_number_glued_to_a_road_name_is_its_building_number(national):
+    assert rows_of(national, "세종대로110") == rows_of(national, "세종대로 110")
+    assert rows_of(national, "테헤란로152")[1][0].road_address() == "서울특별시 강남구 테헤란로 152"
+    total, rows = rows_of(national, "세종대로23길")      # digits inside a road name stay in it
+    assert total > 0 and {r.road for r in rows} == {"세종대로23길"}
+    roads = [r.road for r in rows_of(national, "4.19로")[1]]
+    assert roads[0] == "4.19로" and all(road.startswith("4.19로") for road in roads)
+
+
+def test_english_addresses_and_area_names(national):
+    city_hall = rows_of(national, "110 Sejong-daero, Jung-gu, Seoul")
+    assert [r.road_address() for r in city_hall[1]] == ["서울특별시 중구 세종대로 110"]
+    for spelling in ("110 sejong-daero jung-gu seoul", "110 Sejong-daero, Jung-gu, Seoul 04524",
+                     "110 SEJONG-DAERO, JUNG-GU, SEOUL", "110 Sejong-daero, 중구, 서울특별시"):
+        assert rows_of(national, spelling) == city_hall, spelling
+    # An area name finds its area first, then (as 서울 finds 서울대학로) the roads it starts.
+    for names, area in ((("Seoul",), national.area_rows("서울특별시")),
+                        (("Sejong", "Sejong-si"), national.area_rows("세종특별자치시")),
+                        (("Gyeonggi-do", "Gyeonggi"), national.area_rows("경기도")),
+                        (("Gyeongsangbuk-do",), national.area_rows("경상북도") | national.area_rows("대구광역시", "군위군")),
+                        (("Gwangju-si",), national.area_rows("경기도", "광주시"))):
+        for name in names:
+            total, positions = national.search(name)
+            assert set(positions[:len(area)].tolist()) == area, name
+            key = name.lower().replace("-", "")
+            assert all(national.english_roads[national.road[p]].startswith(key) for p in positions[len(area):]), name
+    assert national.search("Seoul")[0] == len(national.area_rows("서울특별시")) + 60    # 서울대학로 of 시흥시
+    total, rows = rows_of(national, "Gunnam-myeon")
+    assert total > 0 and {r.eupmyeon for r in rows} == {"군남면"}
+    # An English name that ends in no area name is a road name, as before.
+    roads = [r.road for r in rows_of(national, "Seouldaehak-ro")[1]]
+    assert roads[0] == "서울대학로" and all(road.startswith("서울대학로") for road in roads)
 
 
 def test_numbers_alone_find_nothing_but_a_five_digit_one_does(national):
@@ -205,7 +247,7 @@ def test_fast_search_equals_the_plain_rules(national, seed=1):
         rows = {**sample, **{p: national.row(p) for p in road}}
         total, positions = national.search(q)
         rank = {int(p): i for i, p in enumerate(positions)}
-        query = parse_query(q)
+        query = parse_query(q, national.english_areas)
         expected = {p: match_rank(query, row) for p, row in rows.items()}
         expected = {p: r for p, r in expected.items() if r is not None}
         assert source in rank, (kind, q)

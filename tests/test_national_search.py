@@ -118,7 +118,48 @@ EXAMPLES = [("세종대로 110", 1), ("서울 중구 세종대로 110", 1), ("�
             ("남창리 442-24", 1), ("Sejong-daero 110", 1), ("강원도 춘천시 중앙로", 1),
             ("강원도 춘천시 중앙로", 3), ("경상북도 군위군 삼국유사면", 1), ("전라북도 전주시 팔달로", 1),
             ("광주 상무대로", 1), ("광주시 경안로", 1), ("평사리(平沙)", 1), ("teheran-ro 4-gil", 1),
-            ("SEJONG DAERO", 1), ("세종시 조치원읍", 2), ("20316", 1), ("세종대로 7", 1)]
+            ("SEJONG DAERO", 1), ("세종시 조치원읍", 2), ("20316", 1), ("세종대로 7", 1),
+            ("세종대로110", 1), ("테헤란로152", 1), ("세종대로23길", 1), ("4.19로", 1),
+            ("110 Sejong-daero, Jung-gu, Seoul", 1), ("Seoul", 1), ("Seoul", 3), ("Busan", 1),
+            ("Gyeonggi-do", 1), ("Sejong", 1), ("Gyeongsangbuk-do", 1),
+            ("442-24 Yukchang-ro, Gunnam-myeon, Yeonggwang-gun, Jeollanam-do", 1)]
+
+# What people paste, and the address it must find first: the service's own english_address and
+# its variants, building numbers glued to road names, and what copying brings along.
+PASTED = [
+    ("세종대로110", "서울특별시 중구 세종대로 110"), ("테헤란로152", "서울특별시 강남구 테헤란로 152"),
+    ("서울 중구 세종대로110", "서울특별시 중구 세종대로 110"),
+    ("110 Sejong-daero, Jung-gu, Seoul", "서울특별시 중구 세종대로 110"),
+    ("110 Sejong-daero Jung-gu Seoul", "서울특별시 중구 세종대로 110"),
+    ("110 sejong-daero, jung-gu, seoul", "서울특별시 중구 세종대로 110"),
+    ("110 Sejong-daero, Jung-gu, Seoul 04524", "서울특별시 중구 세종대로 110"),
+    ("110 Sejong-daero, 중구, 서울특별시", "서울특별시 중구 세종대로 110"),
+    ("110 Sejong-daero, Jung-gu, 서울특별시", "서울특별시 중구 세종대로 110"),
+    ("서울특별시 중구 세종대로110", "서울특별시 중구 세종대로 110"),
+    ("152 Teheran-ro, Gangnam-gu, Seoul", "서울특별시 강남구 테헤란로 152"),
+    ("442-24 Yukchang-ro, Gunnam-myeon, Yeonggwang-gun, Jeollanam-do", "전라남도 영광군 군남면 육창로 442-24"),
+    ("세종대로\t110", "서울특별시 중구 세종대로 110"), ("세종대로\n110", "서울특별시 중구 세종대로 110"),
+    ("세종\u200b대로 110", "서울특별시 중구 세종대로 110"), ("세종대로 \uff11\uff11\uff10", "서울특별시 중구 세종대로 110"),
+    ("\u200e110 Sejong-daero,\u00a0Jung-gu, Seoul\ufeff", "서울특별시 중구 세종대로 110"),
+]
+# English area names as areas: every address of the area first.
+AREAS = [("Seoul", "서울특별시"), ("Busan", "부산광역시"), ("Gyeonggi-do", "경기도"), ("Sejong", "세종특별자치시"),
+         ("Gangwon State", "강원특별자치도")]
+
+
+def test_what_people_paste_finds_its_address(port):
+    answers = ask_all(port, [q for q, _ in PASTED], per_page=1)()
+    wrong = [(q, wanted, status, body) for (q, wanted), (status, body) in zip(PASTED, answers)
+             if status != 200 or [r["road_address"] for r in body["results"]] != [wanted]]
+    assert wrong == [], wrong
+
+
+def test_english_area_names_find_their_area(national, port):
+    answers = ask_all(port, [q for q, _ in AREAS], per_page=PER_PAGE)()
+    for (q, sido), (status, body) in zip(AREAS, answers):
+        assert status == 200, (q, body)
+        assert body["total"] >= len(national.area_rows(sido)) and body["total"] == national.search(q)[0], q
+        assert {r["sido"] for r in body["results"]} == {sido}, q
 
 
 def test_the_specs_examples_page_by_page(national, port):

@@ -36,7 +36,9 @@ REAL_QUERIES = [
     ("세종 수루배", SEJONG), ("수루배마을5단지 상가동", SEJONG), ("한누리대로 1811", SEJONG),
     ("반곡동 48", SEJONG), ("반곡동 50-2", SEJONG), ("대평동 12", SEJONG), ("교항리 산 21", WONJU),
     ("소초면 교항리 산21", WONJU), ("교항리 20-5", WONJU), ("강원도 원주시 장작터길 77", WONJU),
-    ("Jangjakteo-gil 77", WONJU), ("30145 수루배", SEJONG),
+    ("Jangjakteo-gil 77", WONJU), ("30145 수루배", SEJONG), ("한누리대로1811", SEJONG),
+    ("1811 Hannuri-daero, Sejong-si", SEJONG), ("77 jangjakteo-gil socho-myeon wonju-si gangwon state", WONJU),
+    ("수루배 Sejong", SEJONG),
 ]
 # docs/search.md's examples, the cases it names, and what must find nothing.
 FIXED_QUERIES = [
@@ -45,6 +47,7 @@ FIXED_QUERIES = [
     "교항리 산 20-3", "시험중복상가", "한누리대로", "한누리대로 지하 1811", "원주 교항리 20-3",
     "원주시 교항리 20-3", "반곡동 047-1", "반곡동 47-0", "47-1", "상가동", "30145", "대평동 한누리대로 1811",
     "세종 대평동 12", "반곡동 수루배", "지하 1811", "세종 반곡동", "대전 대덕구", "세종시 조치원읍 신안리",
+    "Sejong 반곡동 47-1", "Wonju-si 교항리 20-3", "Socho-myeon 20-3", "Sejong", "Daedeok-gu Daejeon",
 ]
 
 pytestmark = [pytest.mark.integration,

@@ -4,9 +4,10 @@ from urllib.parse import parse_qsl, quote, unquote_to_bytes
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from errors import InvalidEncoding, InvalidParam
+from errors import InvalidEncoding, InvalidJson, InvalidParam
 from errors import PayloadTooLarge
-from handlers.params import params_from_body, parse_query_string, read_body, read_chunked, text_param
+from handlers.body import read_body, read_chunked
+from handlers.params import params_from_body, parse_query_string, text_param
 
 # Query strings as a WSGI server hands them over: bytes as latin-1, with escapes of every kind.
 PIECES = st.one_of(
@@ -120,3 +121,10 @@ def test_whitespace_is_collapsed_and_text_normalized(value, expected):
     ("Ｓｅｊｏｎｇ－ｄａｅｒｏ　１１０", "Sejong-daero 110")])
 def test_what_pasting_brings_along_is_forgiven(value, expected):
     assert text_param({"q": value}, "q", 2, 80) == expected
+
+
+@pytest.mark.parametrize("number", ["1" * 5000, "-" + "9" * 5000])
+def test_a_number_too_long_for_python_is_named_as_such(number):
+    body = '{"q": "ab", "page": %s}' % number
+    with pytest.raises(InvalidJson, match=r"^a number in the body is too long \(5000 digits\)$"):
+        params_from_body("application/json", body.encode())

@@ -1,4 +1,5 @@
 """BrowserPool with real Chromium on the bundled demo site."""
+import logging
 import os
 import signal
 import subprocess
@@ -8,9 +9,10 @@ import time
 import psutil
 import pytest
 
+from scraper.browser import LINES
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from tests.conftest import FAST_SITE, browser_processes, wait_for_no_browsers
-from tests.processes import CHROMIUM_NAMES
+from tests.processes import CHROMIUM_NAMES, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +25,15 @@ def open_browsers(tag):
 def search(pool, q="세종대로 110", timeout=5):
     with pool.browser(timeout) as driver:
         return pool.source.search(driver, q, 1, 10)
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_the_log_says_which_line_each_browser_uses(make_pool, caplog, line):
+    pool = make_pool(size=1, line=line)
+    with caplog.at_level(logging.INFO, logger="searchaddr.pool"):
+        assert search(pool, timeout=30)["total"] == 1
+    assert f"(local chromium, {line} line)" in caplog.text
+    assert [member.line for member in pool._open] == [line]
 
 
 def test_eight_threads_share_two_browsers(make_pool, process_tag):
@@ -86,6 +97,18 @@ def test_browsers_are_recycled_after_recycle_after_uses(make_pool):
     psutil.wait_procs(first, timeout=10)        # the old browser quits in the background
     assert all(not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
                for pid in first_pids)
+
+
+def test_a_recycled_browser_quits_as_soon_as_its_successor_runs_while_idle(make_pool, process_tag):
+    """A burst that ends while the replacement starts: the old browser quits when the
+    replacement is ready, not at the next search (two browsers would stay open while idle)."""
+    pool = make_pool(size=1, recycle_after=3)
+    for _ in range(3):
+        search(pool)
+    status = wait_for_status(pool, "recycled", 1)
+    assert status["recycled"] == 1 and status["started"] == 2 and status["open"] == 1
+    assert wait_until(lambda: len(open_browsers(process_tag)) == 1, 10), open_browsers(process_tag)
+    assert search(pool)["total"] == 1 and pool.status()["started"] == 2
 
 
 @pytest.mark.parametrize("victim", CHROMIUM_NAMES[:1] + ("chromedriver",))

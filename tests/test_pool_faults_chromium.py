@@ -22,7 +22,7 @@ from scraper.errors import PoolTimeout, UpstreamTimeout
 from scraper.owner import reap_orphans
 from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
 from scraper.sources.demo import DemoSource
-from tests.conftest import FAST_SITE, ROOT, wait_for_no_browsers, write_config
+from tests.conftest import FAST_SITE, LINE, ROOT, wait_for_no_browsers, write_config
 from tests.processes import CHROMIUM_NAMES, TAG_ENV, browser_files, free_port, kill_tree
 from tests.reliability.stack import SourceSite
 
@@ -154,6 +154,7 @@ def test_a_stopped_remote_browser_ends_in_a_timeout_within_page_timeout(remote_e
     pool = make_pool(size=1, url=DemoSource.default_url + "?latency=2000", page_timeout=PAGE_TIMEOUT,
                      remote_url=url)
     prime(pool)
+    assert [member.line for member in pool._open] == ["webdriver"]    # no DevTools line to a remote page
     chromium = [p for p in chromedriver.children(recursive=True) if p.name() in CHROMIUM_NAMES]
     assert chromium
 
@@ -298,7 +299,7 @@ EXIT_DURING_START = textwrap.dedent("""
     from scraper.pool import BrowserPool
     from tests.processes import CHROMIUM_NAMES
     from scraper.sources.demo import DemoSource
-    pool = BrowserPool(DemoSource(), size=1, page_timeout=30)
+    pool = BrowserPool(DemoSource(), size=1, page_timeout=30, line={line!r})
     atexit.register(pool.close)
     pool.warm(1)
     me = psutil.Process()
@@ -312,7 +313,7 @@ EXIT_DURING_START = textwrap.dedent("""
 def test_no_file_is_left_when_the_process_exits_during_a_start(process_tag, tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
-    done = subprocess.run([sys.executable, "-c", EXIT_DURING_START.format(root=ROOT)],
+    done = subprocess.run([sys.executable, "-c", EXIT_DURING_START.format(root=ROOT, line=LINE)],
                           env=dict(os.environ, TMPDIR=str(temp)), capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "0", done.stderr
@@ -327,7 +328,7 @@ OWNER_TO_KILL = textwrap.dedent("""
     from scraper.pool import BrowserPool
     from scraper.sources.demo import DemoSource
     pool = BrowserPool(DemoSource({site!r}), size=1, page_timeout=30, chromium={chromium!r},
-                       instance={instance!r})
+                       instance={instance!r}, line={line!r})
     with pool.browser(30) as driver:
         print(pool.source.search(driver, "세종대로 110", 1, 10)["total"], flush=True)
     sys.stdin.readline()
@@ -347,7 +348,7 @@ def short_temp(monkeypatch):
 
 @pytest.mark.parametrize("chromium", [CHROMIUM, "/usr/bin/chromium"], ids=["headless-shell", "chromium"])
 def test_no_browser_file_is_left_after_a_close_or_a_killed_owner(chromium, process_tag, short_temp):
-    pool = BrowserPool(DemoSource(FAST_SITE), size=1, page_timeout=30, chromium=chromium)
+    pool = BrowserPool(DemoSource(FAST_SITE), size=1, page_timeout=30, chromium=chromium, line=LINE)
     try:
         assert search(pool, timeout=30)["total"] == 1
         assert len(browser_files(short_temp)) == 1, browser_files(short_temp)
@@ -358,7 +359,7 @@ def test_no_browser_file_is_left_after_a_close_or_a_killed_owner(chromium, proce
 
     instance = "test" + uuid.uuid4().hex[:12]
     owner = subprocess.Popen([sys.executable, "-c", OWNER_TO_KILL.format(
-        root=ROOT, site=FAST_SITE, chromium=chromium, instance=instance)],
+        root=ROOT, site=FAST_SITE, chromium=chromium, instance=instance, line=LINE)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout.readline().strip() == "1"

@@ -20,7 +20,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, kill_tree, tail, wait_until
+from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged, kill_tree, tail,
+                             wait_until)
 from tests.reliability.report import record_counts
 from tests.reliability.stack import (REPO, Load, SourceSite, Stack, browsers_of, orphans_of, request,
                                      search_path, tally, zombies_of)
@@ -259,9 +260,9 @@ class Grid:
             # The Grid caps --max-sessions at its CPU count (2 here) unless told otherwise: the
             # service's 4 slots then share 2 browsers, and a start beyond them is answered busy.
             self.process = subprocess.Popen(
-                ["java", "-jar", jar, "standalone", "--host", "127.0.0.1", "--port", str(self.port),
+                grid_command(jar, str(temp), "standalone", "--host", "127.0.0.1", "--port", str(self.port),
                  "--selenium-manager", "false", "--max-sessions", str(WORKERS * BROWSERS),
-                 "--session-timeout", "60"],
+                 "--session-timeout", "60"),
                 env={**os.environ, TAG_ENV: self.tag, "SE_OFFLINE": "true", "TMPDIR": str(temp)}, stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)

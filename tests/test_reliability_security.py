@@ -59,15 +59,22 @@ def test_cors_mistakes_stop_the_real_uwsgi_at_start_up(tmp_path, cors, names):
 def test_no_request_can_change_the_host_the_browser_visits():
     """The source URL comes from the config only: no parameter, header or body reaches it.
 
-    The demo source passes queries to the page as WebDriver script arguments (data, never script
-    text) and never calls driver.get per query; real Chromium runs with hostile queries and a
-    canary server in test_reliability_fuzz.py.
+    The demo source passes queries to the page as script arguments (data, never script text), on
+    either line, and never calls driver.get per query; real Chromium runs with hostile queries
+    and a canary server in test_reliability_fuzz.py.
     """
+    from scraper import browser, devtools
     from scraper.sources import demo
     source_text = Path(demo.__file__).read_text()
     assert source_text.count("driver.get(") == 1            # in open(), with self.url
     assert "driver.get(self.url)" in source_text
-    assert re.search(r"execute_async_script\(script, \*args\)", source_text)
+    assert re.search(r"driver\.run_async\(script, \*args\)", source_text)
+    line_text = Path(browser.__file__).read_text()
+    assert re.search(r"execute_async_script\(script, \*args\)", line_text)     # the WebDriver line
+    devtools_text = Path(devtools.__file__).read_text()                          # the DevTools line
+    assert re.search(r'\{"expression": as_function\(script\)\}', devtools_text)   # our own scripts
+    assert re.search(r'"functionDeclaration": CALL, "arguments": \[\{"value": value\} for value in args\]',
+                     devtools_text)
     # No handler or lookup code reads a URL, a Host header or forwards anything to the source.
     for path in list((REPO / "handlers").glob("*.py")) + [REPO / "answers" / "__init__.py", REPO / "wsgi_app.py"]:
         text = path.read_text()

@@ -17,8 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from tests.reliability.stack import nginx_server_block
-from tests.servers import (_port_open, free_port, local_http_server, nginx_command, stop_process, wait_until,
-                           write_nginx_conf)
+from tests.servers import (_port_open, free_port, install_nginx_includes, local_http_server, nginx_command,
+                           stop_process, wait_until, write_nginx_conf)
 
 pytestmark = pytest.mark.integration
 
@@ -202,10 +202,12 @@ def test_nginx_s_own_503_reaches_the_page_with_cors_and_retry_after(browser, pag
         pytest.fail("this test needs Debian's nginx: apt-get install -y nginx")
     port = free_port()
     server = nginx_server_block(port, tmp_path / "nobody.sock")
-    # The example's generated maps, with this page's origin (as the generator would write it).
-    server = server.replace('"~^/searchaddr1 http://127\\.0\\.0\\.1:4000$" "http://127.0.0.1:4000";',
+
+    def with_page_origin(text):
+        """The generated maps, with this page's origin (as scripts/derived-settings.py would write it)."""
+        return text.replace('"~^/searchaddr1 http://127\\.0\\.0\\.1:4000$" "http://127.0.0.1:4000";',
                             f'"~^/searchaddr1 {page_origin.replace(".", chr(92) + ".")}$" "{page_origin}";')
-    assert page_origin in server
+    assert page_origin in install_nginx_includes(tmp_path, with_page_origin)["searchaddr-http.conf"]
     conf = write_nginx_conf(tmp_path, server, user="root root" if os.geteuid() == 0 else "")
     process = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

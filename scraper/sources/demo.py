@@ -1,4 +1,5 @@
-"""The bundled demo address site (demo_site/), driven through one WebDriver round trip per query."""
+"""The bundled demo address site (demo_site/), driven through one round trip to the page per query:
+on the DevTools line straight to a local browser's page, or WebDriver (scraper.browser.Driver)."""
 import math
 import pathlib
 import re
@@ -6,16 +7,14 @@ import unicodedata
 
 from selenium.common.exceptions import JavascriptException, TimeoutException
 
+from scraper.address import ADDRESS_KEYS, ID_PATTERN
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources.demo_index import index_dir, read_about
 
 DEMO_INDEX = pathlib.Path(__file__).resolve().parents[2] / "demo_site" / "index.html"
 
-ADDRESS_KEYS = ("id", "road_address", "jibun_address", "english_address", "zip", "building",
-                "sido", "sigungu", "eupmyeondong")
 # Keys that may be empty: no lot-number address or building name in the data, Sejong (no sigungu level).
 OPTIONAL_TEXT = frozenset({"jibun_address", "building", "sigungu"})
-ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ZIP_PATTERN = re.compile(r"[0-9]{5}")
 ADMIN_CODE_PATTERN = re.compile(r"[0-9]{10}")
 DIGITS_PATTERN = re.compile(r"[0-9]{1,9}")
@@ -25,6 +24,8 @@ MAX_TEXT = 500
 PAGE_SEPARATORS = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff,()]+")
 LATIN = re.compile("[A-Za-z]")
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+# A building number glued to a road name, which the page splits off (app.js GLUED_NUMBER).
+GLUED_NUMBER = re.compile("(.+[로길])([0-9]+(?:-[0-9]+)?)")
 
 # Resolves once app.js has loaded the data (or reports what the page is, if it is not the demo site).
 OPEN_SCRIPT = """
@@ -128,7 +129,7 @@ class DemoSource:
     def wait_until_ready(self, driver):
         """The second step of open(): wait for the loaded page's data (bounded by the script timeout)."""
         try:
-            state = driver.execute_async_script(OPEN_SCRIPT)
+            state = driver.run_async(OPEN_SCRIPT)
         except TimeoutException as exc:
             raise UpstreamTimeout(f"the address site did not load its data within the page timeout: "
                                   f"{exc.msg}")
@@ -142,12 +143,12 @@ class DemoSource:
     @staticmethod
     def query_key(q):
         """What the page makes of q (docs/search.md): two queries with one key get one answer.
-        NFC, split into words; a run of English words counts as one name, lower-cased without
-        hyphens, as the page compares it; every other word exactly as written."""
+        NFC, split into words, a building number glued to a road name split off; a run of
+        English words counts as one name, lower-cased without hyphens, as the page compares it
+        (what the page reads in it, area names at its end and a road name, follows from that
+        name alone); every other word exactly as written."""
         parts, run = [], None
-        for token in PAGE_SEPARATORS.split(unicodedata.normalize("NFC", q)):
-            if not token:
-                continue
+        for token in _tokens(q):
             if LATIN.search(token) and not HANGUL.search(token):
                 if run is None:
                     run = []
@@ -170,13 +171,24 @@ class DemoSource:
 
     @staticmethod
     def _run(driver, script, *args):
-        """One WebDriver round trip; the arguments travel as data, never as script source."""
+        """One round trip to the page, and its answer in the same message; the arguments travel
+        as data, never as script source."""
         try:
-            return driver.execute_async_script(script, *args)
+            return driver.run_async(script, *args)
         except TimeoutException as exc:
             raise UpstreamTimeout(f"the address site did not answer within the page timeout: {exc.msg}")
         except JavascriptException as exc:
             raise UpstreamError(f"the address site's page failed: {exc.msg}")
+
+
+def _tokens(q):
+    """The page's words of q (app.js queryTokens)."""
+    for token in PAGE_SEPARATORS.split(unicodedata.normalize("NFC", q)):
+        glued = GLUED_NUMBER.fullmatch(token)
+        if glued:
+            yield from glued.groups()
+        elif token:
+            yield token
 
 
 def check_open(state):

@@ -14,7 +14,8 @@ import urllib.request
 from contextlib import contextmanager
 
 from tests.processes import TAG_ENV, free_port, stop_process, wait_until
-from tests.servers import ROOT, _port_open, http_request, nginx_command, write_nginx_conf
+from tests.servers import (ROOT, _port_open, http_request, install_nginx_includes, nginx_command,
+                           write_nginx_conf)
 
 NGINX_EXAMPLES = os.path.join(ROOT, "deploy", "nginx")
 
@@ -58,19 +59,31 @@ def socket_dir(parent, owner_uid):
 
 
 def app_answer_config(text):
-    """The active lines of an nginx example that apply to the app's own answers: everything but
+    """The active lines of an nginx file that apply to the app's own answers: everything but
     comments, the generated CORS maps and the @searchaddr_* locations of nginx's own errors."""
     active = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
     active = re.sub(r"\bmap\b[^{]*\{[^}]*\}", "", active)
-    return re.sub(r"location @searchaddr_\w+ \{.*?\n    \}", "", active, flags=re.DOTALL)
+    return re.sub(r"^( *)location @searchaddr_\w+ \{.*?\n\1\}", "", active, flags=re.DOTALL | re.MULTILINE)
+
+
+def assert_no_cors_on_app_answers(name, text):
+    """CORS headers belong to the app: nginx writes them (through searchaddr-error-headers.conf)
+    only in the @searchaddr_* locations."""
+    active = app_answer_config(text)
+    assert "Access-Control" not in active and "searchaddr-error-headers" not in active, \
+        f"{name}: CORS headers belong to the app, not nginx"
 
 
 def render_example(name, port, sockets, root=None, enable_limit_req=True):
     """An example config from deploy/nginx/ with its socket(s), listen address and web root
-    replaced, and the optional rate limit switched on (so its syntax is tested too)."""
+    replaced, and the optional rate limit switched on (so its syntax is tested too). It includes
+    the snippets from snippets/ next to the nginx.conf that `nginx()` writes."""
     with open(os.path.join(NGINX_EXAMPLES, name), encoding="utf-8") as file:
         text = file.read()
-    assert "Access-Control" not in app_answer_config(text), f"{name}: CORS headers belong to the app, not nginx"
+    assert_no_cors_on_app_answers(name, text)
+    for snippet in ("searchaddr-server.conf", "searchaddr-location.conf"):
+        with open(os.path.join(NGINX_EXAMPLES, "snippets", snippet), encoding="utf-8") as file:
+            assert_no_cors_on_app_answers(snippet, file.read())
     text = re.sub(r"listen 80;", f"listen 127.0.0.1:{port};", text)
     # The loopback monitoring servers (9180...): a free port each, not a fixed one.
     text = re.sub(r"listen 127\.0\.0\.1:918\d;", lambda _: f"listen 127.0.0.1:{free_port()};", text)
@@ -86,11 +99,12 @@ def render_example(name, port, sockets, root=None, enable_limit_req=True):
 
 
 @contextmanager
-def nginx(server_config, tag):
+def nginx(server_config, tag, edit_snippets=lambda text: text):
     """A real nginx (as the host would run it: workers as www-data when we are root) with the
-    given http-level config. Yields (process, prefix dir)."""
+    given http-level config, and what it includes where the host has it (snippets through
+    `edit_snippets`). Yields (process, prefix dir)."""
     prefix = shared_dir("searchaddr-nginx-")
-    shutil.copy("/etc/nginx/uwsgi_params", prefix)     # `include uwsgi_params` as on the host
+    install_nginx_includes(prefix, edit_snippets)
     conf = write_nginx_conf(prefix, f"""
     access_log {prefix}/access.log;
     include /etc/nginx/mime.types;

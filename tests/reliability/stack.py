@@ -25,7 +25,7 @@ import psutil
 
 from scraper.owner import Owner, browser_dirs, reap_orphans
 from tests.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
-from tests.servers import nginx_command, write_nginx_conf
+from tests.servers import install_nginx_includes, nginx_command, write_nginx_conf
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SITE = REPO / "demo_site"
@@ -169,29 +169,13 @@ NGINX_HTTP = """\
 
 {server}"""
 
-# Used only while deploy/nginx/searchaddr-api.conf does not exist.
-FALLBACK_SERVER = """\
-server {
-    listen 80;
-    client_max_body_size 64k;
-    location / {
-        include uwsgi_params;
-        uwsgi_pass unix:/srv/searchaddr/run/searchaddr.sock;
-        uwsgi_connect_timeout 2s;
-        uwsgi_send_timeout 10s;
-        uwsgi_read_timeout 20s;
-    }
-}
-"""
-
-
 def nginx_server_block(port, socket_path):
-    """The project's nginx server block, moved to 127.0.0.1:port and the test's socket."""
-    text = DEPLOY_NGINX.read_text() if DEPLOY_NGINX.exists() else FALLBACK_SERVER
-    text = re.sub(r"^\s*listen\s+[^;]+;", f"    listen 127.0.0.1:{port};", text, flags=re.MULTILINE)
-    text = re.sub(r"uwsgi_pass\s+unix:[^;]+;", f"uwsgi_pass unix:{socket_path};", text)
-    text = re.sub(r"include\s+uwsgi_params;", "include /etc/nginx/uwsgi_params;", text)
-    return re.sub(r"server_name\s+[^;]+;", "server_name _;", text)
+    """The project's nginx example, moved to 127.0.0.1:port and the test's socket. It includes
+    what install_nginx_includes() puts next to the nginx.conf."""
+    text = DEPLOY_NGINX.read_text()
+    text = re.sub(r"^\s*listen\s+[^;\n]+;", f"    listen 127.0.0.1:{port};", text, flags=re.MULTILINE)
+    text = re.sub(r"uwsgi_pass\s+unix:[^;\n]+;", f"uwsgi_pass unix:{socket_path};", text)
+    return re.sub(r"^(\s*)server_name\s+[^;\n]+;", r"\1server_name _;", text, flags=re.MULTILINE)
 
 
 class Stack:
@@ -238,6 +222,7 @@ class Stack:
                                           stdin=subprocess.DEVNULL)
 
     def start_nginx(self):
+        install_nginx_includes(self.tmp)
         conf = write_nginx_conf(self.tmp, NGINX_HTTP.format(
             tmp=self.tmp, client_timeout=self.client_timeout,
             server=nginx_server_block(self.port, self.socket)),

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tests.national_data import (GUNWI, GUNWI_ALIASES, NUMBER, SIDO_ALIASES, SIDO_ENGLISH, ZIP_OR_NUMBER,
-                                 current_names, english_key, parse_query as parse_road_query, split_words)
+                                 current_names, english_area_names, english_area_words, english_key,
+                                 parse_query as parse_road_query, query_words, split_words)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "demo_site"))
@@ -132,6 +133,10 @@ class Address:
     def english_road(self):
         return english_key(road_english(self.road))
 
+    @cached_property
+    def english_areas(self):
+        return english_area_names(self.sido, self.sigungu, self.eupmyeon)
+
     def road_address(self):
         number = f"지하 {self.number}" if self.underground == 1 else self.number
         return " ".join(part for part in (self.sido, self.sigungu, self.eupmyeon, self.road, number) if part)
@@ -160,6 +165,7 @@ class Address:
 class Query:
     words: tuple         # every word that is not a number, an English word or 지하
     english: tuple       # English road names, each english_key()ed
+    areas: tuple         # English area names, each english_key()ed
     numbers: tuple       # "110", "110-1", "30145"
     underground: bool    # 지하 was given
     lot: tuple           # (words, mountain, number) when the query can name a lot, else None
@@ -167,21 +173,23 @@ class Query:
     @cached_property
     def finds_by_road(self):
         """A road search needs a word, an English road name or a 5-digit number (not numbers alone)."""
-        return bool(self.words or self.english or any(ZIP_OR_NUMBER.fullmatch(n) for n in self.numbers))
+        return bool(self.words or self.english or self.areas
+                    or any(ZIP_OR_NUMBER.fullmatch(n) for n in self.numbers))
 
 
-def parse_query(q):
-    tokens = split_words(q)
-    road = parse_road_query(q)
+def parse_query(q, english_areas=frozenset()):
+    """`english_areas`: every english_key()ed area name of the data (OfficialData.english_areas)."""
+    tokens = query_words(q)
+    road = parse_road_query(q, english_areas)
     underground = UNDERGROUND_WORD in road.words
     words = tuple(w for w in road.words if w != UNDERGROUND_WORD)
-    return Query(words, road.english, road.numbers, underground, lot_reading(tokens, road, underground))
+    return Query(words, road.english, road.areas, road.numbers, underground, lot_reading(tokens, road, underground))
 
 
 def lot_reading(tokens, road, underground):
     """(words, mountain, number) for a query of words and exactly one number, `산` before it (`산 20`
-    or `산20`) for a 산 lot; None when the query has an English road name, a 5-digit number or 지하."""
-    if road.english or underground:
+    or `산20`) for a 산 lot; None when the query has an English word, a 5-digit number or 지하."""
+    if road.english or road.areas or underground:
         return None
     numbered = [i for i, t in enumerate(tokens) if NUMBER.fullmatch(t) or MOUNTAIN_NUMBER.fullmatch(t)]
     if len(numbered) != 1:
@@ -213,6 +221,11 @@ def road_way_rank(query, address):
             return None
         loose = True
     road = address.english_road
+    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
+        if area not in address.english_areas:
+            if not road.startswith(area):
+                return None
+            loose = True
     for name in query.english:
         if name != road and not (len(name) >= 2 and road.startswith(name)):
             return None
@@ -278,10 +291,11 @@ class OfficialData:
     def __init__(self, path):
         self.addresses = read_addresses(path)
         self.count = len(self.addresses)
+        self.english_areas = frozenset().union(*(address.english_areas for address in self.addresses))
 
     def search(self, q):
         """(total, positions of every match in the spec's result order: exact ones first, by id)."""
-        query = parse_query(q)
+        query = parse_query(q, self.english_areas)
         exact, loose = [], []
         for position, address in enumerate(self.addresses):
             rank = match_rank(query, address)
@@ -301,7 +315,8 @@ class OfficialData:
 QUERY_KINDS = ("road number", "area road number", "road", "road prefix", "zip", "dong road", "english road",
                "english road number", "lot", "area lot", "lot main", "mountain lot", "related lot",
                "building", "building prefix", "area building", "building number", "underground",
-               "underground road", "dong number", "area lot number", "nothing")
+               "underground road", "dong number", "area lot number", "nothing", "glued road number",
+               "english address", "english area building")
 
 
 def make_query(rng, data, address, kind):
@@ -327,6 +342,11 @@ def make_query(rng, data, address, kind):
         return english
     if kind == "english road number":
         return f"{english} {address.number}"
+    if kind == "glued road number":
+        return f"{address.road}{address.number}"
+    if kind == "english address":
+        text = address.english_address()
+        return rng.choice([text, text.lower(), text.replace(",", ""), f"{text} {address.zip}"])
     if kind in ("lot", "area lot", "lot main", "mountain lot", "related lot"):
         if kind == "related lot" and address.related:
             lot = rng.choice(address.related)
@@ -338,7 +358,7 @@ def make_query(rng, data, address, kind):
         prefix = f"{area} " if kind == "area lot" else ""
         return f"{prefix}{lot_part} {mountain}{number}"
     parts = split_words(address.building)
-    if kind.startswith("building") or kind == "area building":
+    if kind.startswith("building") or kind in ("area building", "english area building"):
         if not parts:
             return address.road
         part = rng.choice(parts)
@@ -348,6 +368,9 @@ def make_query(rng, data, address, kind):
             return part[:rng.randint(2, max(2, len(part) - 1))]
         if kind == "area building":
             return f"{rng.choice([area, dong_part])} {part}"
+        if kind == "english area building":     # an English area name with a building name, then a lot
+            english_area = rng.choice(sorted(english_area_words(address)))
+            return f"{part} {english_area}" + (f" {lot.number}" if rng.random() < 0.5 else "")
         return f"{part} {address.number}"
     if kind == "dong number":          # a building number that may also be a lot number
         return f"{dong_part} {address.number}"
@@ -375,7 +398,7 @@ def random_queries(data, seed, count, among=None):
     }
     pools["underground road"] = pools["underground"]
     with_building = [p for p in range(data.count) if data.addresses[p].building]
-    for kind in ("building", "building prefix", "area building", "building number"):
+    for kind in ("building", "building prefix", "area building", "building number", "english area building"):
         pools[kind] = with_building
     drawn = []
     for index in range(count):

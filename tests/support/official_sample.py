@@ -10,7 +10,8 @@ from tests.support.official import ABOLISHED, SEJONG, lot_of, text, with_code, w
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "demo_site"))
-import build_index  # noqa: E402
+import area_names  # noqa: E402
+from kozip_rows import DEFAULT_WHEEL, read_addresses  # noqa: E402
 import official_file  # noqa: E402
 
 # The real addresses: 세종특별자치시 한누리대로 1811 (반곡동 47-1) and 강원특별자치도 원주시 소초면
@@ -37,8 +38,8 @@ def kozip_lines(areas=KOZIP_AREAS):
     """{region: (address lines, related-lot lines)} from kozip's real rows of `areas`, in
     bench/official_file.py's made-up layout; every 97th address is underground (지하여부 1) and
     every 499th 공중 (지하여부 2)."""
-    rows = (row for row in build_index.read_addresses(build_index.DEFAULT_WHEEL)
-            if build_index.current_names(row[1], row[2]) in areas)
+    rows = (row for row in read_addresses(DEFAULT_WHEEL)
+            if area_names.current_names(row[1], row[2]) in areas)
     codes, packed = official_file.read_rows(rows)
     regions = {code: region for code, region in official_file.REGIONS.values()}
     real_codes = sejong_codes(codes)
