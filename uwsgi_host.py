@@ -47,14 +47,14 @@ def detect():
     )
 
 
-# The signals that stop a worker: SIGINT from the master (its stop, on SIGTERM or Ctrl-C), and
-# SIGTERM sent to the whole process group. uwsgi.ini routes them to Python's C handler.
+# The signals that stop a worker: SIGINT from the master (its stop, on SIGTERM or Ctrl-C) or from
+# a terminal, and SIGTERM sent to the whole process group. uwsgi.ini routes them to Python.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 class Stops:
     """Tells the app when its worker is told to stop: on_stop(callback) calls callback() once,
-    in the thread that saw the stop (at once, in the caller's, if that was already)."""
+    in the thread that saw the stop (at once, in the caller's thread, if it came already)."""
 
     def __init__(self):
         self._lock = threading.Lock()
