@@ -29,11 +29,11 @@ sys.path.insert(0, str(REPO))
 os.environ["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
 os.environ.setdefault("SEARCHADDR_TEST_TAG", uuid.uuid4().hex)
 
-from tests.conftest import write_config   # noqa: E402
-from tests.reliability.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,  # noqa: E402
-                                    timed_health, waves)
-from tests.processes import tail, wait_until   # noqa: E402
-from tests.reliability.stack import QUERIES, Stack   # noqa: E402
+from tests.support.config import write_config   # noqa: E402
+from tests.support.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,  # noqa: E402
+                                timed_health, waves)
+from tests.support.processes import tail, wait_until   # noqa: E402
+from tests.support.stack import QUERIES, Stack   # noqa: E402
 
 
 def row(*cells):

@@ -101,7 +101,7 @@ def main():
     from answers.caches import MemoryCache
     from config import load_config
     from metrics import ServiceMetrics
-    from tests.fakes import FakePool, FakeSource
+    from tests.support.fakes import FakePool, FakeSource
     from wsgi_app import ROUTES, build_app
 
     # The app as a uWSGI worker builds it (worker 9: a third process reading the others' files).

@@ -2,9 +2,9 @@
 import pytest
 
 from config import ConfigError, load_config
-from tests.conftest import write_config
-from tests.fakes import FakePool, FakeSource
-from tests.test_app import call, error_of, make_app
+from tests.support.config import write_config
+from tests.support.fakes import FakePool, FakeSource
+from tests.support.app import call, error_of, make_app
 from wsgi_app import build_app
 
 ALLOWED = "https://blog.example.com"

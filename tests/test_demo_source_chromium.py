@@ -11,9 +11,9 @@ from scraper.browser import CHROMIUM, LINES
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources import SOURCES
 from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
-from tests.conftest import real_browser
-from tests.servers import local_http_server
-from tests.national_data import load as load_national_data
+from tests.support.browsers import real_browser
+from tests.support.servers import local_http_server
+from tests.support.national_data import load as load_national_data
 
 PAGE_TIMEOUT = 8
 
@@ -245,7 +245,7 @@ def test_slow_page_load_is_upstream_timeout(driver, http_base):
 
 
 def test_page_agrees_with_the_oracle(driver, demo):
-    """The page's matching, order and fields equal the brute-force oracle's (tests/national_data.py)."""
+    """The page's matching, order and fields equal the brute-force oracle's (tests/support/national_data.py)."""
     national = load_national_data()
     for query in ("강남구 테헤란로4길", "teheran-ro 4-gil", "경상북도 군위군 삼국유사면", "남창리 442-24"):
         total, positions = national.search(query)

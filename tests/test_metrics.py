@@ -14,9 +14,10 @@ from answers import Overloaded
 from config import ConfigError, load_config
 from metrics import ReadAccess, ServiceMetrics
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from tests.conftest import ROOT, write_config
-from tests.fakes import FakeSource
-from tests.test_app import call, make_app
+from tests.support.servers import ROOT
+from tests.support.config import write_config
+from tests.support.fakes import FakeSource
+from tests.support.app import call, make_app
 
 CITY_HALL_Q = "/searchaddr1?q=%EC%84%B8%EC%A2%85%EB%8C%80%EB%A1%9C%20110"
 

@@ -22,20 +22,17 @@ from scraper.errors import PoolTimeout, UpstreamTimeout
 from scraper.owner import reap_orphans
 from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
 from scraper.sources.demo import DemoSource
-from tests.conftest import FAST_SITE, LINE, ROOT, wait_for_no_browsers, write_config
-from tests.processes import CHROMIUM_NAMES, TAG_ENV, browser_files, free_port, kill_tree
-from tests.reliability.stack import SourceSite
+from tests.support.browsers import FAST_SITE, LINE, search, wait_for_no_browsers
+from tests.support.servers import ROOT
+from tests.support.config import write_config
+from tests.support.processes import CHROMIUM_NAMES, TAG_ENV, browser_files, free_port, kill_tree
+from tests.support.stack import SourceSite
 
 pytestmark = pytest.mark.integration
 
 PAGE_TIMEOUT = 5
 # The feature's bound is page_timeout + 1 s; this much more is allowed for a loaded 2-core machine.
 SLACK = 1.0
-
-
-def search(pool, q="세종대로 110", timeout=10):
-    with pool.browser(timeout) as driver:
-        return pool.source.search(driver, q, 1, 10)
 
 
 def prime(pool, count=1):
@@ -297,7 +294,7 @@ EXIT_DURING_START = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     import psutil
     from scraper.pool import BrowserPool
-    from tests.processes import CHROMIUM_NAMES
+    from tests.support.processes import CHROMIUM_NAMES
     from scraper.sources.demo import DemoSource
     pool = BrowserPool(DemoSource(), size=1, page_timeout=30, line={line!r})
     atexit.register(pool.close)

@@ -19,10 +19,10 @@ import pytest
 from config import load_config
 from scraper.browser import CHROMIUM_FLAGS
 from answers.caches import MemoryCache
-from tests.conftest import write_config
-from tests.fakes import FakePool, FakeSource
-from tests.processes import tagged_processes
-from tests.reliability.stack import REPO, Stack
+from tests.support.config import write_config
+from tests.support.fakes import FakePool, FakeSource
+from tests.support.processes import tagged_processes
+from tests.support.stack import REPO, Stack
 from wsgi_app import build_app
 
 CORS_MISTAKES = [

@@ -11,9 +11,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from tests.processes import free_port, kill_tagged, stop_process, tail
-from tests.processes import tagged_processes as tagged
-from tests.reliability.stack import REPO
+from tests.support.processes import free_port, kill_tagged, stop_process, tail
+from tests.support.processes import tagged_processes as tagged
+from tests.support.stack import REPO
 
 ORIGIN = "https://blog.example.com"
 
