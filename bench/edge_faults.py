@@ -16,7 +16,6 @@ import contextlib
 import os
 import random
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -24,8 +23,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from harness import REPO  # noqa: E402  (first: it puts the repo root on the path)
 os.environ["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
 os.environ.setdefault("SEARCHADDR_TEST_TAG", uuid.uuid4().hex)
 

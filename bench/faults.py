@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import sys
 import tempfile
 import time
 import uuid
@@ -25,11 +24,9 @@ from urllib.parse import quote
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.harness import (DEMO_URL, UwsgiServer, service_settings,  # noqa: E402
+from harness import (DEMO_URL, UwsgiServer, service_settings,  # noqa: E402
                            uwsgi_settings_of_service)
-from bench.load import send, start_closed_loop  # noqa: E402
+from load import send, start_closed_loop  # noqa: E402
 from tests.support.processes import (free_pid_range, kill_processes, leave_orphan_browser,  # noqa: E402
                                      namespaced_pool, owned_by)
 

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import sys
 import unicodedata
 import zipfile
 from array import array
@@ -26,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
 from romanize import area_english, road_english  # noqa: E402
 
 WHEEL_NAME = "kozip-1.1.4-py3-none-any.whl"

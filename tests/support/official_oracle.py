@@ -10,7 +10,6 @@ as in tests/support/national_data.py, whose rules for kozip this extends.
 import os
 import random
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,7 +19,6 @@ from tests.support.national_data import (GUNWI, GUNWI_ALIASES, NUMBER, SIDO_ALIA
                                          split_words)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
 import official  # noqa: E402
 from romanize import area_english, road_english  # noqa: E402
 

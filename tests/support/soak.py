@@ -22,9 +22,6 @@ from pathlib import Path
 
 import psutil
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from tests.support.stack import (QUERIES, Load, Stack, _quote, browsers_of, request,  # noqa: E402
                                  search_path, tally)
 
