@@ -2,7 +2,6 @@
 import contextlib
 import functools
 import http.server
-import os
 import time
 
 import pytest
@@ -11,15 +10,19 @@ from scraper.browser import CHROMIUM, LINES
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources import SOURCES
 from scraper.sources.demo import ADDRESS_KEYS, DEMO_INDEX, DemoSource
+from tests.support.binaries import need
 from tests.support.browsers import real_browser
 from tests.support.servers import local_http_server
 from tests.support.national_data import load as load_national_data
 
 PAGE_TIMEOUT = 8
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                                 reason="needs Debian's chromium-headless-shell and chromium-driver")]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_installed():
+    need(CHROMIUM, "apt-get install -y chromium-headless-shell chromium-driver")
 
 
 @pytest.fixture(scope="module")

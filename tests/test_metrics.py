@@ -14,6 +14,7 @@ from answers import Overloaded
 from config import ConfigError, load_config
 from metrics import ReadAccess, ServiceMetrics
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
+from tests.support.binaries import need
 from tests.support.servers import ROOT
 from tests.support.config import write_config
 from tests.support.fakes import FakeSource
@@ -315,7 +316,9 @@ def every_metric():
     return metrics.exposition().decode()
 
 
+@pytest.mark.integration      # runs Prometheus's promtool (scripts/setup.sh installs it)
 def test_promtool_check_metrics_passes():
+    need("promtool", "apt-get install -y prometheus")
     lint = subprocess.run(["promtool", "check", "metrics"], input=every_metric().encode(),
                           capture_output=True, timeout=60)
     assert lint.returncode == 0, lint.stdout + lint.stderr

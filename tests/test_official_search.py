@@ -18,6 +18,7 @@ import sys
 import pytest
 
 from scraper.sources.demo import DemoSource
+from tests.support.binaries import need
 from tests.support.browsers import real_browser
 from tests.support.servers import ROOT
 from tests.support.national_data import first_difference
@@ -51,9 +52,12 @@ FIXED_QUERIES = [
     "Sejong 반곡동 47-1", "Wonju-si 교항리 20-3", "Socho-myeon 20-3", "Sejong", "Daedeok-gu Daejeon",
 ]
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
-                                 reason="needs Debian's chromium and chromium-driver")]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_installed():
+    need("/usr/bin/chromium", "apt-get install -y chromium chromium-driver")
 
 
 @pytest.fixture(scope="module")

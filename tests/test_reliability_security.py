@@ -9,7 +9,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from config import load_config
 from scraper.browser import CHROMIUM_FLAGS
 from answers.caches import MemoryCache
+from tests.support.binaries import need
 from tests.support.config import write_config
 from tests.support.fakes import FakePool, FakeSource
 from tests.support.processes import tagged_processes
@@ -172,8 +172,7 @@ def test_the_image_runs_as_non_root_with_nothing_secret_in_it():
 @pytest.mark.integration
 def test_the_built_image_user_is_not_root_when_an_image_exists():
     """Checks a locally built image (podman) if there is one; the static check above always runs."""
-    if shutil.which("podman") is None:
-        pytest.skip("podman is not installed")
+    need("podman", "apt-get install -y podman")
     images = subprocess.run(["podman", "images", "--format", "{{.Repository}}:{{.Tag}}"],
                             capture_output=True, text=True, timeout=60).stdout.split()
     ours = [name for name in images if name.split("/")[-1].startswith("searchaddr:")]
