@@ -28,10 +28,10 @@ os.environ["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + os.environ.get("
 os.environ.setdefault("SEARCHADDR_TEST_TAG", uuid.uuid4().hex)
 
 from tests.support.config import write_config   # noqa: E402
-from tests.support.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,  # noqa: E402
+from tests.support.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients,  # noqa: E402
                                 timed_health, waves)
 from tests.support.processes import tail, wait_until   # noqa: E402
-from tests.support.stack import QUERIES, Stack   # noqa: E402
+from tests.support.stack import QUERIES, Stack, tally   # noqa: E402
 
 
 def row(*cells):

@@ -15,9 +15,9 @@ import psutil
 import pytest
 
 from tests.support.config import write_config
-from tests.support.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally, timed_health)
+from tests.support.edge import ORIGIN, DevServer, burst, raw_request, slow_clients, timed_health
 from tests.support.processes import tail, wait_until
-from tests.support.stack import REPO, Stack
+from tests.support.stack import REPO, Stack, tally
 
 pytestmark = pytest.mark.integration
 

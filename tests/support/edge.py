@@ -123,13 +123,6 @@ def waves(port, connections, make_request, seconds, timeout=30):
     return asyncio.run(run())
 
 
-def tally(answers):
-    counts = {}
-    for answer in answers:
-        counts[answer.label] = counts.get(answer.label, 0) + 1
-    return dict(sorted(counts.items()))
-
-
 @contextmanager
 def slow_clients(port, count, kind):
     """`count` connections that stay open mid-request: "headers" (slowloris: the headers never
