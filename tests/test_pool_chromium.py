@@ -129,7 +129,10 @@ def test_checkout_timeout_raises_pool_timeout(make_pool):
 
 
 def chromium_pids(pool):
-    return sorted(p.pid for member in pool._open for p in member.processes if p.name() in CHROMIUM_NAMES)
+    """The pids of the pool's open browsers' Chromium; never empty, so comparing them means something."""
+    pids = sorted(p.pid for member in pool._open for p in member.processes if p.name() in CHROMIUM_NAMES)
+    assert pids, "the pool has no Chromium open"
+    return pids
 
 
 def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):
