@@ -24,7 +24,8 @@ from config import ConfigError, load_config
 from cors import CorsPolicy
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
                     UpstreamFailed, UpstreamTimedOut)
-from metrics import ReadAccess, ServiceMetrics, forget_dead_workers, multiproc_dir
+from metrics import ServiceMetrics, forget_dead_workers, multiproc_dir
+from metrics_access import ReadAccess
 from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from scraper.pool import BrowserPool, reap_orphans

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from answers import Outcome
 from errors import AddressNotFound, Forbidden, NotReady
+from handlers.body import media_type, read_body
 from handlers.params import (detail_params, params_from_body, params_from_pairs,
-                             parse_query_string, read_body, search_params)
+                             parse_query_string, search_params)
 from responses import JSON_TYPE, encode
 
 
@@ -18,7 +19,7 @@ class Deps:
     source_name: str
     source_json: bytes = b'""'    # source_name as a JSON string, encoded once
     metrics: object = None        # metrics.ServiceMetrics
-    metrics_access: object = None # metrics.ReadAccess: who may read /metrics
+    metrics_access: object = None # metrics_access.ReadAccess: who may read /metrics
     index: dict = None            # what the source's index holds (scraper.sources.demo_index)
     serving_since: float = 0.0    # wall-clock time this worker began to take requests
 
@@ -36,8 +37,8 @@ def request_params(request):
     """GET reads the query string; POST reads only its body (JSON object or form)."""
     if request.method == "POST":
         body = read_body(request.environ)
-        return params_from_body(request.environ.get("CONTENT_TYPE"), body)
-    return params_from_pairs(parse_query_string(request.environ.get("QUERY_STRING", "")))
+        return params_from_body(media_type(request), body)
+    return params_from_pairs(parse_query_string(request.query_string))
 
 
 def queued_seconds(environ, serving_since=0.0):

@@ -1,19 +1,21 @@
-"""Reading and validating request parameters: pure functions over bytes and strings."""
+"""Request parameters from values already read (the query string, a body's bytes, its media
+type): pure functions that parse and validate them, and raise the contract's 400s and 415."""
 import json
 import re
-import time
 import unicodedata
 from urllib.parse import unquote_to_bytes
 
-from errors import (InvalidEncoding, InvalidJson, InvalidParam, PayloadTooLarge,
-                    UnsupportedMediaType)
+from errors import InvalidEncoding, InvalidJson, InvalidParam, UnsupportedMediaType
+from responses import JSON_TYPE
+from scraper.address import ID_PATTERN
 
-MAX_BODY = 16 * 1024
-ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DIGITS = re.compile(r"[0-9]{1,6}")
 FORM_TYPE = "application/x-www-form-urlencoded"
-JSON_TYPE = "application/json"
 
+
+# Own parsing, not webob's: request.GET also splits at ";" and fails on text beyond latin-1
+# (Request.blank), request.POST turns bytes that are not UTF-8 into U+FFFD; the contract makes
+# both 400, and a repeated parameter too (params_from_pairs).
 
 # Runs of percent-escapes: every byte of a multi-byte UTF-8 character is escaped (none is plain
 # ASCII), so a character never spans two runs and each run decodes on its own.
@@ -92,81 +94,13 @@ def params_from_json(body):
     return params_from_pairs(value)
 
 
-def content_type_of(header):
-    """('application/json', ok) for 'application/json; charset=utf-8'; other charsets are refused."""
-    media_type, _, rest = (header or "").partition(";")
-    media_type = media_type.strip().lower()
-    for parameter in rest.split(";"):
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"charset {value.strip()} is not supported; send UTF-8")
-    return media_type
-
-
-def params_from_body(content_type, body):
-    media_type = content_type_of(content_type)
+def params_from_body(media_type, body):
+    """The parameters of a body of `media_type` (lower-case, without parameters)."""
     if media_type == JSON_TYPE:
         return params_from_json(body)
     if media_type == FORM_TYPE:
         return params_from_pairs(parse_query_string(body.decode("latin-1")))
     raise UnsupportedMediaType()
-
-
-# A chunked body has no length to refuse it by: it is read chunk by chunk, never past the limit,
-# and a client that trickles it is cut off after BODY_SECONDS.
-CHUNK_WAIT = 5
-BODY_SECONDS = 10
-
-
-def _uwsgi_chunked_read():
-    """uWSGI hands a chunked body to the app only through uwsgi.chunked_read() (wsgi.input
-    reads nothing without a Content-Length); None elsewhere."""
-    try:
-        import uwsgi
-    except ImportError:
-        return None
-    return getattr(uwsgi, "chunked_read", None)
-
-
-def read_chunked(next_chunk, limit=MAX_BODY, wait=CHUNK_WAIT, seconds=BODY_SECONDS):
-    """A chunked body from `next_chunk(wait)` (b"" at its end), never more than `limit` bytes."""
-    body = bytearray()
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            chunk = next_chunk(wait)
-        except OSError:
-            raise InvalidParam("the chunked body is broken or incomplete") from None
-        if not chunk:
-            return bytes(body)
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge()
-        if time.monotonic() > deadline:
-            raise InvalidParam(f"the chunked body took more than {seconds} s") from None
-
-
-def read_body(environ, limit=MAX_BODY):
-    """The request body, never reading more than `limit` + 1 bytes."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
-    if length.strip():
-        try:
-            size = int(length)
-        except ValueError:
-            raise InvalidParam("Content-Length is not a number") from None
-        if size > limit:
-            raise PayloadTooLarge()
-        return stream.read(size) if size > 0 else b""
-    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        next_chunk = None if environ.get("wsgi.input_terminated") else _uwsgi_chunked_read()
-        if next_chunk is not None:
-            return read_chunked(next_chunk, limit)
-        body = stream.read(limit + 1)       # the server de-chunked it (wsgi.input_terminated)
-        if len(body) > limit:
-            raise PayloadTooLarge()
-        return body
-    return b""
 
 
 # Full-width forms of ASCII (a Korean keyboard's full-width mode: １１０, Ｓｅｏｕｌ) as ASCII.

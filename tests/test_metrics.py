@@ -12,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from answers import Overloaded
 from config import ConfigError, load_config
-from metrics import ReadAccess, ServiceMetrics
+from metrics import ServiceMetrics
+from metrics_access import ReadAccess
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
 from tests.support.binaries import need
 from tests.support.servers import ROOT

@@ -6,7 +6,8 @@ from hypothesis import example, given, settings, strategies as st
 
 from errors import InvalidEncoding, InvalidJson, InvalidParam
 from errors import PayloadTooLarge
-from handlers.params import params_from_body, parse_query_string, read_body, read_chunked, text_param
+from handlers.body import read_body, read_chunked
+from handlers.params import params_from_body, parse_query_string, text_param
 
 # Query strings as a WSGI server hands them over: bytes as latin-1, with escapes of every kind.
 PIECES = st.one_of(

@@ -7,16 +7,14 @@ import unicodedata
 
 from selenium.common.exceptions import JavascriptException, TimeoutException
 
+from scraper.address import ADDRESS_KEYS, ID_PATTERN
 from scraper.errors import UpstreamError, UpstreamTimeout
 from scraper.sources.demo_index import index_dir, read_about
 
 DEMO_INDEX = pathlib.Path(__file__).resolve().parents[2] / "demo_site" / "index.html"
 
-ADDRESS_KEYS = ("id", "road_address", "jibun_address", "english_address", "zip", "building",
-                "sido", "sigungu", "eupmyeondong")
 # Keys that may be empty: no lot-number address or building name in the data, Sejong (no sigungu level).
 OPTIONAL_TEXT = frozenset({"jibun_address", "building", "sigungu"})
-ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ZIP_PATTERN = re.compile(r"[0-9]{5}")
 ADMIN_CODE_PATTERN = re.compile(r"[0-9]{10}")
 DIGITS_PATTERN = re.compile(r"[0-9]{1,9}")
