@@ -18,12 +18,10 @@ from tests.support.browsers import FAST_SITE, LINE, browser_processes, wait_for_
 from tests.support.processes import TAG_ENV  # noqa: E402
 
 # Every temporary file of the run, ours and those of what it starts (Chromium's scoped
-# directories, the Grid's, pytest's own tmp_path), goes into one directory, removed at the end:
-# the run leaves nothing in /tmp. Short, for the unix sockets made under it. Traversable, for
-# nginx's workers (another user).
-RUN_TEMP = tempfile.mkdtemp(prefix="sa-t")
-os.chmod(RUN_TEMP, 0o755)
-os.environ["TMPDIR"] = tempfile.tempdir = RUN_TEMP
+# directories, the Grid's, pytest's own tmp_path), goes into one directory, made before the test
+# modules load and removed at the end: the run leaves nothing in /tmp. Short, for the unix
+# sockets made under it. Traversable, for nginx's workers (another user).
+RUN_TEMP = None
 
 
 @pytest.fixture
@@ -74,6 +72,10 @@ def progress(pytestconfig):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    global RUN_TEMP
+    RUN_TEMP = tempfile.mkdtemp(prefix="sa-t")
+    os.chmod(RUN_TEMP, 0o755)
+    os.environ["TMPDIR"] = tempfile.tempdir = RUN_TEMP
     if config.option.basetemp is None:
         config.option.basetemp = os.path.join(RUN_TEMP, "p")
 
