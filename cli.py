@@ -134,7 +134,6 @@ def main(argv=None):
     commands.add_parser("doctor", help="check the browser, chromedriver and the source page")
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import logging
     logging.basicConfig(level=logging.WARNING)
     if args.command == "doctor":

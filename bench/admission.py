@@ -21,15 +21,11 @@ import argparse
 import contextlib
 import itertools
 import shutil
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from harness import (DEMO_URL, UwsgiServer, cpu_load, pss_mb, rss_mb,  # noqa: E402
                      service_settings, uwsgi_settings_of_service)

@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent))
 
 from harness import ORIGIN, PEERS, search_path  # noqa: E402
 

@@ -23,11 +23,9 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
+from harness import TAG_ENV, cpu_load, kill_tagged, tagged_processes  # noqa: E402  (first: it puts the repo on the path)
 import scraper.browser as browser_module  # noqa: E402
-from harness import TAG_ENV, cpu_load, kill_tagged, tagged_processes  # noqa: E402
 from load import percentile  # noqa: E402
 from memmeasure import snapshot  # noqa: E402
 from memory import FULL_CHROMIUM, varied_query  # noqa: E402

@@ -16,7 +16,6 @@ import contextlib
 import os
 import random
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -24,16 +23,15 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from harness import REPO  # noqa: E402  (first: it puts the repo root on the path)
 os.environ["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
 os.environ.setdefault("SEARCHADDR_TEST_TAG", uuid.uuid4().hex)
 
-from tests.conftest import write_config   # noqa: E402
-from tests.reliability.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,  # noqa: E402
-                                    timed_health, waves)
-from tests.processes import tail, wait_until   # noqa: E402
-from tests.reliability.stack import QUERIES, Stack   # noqa: E402
+from tests.support.config import write_config   # noqa: E402
+from tests.support.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients,  # noqa: E402
+                                timed_health, waves)
+from tests.support.processes import tail, wait_until   # noqa: E402
+from tests.support.stack import QUERIES, Stack, tally   # noqa: E402
 
 
 def row(*cells):

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import sys
 import tempfile
 import time
 import uuid
@@ -25,13 +24,11 @@ from urllib.parse import quote
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.harness import (DEMO_URL, UwsgiServer, service_settings,  # noqa: E402
+from harness import (DEMO_URL, UwsgiServer, service_settings,  # noqa: E402
                            uwsgi_settings_of_service)
-from bench.load import send, start_closed_loop  # noqa: E402
-from tests.processes import (free_pid_range, kill_processes, leave_orphan_browser,  # noqa: E402
-                             namespaced_pool, owned_by)
+from load import send, start_closed_loop  # noqa: E402
+from tests.support.processes import (free_pid_range, kill_processes, leave_orphan_browser,  # noqa: E402
+                                     namespaced_pool, owned_by)
 
 QUERIES = ("세종대로", "테헤란로", "강남구", "해운대구", "수원시", "종로구", "마포구", "서초구")
 

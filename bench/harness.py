@@ -17,8 +17,8 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 # Finding and stopping processes is shared with the test suite.
-from tests import processes as shared_processes  # noqa: E402
-from tests.processes import free_port, stop_process, tail  # noqa: E402
+from tests.support import processes as shared_processes  # noqa: E402
+from tests.support.processes import free_port, stop_process, tail  # noqa: E402
 
 # uWSGI is started by name: the one installed beside this Python (the virtualenv's).
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")

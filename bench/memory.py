@@ -40,8 +40,6 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from harness import (ORIGIN, PEERS, REPO, UwsgiServer, cpu_load, search_path,  # noqa: E402
                      server_timing, service_settings, uwsgi_settings_of_service)

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import REPO as ROOT  # noqa: E402  (it puts the repo root on the path)
 
 # One worker's traffic: (path, method, status, outcome cache or None).
 FULL_MIX = ([("/searchaddr1", "GET", s, c) for s, c in ((200, "miss"), (200, "hit"), (200, "shared"),
@@ -96,12 +96,11 @@ def main():
     for worker in range(1, args.workers + 1):
         subprocess.run([sys.executable, "-c", script, str(worker)], check=True)
 
-    sys.path.insert(0, str(ROOT))
     import uwsgi_host
     from answers.caches import MemoryCache
     from config import load_config
     from metrics import ServiceMetrics
-    from tests.fakes import FakePool, FakeSource
+    from tests.support.fakes import FakePool, FakeSource
     from wsgi_app import ROUTES, build_app
 
     # The app as a uWSGI worker builds it (worker 9: a third process reading the others' files).

@@ -37,7 +37,6 @@ from selenium.webdriver.chrome.service import Service
 
 from harness import DEMO_URL, REPO, TAG_ENV, kill_tagged
 
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "demo_site"))
 from scraper.browser import CHROMIUM_FLAGS  # noqa: E402
 import build_index  # noqa: E402

@@ -2,13 +2,11 @@
 
     python3 bench/pool_latency.py      # 200 warm queries with 1 browser, then with 2
 """
-import os
 import statistics
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: F401  (it puts the repo root on the path)
 from scraper.pool import BrowserPool
 from scraper.sources.demo import DemoSource
 

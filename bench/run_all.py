@@ -22,7 +22,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (ORIGIN, PEERS, REPO, TAG_ENV, UwsgiServer, browser_processes, cpu_load,  # noqa: E402
                      kill_tagged, pss_mb, rss_mb, search_path, server_timing, service_settings,

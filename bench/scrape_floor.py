@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import urllib.request
@@ -39,7 +38,6 @@ from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnecti
 from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.websocket_connection import WebSocketConnection
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import pss_mb  # noqa: E402
 from scraper.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_LAUNCHER, Driver, chromium_options  # noqa: E402
 from scraper.pool import BrowserPool  # noqa: E402

@@ -10,62 +10,19 @@ from pathlib import Path
 import psutil
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 # Tests start `uwsgi` by name: use the one installed beside this Python (the virtualenv's).
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
-from scraper.browser import LINES, start_browser  # noqa: E402
 from scraper.pool import BrowserPool  # noqa: E402
 from scraper.sources.demo import DemoSource  # noqa: E402
-from tests.processes import CHROMIUM_NAMES, TAG_ENV, tagged_processes, wait_for_no_processes  # noqa: E402
+from tests.support.browsers import FAST_SITE, LINE, browser_processes, wait_for_no_browsers  # noqa: E402
+from tests.support.processes import TAG_ENV  # noqa: E402
 
 # Every temporary file of the run, ours and those of what it starts (Chromium's scoped
-# directories, the Grid's, pytest's own tmp_path), goes into one directory, removed at the end:
-# the run leaves nothing in /tmp. Short, for the unix sockets made under it. Traversable, for
-# nginx's workers (another user).
-RUN_TEMP = tempfile.mkdtemp(prefix="sa-t")
-os.chmod(RUN_TEMP, 0o755)
-os.environ["TMPDIR"] = tempfile.tempdir = RUN_TEMP
-
-# Everything this test run starts (uWSGI, chromedriver, chromium, nginx, java) inherits this
-# tag, so a leak check finds exactly our processes even when other work runs on the machine.
-SESSION_TAG = os.environ.setdefault(TAG_ENV, uuid.uuid4().hex)
-BROWSER_NAMES = CHROMIUM_NAMES + ("chromedriver",)
-# The bundled demo site without its simulated latency.
-FAST_SITE = DemoSource.default_url + "?latency=0"
-# The line queries take to a local browser's page in the pools and services the tests start:
-# SEARCHADDR_TEST_LINE=webdriver runs them all through chromedriver instead.
-LINE = os.environ.get("SEARCHADDR_TEST_LINE", LINES[0])
-if LINE not in LINES:
-    raise SystemExit(f"SEARCHADDR_TEST_LINE={LINE!r}: choose one of {' '.join(LINES)}")
-
-
-def browser_processes(tag=SESSION_TAG):
-    return tagged_processes(tag, names=BROWSER_NAMES)
-
-
-def wait_for_no_browsers(tag=SESSION_TAG, timeout=10.0):
-    """[] once every chromium/chromedriver with this tag has exited, else what is left."""
-    return wait_for_no_processes(tag, BROWSER_NAMES, timeout)
-
-
-@contextlib.contextmanager
-def real_browser(page_timeout, line=LINE):
-    """One real browser (as the pool starts it) whose processes carry a tag of their own; yields
-    its WebDriver, `page_timeout` for pages and scripts, its queries on `line`. Quit at the end,
-    when no chromium or chromedriver of that tag may be left."""
-    tag = uuid.uuid4().hex
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(TAG_ENV, tag)
-        browser = start_browser(line=line)
-    try:
-        browser.driver.set_page_load_timeout(page_timeout)
-        browser.driver.set_script_timeout(page_timeout)
-        yield browser.driver
-    finally:
-        browser.quit()
-        assert wait_for_no_browsers(tag) == [], "chromium or chromedriver outlived the test browser"
+# directories, the Grid's, pytest's own tmp_path), goes into one directory, made before the test
+# modules load and removed at the end: the run leaves nothing in /tmp. Short, for the unix
+# sockets made under it. Traversable, for nginx's workers (another user).
+RUN_TEMP = None
 
 
 @pytest.fixture
@@ -125,27 +82,12 @@ def progress(pytestconfig):
     return show
 
 
-def write_config(path, cors=None, scraper=None, cache=None):
-    """Write an INI config: the repo defaults, with the given keys replaced."""
-    sections = {
-        "cors": {"origins": "https://blog.example.com http://localhost:4000",
-                 "paths": "/searchaddr1 /searchaddr2", "max_age": "600",
-                 "allow_headers": "Content-Type"},
-        "scraper": {"source": "demo", "browsers": "2", "checkout_timeout": "2",
-                    "page_timeout": "8", "recycle_after": "200", "line": LINE},
-        "cache": {"ttl": "300", "size": "2000"},
-    }
-    for name, values in (("cors", cors), ("scraper", scraper), ("cache", cache)):
-        sections[name].update(values or {})
-    with open(path, "w", encoding="utf-8") as file:
-        for name, values in sections.items():
-            file.write(f"[{name}]\n")
-            file.writelines(f"{key} = {value}\n" for key, value in values.items() if value is not None)
-    return str(path)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    global RUN_TEMP
+    RUN_TEMP = tempfile.mkdtemp(prefix="sa-t")
+    os.chmod(RUN_TEMP, 0o755)
+    os.environ["TMPDIR"] = tempfile.tempdir = RUN_TEMP
     if config.option.basetemp is None:
         config.option.basetemp = os.path.join(RUN_TEMP, "p")
 

@@ -9,7 +9,7 @@ import pytest
 from answers import AddressAnswers, Admission, Overloaded
 from answers.caches import MemoryCache, UwsgiCache
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from tests.fakes import FakePool, FakeSource
+from tests.support.fakes import FakePool, FakeSource
 from tests.support.uwsgi_cache import CacheApi
 
 

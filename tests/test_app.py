@@ -5,39 +5,17 @@ import threading
 import pytest
 from webob import Request
 
-from config import load_config
 from responses import JSON_TYPE
-from answers.caches import MemoryCache
 from scraper.errors import UpstreamError, UpstreamTimeout
-from tests.conftest import write_config
-from tests.fakes import CITY_HALL, FakePool, FakeSource
-from wsgi_app import build_app
+from tests.support.app import call, error_of, make_app
+from tests.support.fakes import CITY_HALL, FakeSource
 
 ALLOWED = "https://blog.example.com"
-
-
-def make_app(tmp_path, source=None, size=2, **sections):
-    config = load_config(write_config(tmp_path / "searchaddr.ini", **sections))
-    source = source or FakeSource()
-    return build_app(config, FakePool(source, size), MemoryCache(100, 300)), source
 
 
 @pytest.fixture
 def app(tmp_path):
     return make_app(tmp_path)[0]
-
-
-def call(app, path, method="GET", body=None, content_type=None, headers=None, **kwargs):
-    request = Request.blank(path, method=method, headers=headers or {}, **kwargs)
-    if body is not None:
-        request.body = body if isinstance(body, bytes) else body.encode()
-        request.content_type = content_type
-    return request.get_response(app)
-
-
-def error_of(response):
-    assert response.content_type == JSON_TYPE
-    return response.json["error"]
 
 
 def test_search_get_returns_the_contract_shape(app):

@@ -11,7 +11,6 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "demo_site"))
 import build_index  # noqa: E402
 import index_files  # noqa: E402
 import index_layout  # noqa: E402
@@ -198,10 +197,8 @@ def test_a_new_build_keeps_the_rows_the_previous_index_names_and_no_older(tmp_pa
 
 def test_a_file_plus_its_changes_gives_the_index_of_the_file_after_them(tmp_path):
     """full(A) + a day's changes, applied with --changes, is byte for byte the index of full(B)."""
-    sys.path.insert(0, str(ROOT / "bench"))
     import official_file
-    sys.path.insert(0, str(ROOT / "tests"))
-    from support.official import kozip_rows
+    from tests.support.official import kozip_rows
     report = official_file.generate(kozip_rows(3000), str(tmp_path / "202603_a.zip"), changes_day="20260401",
                                     after=str(tmp_path / "20260401_b.zip"))
     assert report["address_changes"] > 0

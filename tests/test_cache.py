@@ -7,7 +7,7 @@ import pytest
 
 from answers import AddressAnswers, Admission, SingleFlight
 from answers.caches import MemoryCache, UwsgiCache
-from tests.fakes import FakePool, FakeSource
+from tests.support.fakes import FakePool, FakeSource
 from tests.support.uwsgi_cache import CacheApi
 
 

@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 
 from config import DEFAULT_PATH, CacheSettings, ConfigError, MetricsSettings, ScraperSettings, load_config
-from tests.conftest import write_config
+from tests.support.config import write_config
 from wsgi_app import create_app
 
 

@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import wait_for_no_browsers, write_config
-from tests.processes import free_port, stop_process, tagged_processes, tail, wait_until
-from tests.servers import http_request, nginx_server, uwsgi_server
+from tests.support.browsers import wait_for_no_browsers
+from tests.support.config import write_config
+from tests.support.processes import free_port, stop_process, tagged_processes, tail, wait_until
+from tests.support.servers import http_request, nginx_server, uwsgi_server
 from tests.support.official import ABOLISHED, SEJONG, text, with_fields, write_zip
 from tests.support.official_sample import write_sample
 

@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.deploy.support import (ContainerEngine, nginx, nginx_group, render_example, shared_dir, socket_dir,
+from tests.support.deploy import (ContainerEngine, nginx, nginx_group, render_example, shared_dir, socket_dir,
                                   search_when_ready, wait_for_port, wait_until_warm)
-from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, tagged_processes, tail,
-                             wait_for_no_processes, wait_until)
-from tests.servers import ROOT, header_values, http_request
+from tests.support.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, tagged_processes, tail,
+                                     wait_for_no_processes, wait_until)
+from tests.support.servers import ROOT, header_values, http_request
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,12 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import write_config
-from tests.deploy.support import (get_json, healthcheck, nginx, render_example, search_when_ready, shared_dir,
+from tests.support.config import write_config
+from tests.support.deploy import (get_json, healthcheck, nginx, render_example, search_when_ready, shared_dir,
                                   socket_dir, wait_for_port, wait_until_warm)
-from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged, stop_process,
-                             tagged_processes, wait_for_no_processes, wait_until)
-from tests.servers import ROOT, header_values, uwsgi_binary
+from tests.support.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged,
+                                     stop_process, tagged_processes, wait_for_no_processes, wait_until)
+from tests.support.servers import ROOT, header_values, uwsgi_binary
 
 pytestmark = pytest.mark.integration
 

@@ -17,11 +17,11 @@ import grp
 import json
 import pytest
 
-from tests.deploy.support import (nginx, nginx_group, render_example, shared_dir, socket_dir,
+from tests.support.deploy import (nginx, nginx_group, render_example, shared_dir, socket_dir,
                                   search_when_ready, wait_for_port, wait_until_warm)
-from tests.processes import TAG_ENV, free_port, wait_for_no_processes, wait_until
-from tests.reliability.edge import burst, raw_request
-from tests.servers import ROOT, header_values, http_request, uwsgi_server
+from tests.support.processes import TAG_ENV, free_port, wait_for_no_processes, wait_until
+from tests.support.edge import burst, raw_request
+from tests.support.servers import ROOT, header_values, http_request, uwsgi_server
 
 pytestmark = pytest.mark.integration
 

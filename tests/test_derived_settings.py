@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import load_config
-from tests.conftest import write_config
+from tests.support.config import write_config
 
 REPO = Path(__file__).resolve().parent.parent
 SNIPPETS = REPO / "deploy" / "nginx" / "snippets"

@@ -5,7 +5,8 @@ import pytest
 
 import cli
 from scraper.browser import CHROMIUM
-from tests.conftest import FAST_SITE, write_config
+from tests.support.browsers import FAST_SITE
+from tests.support.config import write_config
 
 pytestmark = pytest.mark.integration
 

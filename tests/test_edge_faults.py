@@ -14,11 +14,10 @@ from urllib.parse import quote
 import psutil
 import pytest
 
-from tests.conftest import write_config
-from tests.reliability.edge import (ORIGIN, DevServer, burst, raw_request, slow_clients, tally,
-                                    timed_health)
-from tests.processes import tail, wait_until
-from tests.reliability.stack import REPO, Stack
+from tests.support.config import write_config
+from tests.support.edge import ORIGIN, DevServer, burst, raw_request, slow_clients, timed_health
+from tests.support.processes import tail, wait_until
+from tests.support.stack import REPO, Stack, tally
 
 pytestmark = pytest.mark.integration
 
@@ -137,8 +136,8 @@ def test_a_killed_worker_s_requests_in_flight_get_json(tmp_path):
 def example_nginx(socket_path, tmp_path, edit_snippets=lambda text: text):
     """deploy/nginx/searchaddr-api.conf (its optional rate limit on) on a free port, in front of
     `socket_path`, its snippets after `edit_snippets`; yields the port."""
-    from tests.deploy.support import render_example
-    from tests.servers import free_port, install_nginx_includes, nginx_command, write_nginx_conf
+    from tests.support.deploy import render_example
+    from tests.support.servers import free_port, install_nginx_includes, nginx_command, write_nginx_conf
     port = free_port()
     text = render_example("searchaddr-api.conf", port, [str(socket_path)])
     install_nginx_includes(tmp_path, edit_snippets)

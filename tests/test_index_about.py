@@ -14,8 +14,9 @@ from answers.caches import MemoryCache
 from config import load_config
 from scraper.sources.demo import DemoSource
 from scraper.sources.demo_index import UNKNOWN, describe, index_dir, parse_about, read_about, stamp
-from tests.conftest import ROOT, write_config
-from tests.fakes import FakePool, FakeSource
+from tests.support.servers import ROOT
+from tests.support.config import write_config
+from tests.support.fakes import FakePool, FakeSource
 from wsgi_app import build_app, create_app
 
 OFFICIAL = {"source": "official", "note": "도로명주소 한글 전체분 2026-03", "base_date": "2026-03-31",

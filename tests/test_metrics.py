@@ -15,9 +15,11 @@ from config import ConfigError, load_config
 from metrics import ServiceMetrics
 from metrics_access import ReadAccess
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from tests.conftest import ROOT, write_config
-from tests.fakes import FakeSource
-from tests.test_app import call, make_app
+from tests.support.binaries import need
+from tests.support.servers import ROOT
+from tests.support.config import write_config
+from tests.support.fakes import FakeSource
+from tests.support.app import call, make_app
 
 CITY_HALL_Q = "/searchaddr1?q=%EC%84%B8%EC%A2%85%EB%8C%80%EB%A1%9C%20110"
 
@@ -315,7 +317,9 @@ def every_metric():
     return metrics.exposition().decode()
 
 
+@pytest.mark.integration      # runs Prometheus's promtool (scripts/setup.sh installs it)
 def test_promtool_check_metrics_passes():
+    need("promtool", "apt-get install -y prometheus")
     lint = subprocess.run(["promtool", "check", "metrics"], input=every_metric().encode(),
                           capture_output=True, timeout=60)
     assert lint.returncode == 0, lint.stdout + lint.stderr

@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import browser_processes, wait_for_no_browsers, write_config
-from tests.processes import free_port, stop_process, tagged_processes, wait_until
-from tests.servers import ROOT, http_request, nginx_server, prometheus_query, prometheus_server, uwsgi_server
+from tests.support.browsers import browser_processes, wait_for_no_browsers
+from tests.support.config import write_config
+from tests.support.processes import free_port, stop_process, tagged_processes, wait_until
+from tests.support.servers import ROOT, http_request, nginx_server, prometheus_query, prometheus_server, uwsgi_server
 
 pytestmark = pytest.mark.integration
 

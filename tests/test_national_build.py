@@ -1,5 +1,5 @@
 """The generator's one-sido index (build_index.py --sido) behind the real page, in real headless
-Chromium from file:// and over HTTP, answers as the oracle (tests/national_data.py) says for that
+Chromium from file:// and over HTTP, answers as the oracle (tests/support/national_data.py) says for that
 sido. (test_build_index.py checks the build itself: byte-identical twice, skipped when current.)"""
 import functools
 import http.server
@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from scraper.sources.demo import DemoSource
-from tests.conftest import real_browser
-from tests.national_data import address_id, load, random_queries
-from tests.servers import ROOT, local_http_server
+from tests.support.browsers import real_browser
+from tests.support.national_data import address_id, load, random_queries
+from tests.support.servers import ROOT, local_http_server
 
 SIDO = "세종특별자치시"
 SEED = int(os.environ.get("SEARCHADDR_NATIONAL_SEED") or random.SystemRandom().randrange(10 ** 6))

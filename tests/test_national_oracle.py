@@ -1,11 +1,11 @@
-"""The oracle (tests/national_data.py) itself, on known facts of the national data; no browser."""
+"""The oracle (tests/support/national_data.py) itself, on known facts of the national data; no browser."""
 import random
 
 import numpy as np
 import pytest
 
-from tests.national_data import (ADDRESSES, LINES, QUERY_KINDS, Query, Row, address_id, id_position,
-                                 landmarks, load, match_rank, parse_query, random_queries)
+from tests.support.national_data import (ADDRESSES, LINES, QUERY_KINDS, Query, Row, address_id, id_position,
+                                         landmarks, load, match_rank, parse_query, random_queries)
 
 pytestmark = pytest.mark.slow
 

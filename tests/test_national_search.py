@@ -2,7 +2,7 @@
 
 Integration: real uWSGI (the repo's uwsgi.ini, two workers) behind a real nginx, real headless
 Chromium on the real index (demo_site/data/, built by scripts/setup.sh), checked against the
-brute-force oracle tests/national_data.py. The draws are random per run: the seed is printed,
+brute-force oracle tests/support/national_data.py. The draws are random per run: the seed is printed,
 and SEARCHADDR_NATIONAL_SEED=N repeats a run.
 """
 import os
@@ -14,10 +14,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import TAG_ENV, tagged_processes, wait_for_no_browsers, write_config
-from tests.national_data import (address_id, id_position, landmarks, load, random_positions,
-                                 random_queries)
-from tests.servers import ROOT, free_port, http_request, nginx_server, uwsgi_server, wait_until
+from tests.support.processes import TAG_ENV, tagged_processes
+from tests.support.browsers import wait_for_no_browsers
+from tests.support.config import write_config
+from tests.support.national_data import (address_id, first_difference, id_position, landmarks, load,
+                                         random_positions, random_queries)
+from tests.support.servers import ROOT, free_port, http_request, nginx_server, uwsgi_server, wait_until
 
 SEED = int(os.environ.get("SEARCHADDR_NATIONAL_SEED") or random.SystemRandom().randrange(10 ** 6))
 INDEX = os.path.join(ROOT, "demo_site", "data", "index.js")
@@ -75,16 +77,6 @@ def ask_all(port, queries, **params):
         finally:
             clients.shutdown()
     return results
-
-
-def first_difference(got, wanted):
-    for index, (a, b) in enumerate(zip(got, wanted)):
-        if a != b:
-            return index, a, b
-    if len(got) != len(wanted):
-        index = min(len(got), len(wanted))
-        return index, got[index] if index < len(got) else None, wanted[index] if index < len(wanted) else None
-    return None
 
 
 def test_500_random_addresses_are_found_by_sigungu_road_and_number(national, port):

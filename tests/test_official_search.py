@@ -18,8 +18,10 @@ import sys
 import pytest
 
 from scraper.sources.demo import DemoSource
-from tests.conftest import real_browser
-from tests.servers import ROOT
+from tests.support.binaries import need
+from tests.support.browsers import real_browser
+from tests.support.servers import ROOT
+from tests.support.national_data import first_difference
 from tests.support.official_oracle import OfficialData, base36, random_queries
 from tests.support.official_sample import SEJONG_ADDRESS as SEJONG, WONJU_ADDRESS as WONJU, write_sample
 
@@ -50,9 +52,12 @@ FIXED_QUERIES = [
     "Sejong 반곡동 47-1", "Wonju-si 교항리 20-3", "Socho-myeon 20-3", "Sejong", "Daedeok-gu Daejeon",
 ]
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK),
-                                 reason="needs Debian's chromium and chromium-driver")]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_installed():
+    need("/usr/bin/chromium", "apt-get install -y chromium chromium-driver")
 
 
 @pytest.fixture(scope="module")
@@ -122,14 +127,7 @@ def wanted_page(oracle, positions, page, prefix):
     return [oracle.addresses[p].address(prefix + base36(p)) for p in positions[(page - 1) * PER_PAGE:page * PER_PAGE]]
 
 
-def first_difference(got, wanted):
-    for index, (a, b) in enumerate(zip(got, wanted)):
-        if a != b:
-            return index, a, b
-    if len(got) != len(wanted):
-        index = min(len(got), len(wanted))
-        return index, got[index] if index < len(got) else None, wanted[index] if index < len(wanted) else None
-    return None
+
 
 
 def compare(oracle, page, queries):

@@ -11,8 +11,8 @@ import pytest
 
 from scraper.browser import LINES
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from tests.conftest import FAST_SITE, browser_processes, wait_for_no_browsers
-from tests.processes import CHROMIUM_NAMES, wait_until
+from tests.support.browsers import FAST_SITE, browser_processes, search, wait_for_no_browsers
+from tests.support.processes import CHROMIUM_NAMES, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -20,11 +20,6 @@ pytestmark = pytest.mark.integration
 def open_browsers(tag):
     return [p for p in browser_processes(tag) if p.info["name"] in CHROMIUM_NAMES
             and p.ppid() in {d.pid for d in browser_processes(tag) if d.info["name"] == "chromedriver"}]
-
-
-def search(pool, q="세종대로 110", timeout=5):
-    with pool.browser(timeout) as driver:
-        return pool.source.search(driver, q, 1, 10)
 
 
 @pytest.mark.parametrize("line", LINES)
@@ -134,7 +129,10 @@ def test_checkout_timeout_raises_pool_timeout(make_pool):
 
 
 def chromium_pids(pool):
-    return sorted(p.pid for member in pool._open for p in member.processes if p.name() in CHROMIUM_NAMES)
+    """The pids of the pool's open browsers' Chromium; never empty, so comparing them means something."""
+    pids = sorted(p.pid for member in pool._open for p in member.processes if p.name() in CHROMIUM_NAMES)
+    assert pids, "the pool has no Chromium open"
+    return pids
 
 
 def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):

@@ -8,7 +8,8 @@ import urllib.parse
 import pytest
 from webob import Request
 
-from conftest import FAST_SITE, real_browser, wait_for_no_browsers, write_config
+from tests.support.browsers import FAST_SITE, real_browser, wait_for_no_browsers
+from tests.support.config import write_config
 from scraper.sources.demo import DemoSource
 
 pytestmark = pytest.mark.integration

@@ -11,9 +11,9 @@ import psutil
 import pytest
 
 from scraper.owner import OWNER_ENV, Owner, browser_dirs, make_browser_dir, pid_namespace, reap_orphans
-from tests.conftest import FAST_SITE
-from tests.processes import (free_pid_range, kill_processes, leave_orphan_browser, namespaced_pool,
-                             owned_by, tagged_processes)
+from tests.support.browsers import FAST_SITE
+from tests.support.processes import (free_pid_range, kill_processes, leave_orphan_browser, namespaced_pool,
+                                     owned_by, tagged_processes)
 
 pytestmark = pytest.mark.integration
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged, kill_tree, tail,
-                             wait_until)
-from tests.reliability.report import record_counts
-from tests.reliability.stack import (REPO, Load, SourceSite, Stack, browsers_of, orphans_of, request,
-                                     search_path, tally, zombies_of)
+from tests.support.processes import (CHROMIUM_NAMES, TAG_ENV, free_port, grid_command, kill_tagged, kill_tree,
+                                     tail, wait_until)
+from tests.support.report import record_counts
+from tests.support.stack import (REPO, Load, SourceSite, Stack, browsers_of, orphans_of, request, search_path,
+                                 tally, zombies_of)
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,11 @@ from config import load_config
 from answers.caches import MemoryCache
 from scraper.pool import BrowserPool
 from scraper.sources.demo import DemoSource
-from tests.conftest import wait_for_no_browsers, write_config
-from tests.fakes import FakePool, FakeSource
-from tests.reliability.report import record_counts
-from tests.servers import local_http_server
+from tests.support.browsers import wait_for_no_browsers
+from tests.support.config import write_config
+from tests.support.fakes import FakePool, FakeSource
+from tests.support.report import record_counts
+from tests.support.servers import local_http_server
 from wsgi_app import build_app
 
 ALLOWED = ("https://blog.example.com", "http://localhost:4000")

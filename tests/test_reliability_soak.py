@@ -1,4 +1,4 @@
-"""A 60-second soak of the real stack with mixed load (tests/reliability/soak.py; 30 minutes by hand).
+"""A 60-second soak of the real stack with mixed load (tests/support/soak.py; 30 minutes by hand).
 
 Fails on any 5xx other than 503/504 (the overload answers), on a non-JSON error, on a request
 without an answer, on growth of the uWSGI workers' memory or open files, or on more browsers than
@@ -6,8 +6,8 @@ the pool allows. The summary lands in tests/artifacts/reliability-soak.json.
 """
 import pytest
 
-from tests.reliability.report import record_counts
-from tests.reliability.soak import run
+from tests.support.report import record_counts
+from tests.support.soak import run
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.processes import tagged_processes, wait_until
-from tests.reliability.rawhttp import exchange
-from tests.reliability.report import record_counts
-from tests.reliability.stack import Load, Stack, browsers_of, request, search_path, tally, zombies_of
+from tests.support.processes import tagged_processes, wait_until
+from tests.support.rawhttp import exchange
+from tests.support.report import record_counts
+from tests.support.stack import Load, Stack, browsers_of, request, search_path, tally, zombies_of
 
 pytestmark = pytest.mark.integration
 

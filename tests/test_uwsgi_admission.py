@@ -11,8 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from scraper.sources.demo import DemoSource
-from tests.processes import wait_until
-from tests.reliability.stack import QUERIES, Stack, browsers_of, request
+from tests.support.processes import wait_until
+from tests.support.stack import QUERIES, Stack, browsers_of, request
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from scraper.owner import Owner, browser_dirs
-from tests.processes import CHROMIUM_NAMES, browser_files, tagged_processes as tagged, wait_until
-from tests.reliability.stack import REPO, Stack, browsers_of, request
-from tests.servers import nginx_command, write_nginx_conf
+from tests.support.processes import CHROMIUM_NAMES, browser_files, tagged_processes as tagged, wait_until
+from tests.support.stack import REPO, Stack, browsers_of, request
+from tests.support.servers import nginx_command, write_nginx_conf
 
 pytestmark = pytest.mark.integration
 

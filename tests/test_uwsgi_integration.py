@@ -5,9 +5,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import wait_for_no_browsers, write_config
-from tests.processes import free_port, stop_process, tagged_processes, wait_until
-from tests.servers import _port_open, header_values, http_request, nginx_server, uwsgi_server
+from tests.support.browsers import wait_for_no_browsers
+from tests.support.config import write_config
+from tests.support.processes import free_port, stop_process, tagged_processes, wait_until
+from tests.support.servers import _port_open, header_values, http_request, nginx_server, uwsgi_server
 
 pytestmark = pytest.mark.integration
 

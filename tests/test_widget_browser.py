@@ -26,8 +26,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.processes import TAG_ENV, free_ports, kill_tagged, stop_process, tail
-from tests.servers import nginx_command, write_nginx_conf
+from tests.support.processes import TAG_ENV, free_ports, kill_tagged, stop_process, tail
+from tests.support.servers import nginx_command, write_nginx_conf
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.reliability.stack import nginx_server_block
-from tests.servers import (_port_open, free_port, install_nginx_includes, local_http_server, nginx_command,
-                           stop_process, wait_until, write_nginx_conf)
+from tests.support.stack import nginx_server_block
+from tests.support.servers import (_port_open, free_port, install_nginx_includes, local_http_server,
+                                   nginx_command, stop_process, wait_until, write_nginx_conf)
 
 pytestmark = pytest.mark.integration
 

@@ -1,10 +1,8 @@
 """Files in the ministry's 도로명주소 한글 layout for tests: CP949, `|`, CRLF, in zips or folders."""
 import os
-import sys
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
 import official  # noqa: E402,F401
 
 # Real lines (../shared/OFFICIAL_DATA.md): an address in Sejong, and an abolition from a daily file.

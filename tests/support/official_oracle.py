@@ -5,21 +5,20 @@ Independent of the page and its generator: demo_site/official.py reads the files
 tests); this module applies the current names, keeps the first of two lines that are one address,
 sorts the addresses into the spec's order (which gives the ids) and answers a query by testing every
 address with `match_rank`. Only the romanization comes from the page's code (demo_site/romanize.py),
-as in tests/national_data.py, whose rules for kozip this extends.
+as in tests/support/national_data.py, whose rules for kozip this extends.
 """
 import os
 import random
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tests.national_data import (GUNWI, GUNWI_ALIASES, NUMBER, SIDO_ALIASES, SIDO_ENGLISH, ZIP_OR_NUMBER,
-                                 current_names, english_area_names, english_area_words, english_key,
-                                 parse_query as parse_road_query, query_words, split_words)
+from tests.support.national_data import (GUNWI, GUNWI_ALIASES, NUMBER, SIDO_ALIASES, SIDO_ENGLISH,
+                                         ZIP_OR_NUMBER, current_names, english_area_names, english_area_words,
+                                         english_key, parse_query as parse_road_query, query_words,
+                                         split_words)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
 import official  # noqa: E402
 from romanize import area_english, road_english  # noqa: E402
 

@@ -2,17 +2,10 @@
 lines of ../shared/OFFICIAL_DATA.md (tests/support/official.py), related lots and a repeated line
 written here as test values, and optionally kozip's real addresses of a few areas with the made-up
 fields of bench/official_file.py, some of them underground (지하) or 공중."""
-import os
-import sys
-
+import area_names
+import official_file
+from kozip_rows import DEFAULT_WHEEL, read_addresses
 from tests.support.official import ABOLISHED, SEJONG, lot_of, text, with_code, with_fields, write_zip
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
-import area_names  # noqa: E402
-from kozip_rows import DEFAULT_WHEEL, read_addresses  # noqa: E402
-import official_file  # noqa: E402
 
 # The real addresses: 세종특별자치시 한누리대로 1811 (반곡동 47-1) and 강원특별자치도 원주시 소초면
 # 장작터길 77 (교항리 20-3), the latter an abolition in its daily file, here an address.

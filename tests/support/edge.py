@@ -11,9 +11,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from tests.processes import free_port, kill_tagged, stop_process, tail
-from tests.processes import tagged_processes as tagged
-from tests.reliability.stack import REPO
+from tests.support.processes import free_port, kill_tagged, stop_process, tail
+from tests.support.processes import tagged_processes as tagged
+from tests.support.stack import REPO
 
 ORIGIN = "https://blog.example.com"
 
@@ -121,13 +121,6 @@ def waves(port, connections, make_request, seconds, timeout=30):
         await asyncio.gather(*(client(number, deadline, answers) for number in range(connections)))
         return answers
     return asyncio.run(run())
-
-
-def tally(answers):
-    counts = {}
-    for answer in answers:
-        counts[answer.label] = counts.get(answer.label, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 @contextmanager

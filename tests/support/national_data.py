@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import sys
 import unicodedata
 import zipfile
 from array import array
@@ -25,8 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from romanize import area_english, road_english  # noqa: E402
 
 WHEEL_NAME = "kozip-1.1.4-py3-none-any.whl"
@@ -600,3 +598,14 @@ def random_queries(data, seed, count, among=None):
 def random_positions(data, seed, count):
     rng = random.Random(seed)
     return [rng.randrange(data.count) for _ in range(count)]
+
+
+def first_difference(got, wanted):
+    """(index, got's, wanted's) where two lists of answers first differ, or None if equal."""
+    for index, (a, b) in enumerate(zip(got, wanted)):
+        if a != b:
+            return index, a, b
+    if len(got) != len(wanted):
+        index = min(len(got), len(wanted))
+        return index, got[index] if index < len(got) else None, wanted[index] if index < len(wanted) else None
+    return None

@@ -21,7 +21,7 @@ import psutil
 
 from scraper.owner import OWNER_ENV, Owner
 
-ROOT = str(Path(__file__).resolve().parents[1])
+ROOT = str(Path(__file__).resolve().parents[2])
 
 # Everything a test run starts inherits TAG_ENV=<tag>; benchmarks use their own variable.
 TAG_ENV = "SEARCHADDR_TEST_TAG"

@@ -1,7 +1,7 @@
 """Soak: mixed load on the real stack (nginx -> uWSGI -> Chromium) for a set time, then a summary.
 
-    python3 -m tests.reliability.soak --seconds 1800          # by hand: 30 minutes
-    python3 -m tests.reliability.soak --seconds 60 --clients 12
+    python3 -m tests.support.soak --seconds 1800          # by hand: 30 minutes
+    python3 -m tests.support.soak --seconds 60 --clients 12
 
 Prints requests, answers by status and code, the RSS and open-file trend of the uWSGI workers and
 of the browsers, and browser starts/recycles/replacements (from the service's log). Exits 1 on any
@@ -22,11 +22,8 @@ from pathlib import Path
 
 import psutil
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.reliability.stack import (QUERIES, Load, Stack, _quote, browsers_of, request,  # noqa: E402
-                                     search_path, tally)
+from tests.support.stack import (QUERIES, Load, Stack, _quote, browsers_of, request,  # noqa: E402
+                                 search_path, tally)
 
 ALLOWED_ORIGIN = "https://blog.example.com"
 SAMPLE_EVERY = 2.0

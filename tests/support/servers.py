@@ -13,9 +13,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.processes import free_port, stop_process, wait_until
+from tests.support.processes import free_port, stop_process, wait_until
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def uwsgi_binary():

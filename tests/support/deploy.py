@@ -13,9 +13,9 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from tests.processes import TAG_ENV, free_port, stop_process, wait_until
-from tests.servers import (ROOT, _port_open, http_request, install_nginx_includes, nginx_command,
-                           write_nginx_conf)
+from tests.support.processes import TAG_ENV, free_port, stop_process, wait_until
+from tests.support.servers import (ROOT, _port_open, http_request, install_nginx_includes, nginx_command,
+                                   write_nginx_conf)
 
 NGINX_EXAMPLES = os.path.join(ROOT, "deploy", "nginx")
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import psutil
 
 from scraper.owner import Owner, browser_dirs, reap_orphans
-from tests.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
-from tests.servers import install_nginx_includes, nginx_command, write_nginx_conf
+from tests.support.processes import CHROMIUM_NAMES, TAG_ENV, free_port, kill_tagged, stop_process, tagged_processes, tail
+from tests.support.servers import install_nginx_includes, nginx_command, write_nginx_conf
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SITE = REPO / "demo_site"
@@ -182,7 +182,7 @@ class Stack:
     """nginx -> uWSGI socket -> wsgi_app, on loopback, with its own config and process tag."""
 
     def __init__(self, tmp, scraper=None, cache=None, cors=None, client_timeout=5, processes=2):
-        from tests.conftest import write_config
+        from tests.support.config import write_config
         self.tmp = Path(tmp)
         # Two workers, as a 2 GB box runs it: faults in one worker must not reach the other.
         self.processes = processes

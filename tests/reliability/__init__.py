@@ -1,1 +1,0 @@
-"""Helpers for the reliability tests and the soak script: a real stack, a faulty source site, load."""
