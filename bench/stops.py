@@ -36,9 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
 
-from tests.processes import CHROMIUM_NAMES, kill_tagged, tagged_processes, wait_until   # noqa: E402
-from tests.reliability.edge import DevServer   # noqa: E402
-from tests.reliability.stack import request   # noqa: E402
+from tests.support.processes import CHROMIUM_NAMES, kill_tagged, tagged_processes, wait_until   # noqa: E402
+from tests.support.edge import DevServer   # noqa: E402
+from tests.support.stack import request   # noqa: E402
 
 
 def search(port, page=1):

@@ -16,10 +16,10 @@ from urllib.parse import quote
 import psutil
 import pytest
 
-from tests.processes import (CHROMIUM_NAMES, browser_files, catches, kill_tagged, kill_tree,
-                             tagged_processes, wait_until)
-from tests.reliability.edge import DevServer
-from tests.reliability.stack import Stack, request
+from tests.support.processes import (CHROMIUM_NAMES, browser_files, catches, kill_tagged,
+                                     kill_tree, tagged_processes, wait_until)
+from tests.support.edge import DevServer
+from tests.support.stack import Stack, request
 
 pytestmark = pytest.mark.integration
 
