@@ -202,7 +202,7 @@ def test_a_new_worker_waits_for_its_warm_browsers_or_a_failed_start():
             return int(not self.fails and time.monotonic() >= self.ready_at)
 
         def status(self):
-            return {"failed_starts": int(self.fails and time.monotonic() >= self.ready_at)}
+            return {"failed_starts": int(self.fails and time.monotonic() >= self.ready_at), "closed": False}
 
     for make, limit, least in ((lambda: Starting(0.3), 5, 0.3), (lambda: Starting(0.3, True), 5, 0.3),
                                (lambda: Starting(60), 0.4, 0.4)):
