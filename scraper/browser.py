@@ -64,8 +64,8 @@ CHROMIUM_FLAGS = (
     "--enable-features=NetworkServiceInProcess2",
     "--disable-software-rasterizer",
     # V8 keeps every script it compiled, by its text, until memory runs short: every index file
-    # the page read (and each WebDriver script), which held its renderer at 2-5x the memory
-    # (docs/memory.md). The page compiles each file once: the cache saves nothing here.
+    # the page read (and each WebDriver script), garbage a busy renderer never collected
+    # (docs/memory.md, the lean flags). The page compiles each file once: the cache saves nothing.
     "--js-flags=--no-compilation-cache",
 )
 # Switches of CHROMIUM_FLAGS the headless shell does not have: it is headless without a switch,
