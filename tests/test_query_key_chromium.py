@@ -1,6 +1,7 @@
 """The answer cache's key is what the page makes of a query (DemoSource.query_key), held against the
 page itself in real Chromium: queries with one key get one answer from the page, and a query the
 page answers otherwise never takes another's cached answer."""
+import contextlib
 import re
 import unicodedata
 import urllib.parse
@@ -50,7 +51,9 @@ BASES = ("세종대로 110", "테헤란로 152", "서울 중구 세종대로 110
          "Teheran-ro 4-gil 5", "Seoul", "Gyeonggi-do 110", "Gangwon State 중앙로", "04524 세종대로")
 
 
-def test_queries_with_one_key_get_one_answer_from_the_page_and_others_do_not():
+@contextlib.contextmanager
+def page_answers():
+    """answer(q) -> (total, ids of the first page) from the real page, in one browser."""
     source = DemoSource(FAST_SITE)
     with real_browser(30) as driver:
         source.open(driver)
@@ -59,6 +62,11 @@ def test_queries_with_one_key_get_one_answer_from_the_page_and_others_do_not():
             found = source.search(driver, q, 1, 10)
             return found["total"], tuple(address["id"] for address in found["results"])
 
+        yield answer
+
+
+def test_queries_with_one_key_get_one_answer_from_the_page_and_others_do_not():
+    with page_answers() as answer:
         for spellings in ALIKE:
             assert len({DemoSource.query_key(q) for q in spellings}) == 1, spellings
             answers = {q: answer(q) for q in spellings}
@@ -73,14 +81,7 @@ def test_queries_with_one_key_get_one_answer_from_the_page_and_others_do_not():
 def test_every_normalization_the_page_makes_keeps_the_key_and_the_answer():
     """For each way of writing a query that the page reads alike (NORMALIZATIONS), on queries of
     every kind: the same key and the same answer; the answers are not empty."""
-    source = DemoSource(FAST_SITE)
-    with real_browser(30) as driver:
-        source.open(driver)
-
-        def answer(q):
-            found = source.search(driver, q, 1, 10)
-            return found["total"], tuple(address["id"] for address in found["results"])
-
+    with page_answers() as answer:
         wrong = []
         for base in BASES:
             wanted = answer(base)
