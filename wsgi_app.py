@@ -28,7 +28,8 @@ from metrics import ServiceMetrics, forget_dead_workers, multiproc_dir
 from metrics_access import ReadAccess
 from responses import encode, error_response, json_response
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from scraper.pool import CLOSE_WAIT, BrowserPool, reap_orphans
+from scraper.owner import reap_orphans
+from scraper.pool import CLOSE_WAIT, BrowserPool
 from scraper.sources import SOURCES
 from scraper.sources.demo_index import UNKNOWN, stamp
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from scraper.errors import PoolTimeout
 
 # A scrape's answer may come this long after its page timeout: the pool's watchdog grace, then
-# the kill and the answer (scraper/pool.py). A lookup waiting for another's answer allows it.
+# the kill and the answer (scraper/watchdog.py). A lookup waiting for another's answer allows it.
 LATE_ANSWER = 0.7
 
 

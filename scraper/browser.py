@@ -207,6 +207,18 @@ class Browser:
                 self.service.stop()
             self.remove_files()
 
+    def end(self):
+        """Politely when it can answer, and always for a remote one (only its end can close it;
+        the command timeout bounds the wait); a local hung or stopped one is killed at once (a
+        polite quit would wait for it). Either way nothing of it is left here."""
+        if self.remote or (not self.hung and self.alive()):
+            try:
+                self.quit()
+            except Exception as error:      # a dead browser cannot quit politely
+                log.info("browser quit failed: %s", error)
+        self.kill()
+        self.remove_files()
+
 
 def _die_with_parent():
     """In chromedriver's child process before exec: be killed when the starting thread ends."""

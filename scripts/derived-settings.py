@@ -41,7 +41,7 @@ BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", re.DOTAL
 NGINX_FILES = sorted((ROOT / "deploy" / "nginx").glob("**/*.conf"))
 UWSGI_INI = ROOT / "uwsgi.ini"
 # A request's answer comes within checkout_timeout + page_timeout + 1 s of its arrival, its own
-# lookup's or an identical one's (answers/admission.py; scraper/pool.py: the watchdog's grace and
+# lookup's or an identical one's (answers/admission.py; scraper/watchdog.py: the watchdog's grace and
 # kill).
 ANSWER_SLACK = 1.0
 NGINX_UNITS = {"ms": 0.001, "": 1, "s": 1, "m": 60, "h": 3600}

@@ -20,8 +20,9 @@ from webob import Request
 from scraper.browser import CHROMIUM
 from scraper.errors import PoolTimeout, UpstreamTimeout
 from scraper.owner import reap_orphans
-from scraper.pool import CLOSE_WAIT, BrowserPool, StartRate
+from scraper.pool import CLOSE_WAIT, BrowserPool
 from scraper.sources.demo import DemoSource
+from scraper.start_rate import StartRate
 from tests.support.browsers import FAST_SITE, LINE, search, wait_for_no_browsers
 from tests.support.servers import ROOT
 from tests.support.config import write_config
