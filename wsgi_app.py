@@ -2,15 +2,12 @@
 
 config -> CORS policy -> browser pool -> answers -> handlers, behind one edge that applies CORS,
 turns every error into JSON and writes the access line. Importing this module does nothing else:
-uWSGI calls serve() in each worker (uwsgi.ini), tests and tools call create_app().
+uWSGI builds the app in each worker through worker.serve() (uwsgi.ini), tests and tools call
+create_app().
 """
-import atexit
-import dataclasses
 import hashlib
 import logging
 import os
-import re
-import subprocess
 import time
 
 from webob import Request, Response
@@ -24,20 +21,17 @@ from config import ConfigError, load_config
 from cors import CorsPolicy
 from errors import (ApiError, Busy, CorsRejected, Internal, MethodNotAllowed, NotFound,
                     UpstreamFailed, UpstreamTimedOut)
-from metrics import ServiceMetrics, forget_dead_workers, multiproc_dir
+from metrics import ServiceMetrics, multiproc_dir
 from metrics_access import ReadAccess
 from responses import encode, error_response, json_response
+from scraper.browser import read_chromium_version
 from scraper.errors import PoolTimeout, UpstreamError, UpstreamTimeout
-from scraper.owner import reap_orphans
-from scraper.pool import CLOSE_WAIT, BrowserPool
+from scraper.pool import BrowserPool
 from scraper.sources import SOURCES
 from scraper.sources.demo_index import UNKNOWN, stamp
 
 log = logging.getLogger("searchaddr")
 VERSION = "1.1.0"
-# At a stop, seconds the requests in flight get to finish before their browsers are killed (a
-# search takes well under 0.2 s): the whole stop stays within 2 s even with a stuck browser.
-STOP_GRACE = 0.5
 
 # path -> (handler, allowed methods). The router below owns 404 and 405 + Allow.
 ROUTES = {
@@ -168,7 +162,7 @@ def build_app(config, pool, cache, host=uwsgi_host.Host(), chromium_version="unk
 
 def create_app(config_path=None, host=None):
     """Read the config once and wire the pieces. Starts no browser: they start lazily, or from
-    serve() after uWSGI's fork. `host`: what uWSGI offers (uwsgi_host.detect() by default)."""
+    worker.serve() after uWSGI's fork. `host`: what uWSGI offers (uwsgi_host.detect() by default)."""
     config = load_config(config_path)
     host = host or uwsgi_host.detect()
     settings = config.scraper
@@ -185,7 +179,8 @@ def create_app(config_path=None, host=None):
         cache = UwsgiCache(host.uwsgi, config.cache.ttl, uwsgi_host.CACHE_NAME)
     else:
         cache = MemoryCache(config.cache.size, config.cache.ttl)
-    return build_app(config, pool, cache, host, read_chromium_version(settings), read_index(source))
+    chromium = "remote" if settings.remote_url else read_chromium_version(settings.chromium)
+    return build_app(config, pool, cache, host, chromium, read_index(source))
 
 
 def read_index(source):
@@ -198,78 +193,7 @@ def read_index(source):
         return dict(UNKNOWN)
 
 
-def read_chromium_version(settings):
-    """'156.0.8078.114' for the configured local Chromium; "remote" or "unknown" otherwise."""
-    if settings.remote_url:
-        return "remote"
-    try:
-        output = subprocess.run([settings.chromium, "--version"], capture_output=True, text=True,
-                                timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    match = re.search(r"\d+(\.\d+){3}", output)
-    return match.group(0) if match else "unknown"
-
-
 def instance_id(config_path):
     """Names this service instance to the browser reaper: one config file, one instance."""
     return hashlib.sha1(os.path.realpath(config_path).encode()).hexdigest()[:16]
 
-
-def serve(stops=None):
-    """The app uWSGI serves, built in each worker after the fork (uwsgi.ini): logging, the
-    config from $SEARCHADDR_CONFIG, browsers quit at the worker's exit or as soon as `stops`
-    (uwsgi_host.watch_stops()) says it stops, the warm-up browsers."""
-    # The access line's shape and date (access_log.py, uwsgi.ini log-format), for one log to read.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        datefmt="%Y-%m-%d %H:%M:%S")
-    host = uwsgi_host.detect()
-    app = create_app(host=host)
-    reap_orphans(app.pool.instance)
-    atexit.register(app.pool.close)
-    if host.uwsgi is not None:
-        previous = getattr(host.uwsgi, "atexit", None)
-
-        def on_exit():
-            app.pool.close()
-            if app.metrics.multiproc_dir:
-                forget_dead_workers(app.metrics.multiproc_dir, os.getpid())
-            if previous:
-                previous()
-
-        host.uwsgi.atexit = on_exit
-    if stops is not None:
-        stops.on_stop(lambda: end_browsers(app.pool))
-    if app.metrics.multiproc_dir:
-        forget_dead_workers(app.metrics.multiproc_dir)      # workers killed without an exit
-    elif host.uwsgi is not None:
-        log.warning("PROMETHEUS_MULTIPROC_DIR is not a directory (uwsgi.ini sets it): "
-                    "/metrics shows only the worker that answers")
-    if host.worker_id > 0:          # a worker, after the fork (lazy-apps); never the master
-        app.pool.warm()
-        # uWSGI gives a worker requests once serve() returns: one that replaces another (a chain
-        # reload, a data update) takes them when its browsers can serve, not while they start.
-        wait_for_warm_browsers(app.pool, 2 * app.pool.page_timeout)
-        app.deps = dataclasses.replace(app.deps, serving_since=time.time())
-    return app
-
-
-def wait_for_warm_browsers(pool, timeout):
-    """Until the pool's warm-up browsers run, a start fails or the pool closes (a stop), at most
-    `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = pool.status()
-        if pool.usable() >= pool.warm_count or status["failed_starts"] or status["closed"]:
-            return
-        time.sleep(0.05)
-
-
-def end_browsers(pool, grace=STOP_GRACE):
-    """At a worker's stop: requests in flight get `grace` seconds to give their browsers back,
-    then every browser goes. One still in use is stuck (a stopped or hung browser): it is killed
-    at once, and its request answers 503."""
-    deadline = time.monotonic() + grace
-    while pool.status()["in_use"] and time.monotonic() < deadline:
-        time.sleep(0.02)
-    pool.close(wait=0 if pool.status()["in_use"] else CLOSE_WAIT)

@@ -124,7 +124,7 @@ def service_settings(service_pairs):
              if key not in PLACE_KEYS and not (key == "env" and value.startswith("SEARCHADDR_CONFIG="))]
     if not any(key in ("module", "eval", "wsgi-file", "wsgi", "mount") for key, _ in pairs):
         pairs.append(("eval", "import uwsgi_host; stops = uwsgi_host.watch_stops(); "
-                              "import wsgi_app; application = wsgi_app.serve(stops)"))
+                              "import worker; application = worker.serve(stops)"))
     if not any(key == "chdir" for key, _ in pairs):
         pairs.append(("chdir", str(REPO)))
     return pairs

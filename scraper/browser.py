@@ -10,8 +10,10 @@ import ctypes
 import json
 import logging
 import os
+import re
 import shutil
 import signal
+import subprocess
 import urllib.request
 
 import psutil
@@ -238,6 +240,17 @@ def _local_processes(service):
 
 def is_headless_shell(chromium):
     return "headless-shell" in os.path.basename(chromium)
+
+
+def read_chromium_version(chromium):
+    """'156.0.8078.114' for the local Chromium binary `chromium`, or "unknown"."""
+    try:
+        output = subprocess.run([chromium, "--version"], capture_output=True, text=True,
+                                timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    match = re.search(r"\d+(\.\d+){3}", output)
+    return match.group(0) if match else "unknown"
 
 
 def chromium_flags(chromium):

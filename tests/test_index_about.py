@@ -189,7 +189,7 @@ def test_time_queued_before_the_worker_served_is_not_a_browser_wait():
 
 
 def test_a_new_worker_waits_for_its_warm_browsers_or_a_failed_start():
-    from wsgi_app import wait_for_warm_browsers
+    from worker import wait_for_warm_browsers
 
     class Starting:
         warm_count = 1

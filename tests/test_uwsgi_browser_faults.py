@@ -186,12 +186,12 @@ def shipped_eval():
 def test_a_stop_that_comes_while_a_worker_loads_the_app_is_not_lost(stack_factory):
     """uWSGI installs a worker's stop handler only once the app has loaded, and its master waits
     for the workers on shutdown without a time limit: a SIGTERM while a worker loads must still
-    stop everything. The app's load is made slow here (a sleep before wsgi_app is imported) so
+    stop everything. The app's load is made slow here (a sleep before the app's modules are imported) so
     that the stop surely comes during it."""
     load = 6
     stack = stack_factory(page_timeout="30")
-    slow = shipped_eval().replace("import wsgi_app;", f"print('loading', flush=True); import time; "
-                                                      f"time.sleep({load}); import wsgi_app;", 1)
+    slow = shipped_eval().replace("import worker;", f"print('loading', flush=True); import time; "
+                                                    f"time.sleep({load}); import worker;", 1)
     assert slow != shipped_eval()
     stack.uwsgi_command = lambda: Stack.uwsgi_command(stack) + ["--processes", "1", "--eval", slow]
     stack.start_uwsgi()

@@ -7,7 +7,7 @@ import time
 
 import uwsgi_host
 from scraper.pool import CLOSE_WAIT
-from wsgi_app import end_browsers
+from worker import end_browsers
 
 
 def test_each_callback_runs_once_and_one_registered_after_the_stop_runs_at_once():
