@@ -31,7 +31,7 @@ def serve(stops=None):
     host = uwsgi_host.detect()
     app = create_app(host=host)
     reap_orphans(app.pool.instance)
-    end_at_exit(app, host)
+    register_exit(app, host)
     if stops is not None:
         stops.on_stop(lambda: end_browsers(app.pool))
     if app.metrics.multiproc_dir:
@@ -48,7 +48,7 @@ def serve(stops=None):
     return app
 
 
-def end_at_exit(app, host):
+def register_exit(app, host):
     """The browsers quit when the process exits; under uWSGI also at the worker's exit (its
     uwsgi.atexit, before any hook that was there), which then forgets this worker's metrics."""
     atexit.register(app.pool.close)
