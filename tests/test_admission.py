@@ -1,5 +1,6 @@
 """Admission: lookups wait their turn first come first served, within checkout_timeout; the last
 thread is never taken; waiting for an identical lookup is bounded too. Fakes only: no browser."""
+import contextlib
 import json
 import threading
 import time
@@ -24,6 +25,18 @@ def wait_for(check, timeout=5):
     while not check():
         assert time.monotonic() < deadline, "not within 5 s"
         time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def the_browser_taken(answers):
+    """A search that holds the only browser (a slow source) through the block."""
+    holder = threading.Thread(target=answers.search, args=("세종대로 110", 1, 10))
+    holder.start()
+    try:
+        wait_for(lambda: answers.admission.status()["under_way"] == 1)
+        yield
+    finally:
+        holder.join()
 
 
 def test_turns_go_first_come_first_served_and_a_newcomer_never_jumps_the_queue():
@@ -71,27 +84,21 @@ def test_a_burst_beyond_the_browsers_waits_its_turn_instead_of_503():
 
 def test_a_turn_that_does_not_come_within_checkout_timeout_is_503():
     answers = answers_for(FakeSource(delay=1.0), checkout_timeout=0.3)
-    holder = threading.Thread(target=answers.search, args=("세종대로 110", 1, 10))
-    holder.start()
-    wait_for(lambda: answers.admission.status()["under_way"] == 1)
-    started = time.monotonic()
-    with pytest.raises(PoolTimeout, match=r"no browser was free within 0\.3 s$"):
-        answers.search("종로", 1, 10)
-    assert 0.25 < time.monotonic() - started < 0.9
-    holder.join()
+    with the_browser_taken(answers):
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout, match=r"no browser was free within 0\.3 s$"):
+            answers.search("종로", 1, 10)
+        assert 0.25 < time.monotonic() - started < 0.9
     assert answers.admission.status()["waiting"] == 0
 
 
 def test_time_queued_before_the_app_counts_against_the_turn():
     answers = answers_for(FakeSource(delay=1.0), checkout_timeout=2)
-    holder = threading.Thread(target=answers.search, args=("세종대로 110", 1, 10))
-    holder.start()
-    wait_for(lambda: answers.admission.status()["under_way"] == 1)
-    started = time.monotonic()
-    with pytest.raises(PoolTimeout):
-        answers.search("종로", 1, 10, queued=1.8)
-    assert time.monotonic() - started < 0.6
-    holder.join()
+    with the_browser_taken(answers):
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            answers.search("종로", 1, 10, queued=1.8)
+        assert time.monotonic() - started < 0.6
 
 
 def test_lookups_beyond_the_threads_are_refused_at_once_identical_ones_too():
