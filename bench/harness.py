@@ -14,8 +14,7 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from repo import REPO  # first: it puts the repo's modules on the path
 # Finding and stopping processes is shared with the test suite.
 from tests.support import processes as shared_processes  # noqa: E402
 from tests.support.processes import free_port, stop_process, tail  # noqa: E402

@@ -21,15 +21,13 @@ import argparse
 import heapq
 import os
 import random
-import sys
 import time
 import zipfile
 import zlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demo_site"))
-import area_names  # noqa: E402
-from kozip_rows import DEFAULT_WHEEL, parse_number, read_addresses  # noqa: E402
+import repo  # noqa: F401  (first: it puts the demo site's generator on the path)
+import area_names
+from kozip_rows import DEFAULT_WHEEL, parse_number, read_addresses
 
 # 시도 -> (code, the region word of its file names).
 REGIONS = {

@@ -35,13 +35,11 @@ import psutil
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from harness import DEMO_URL, REPO, TAG_ENV, kill_tagged
-
-sys.path.insert(0, str(REPO / "demo_site"))
-from scraper.browser import CHROMIUM_FLAGS  # noqa: E402
-import build_index  # noqa: E402
-import area_names  # noqa: E402
-from romanize import area_english, road_english  # noqa: E402
+from harness import DEMO_URL, REPO, TAG_ENV, kill_tagged  # first: it puts the repo's modules on the path
+from scraper.browser import CHROMIUM_FLAGS
+import build_index
+import area_names
+from romanize import area_english, road_english
 
 # The page marks searchaddr-start-N when a query is submitted and searchaddr-end-N when it has
 # rendered; it publishes both measures on the results box (data-total-ms, data-elapsed-ms).

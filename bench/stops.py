@@ -22,7 +22,6 @@ import os
 import shutil
 import signal
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -32,8 +31,8 @@ from urllib.parse import quote
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from repo import REPO   # first: it puts the repo's modules on the path
+
 os.environ["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
 
 from tests.support.processes import CHROMIUM_NAMES, kill_tagged, tagged_processes, wait_until   # noqa: E402

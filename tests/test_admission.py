@@ -1,5 +1,6 @@
 """Admission: lookups wait their turn first come first served, within checkout_timeout; the last
 thread is never taken; waiting for an identical lookup is bounded too. Fakes only: no browser."""
+import contextlib
 import json
 import threading
 import time
@@ -24,6 +25,19 @@ def wait_for(check, timeout=5):
     while not check():
         assert time.monotonic() < deadline, "not within 5 s"
         time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def the_browser_taken(answers):
+    """A search that holds the only browser (a slow source) through the block, then is let go."""
+    holder = threading.Thread(target=answers.search, args=("세종대로 110", 1, 10))
+    holder.start()
+    try:
+        wait_for(lambda: answers.admission.status()["under_way"] == 1)
+        yield
+    finally:
+        answers.pool.source.release()
+        holder.join()
 
 
 def test_turns_go_first_come_first_served_and_a_newcomer_never_jumps_the_queue():
@@ -51,7 +65,7 @@ def test_turns_go_first_come_first_served_and_a_newcomer_never_jumps_the_queue()
 
 
 def test_a_burst_beyond_the_browsers_waits_its_turn_instead_of_503():
-    source = FakeSource(delay=0.02)
+    source = FakeSource(delay=0.01)
     answers = answers_for(source, lookups=30)
     outcomes = []
 
@@ -71,27 +85,21 @@ def test_a_burst_beyond_the_browsers_waits_its_turn_instead_of_503():
 
 def test_a_turn_that_does_not_come_within_checkout_timeout_is_503():
     answers = answers_for(FakeSource(delay=1.0), checkout_timeout=0.3)
-    holder = threading.Thread(target=answers.search, args=("세종대로 110", 1, 10))
-    holder.start()
-    wait_for(lambda: answers.admission.status()["under_way"] == 1)
-    started = time.monotonic()
-    with pytest.raises(PoolTimeout, match=r"no browser was free within 0\.3 s$"):
-        answers.search("종로", 1, 10)
-    assert 0.25 < time.monotonic() - started < 0.9
-    holder.join()
+    with the_browser_taken(answers):
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout, match=r"no browser was free within 0\.3 s$"):
+            answers.search("종로", 1, 10)
+        assert 0.25 < time.monotonic() - started < 0.9
     assert answers.admission.status()["waiting"] == 0
 
 
 def test_time_queued_before_the_app_counts_against_the_turn():
     answers = answers_for(FakeSource(delay=1.0), checkout_timeout=2)
-    holder = threading.Thread(target=answers.search, args=("세종대로 110", 1, 10))
-    holder.start()
-    wait_for(lambda: answers.admission.status()["under_way"] == 1)
-    started = time.monotonic()
-    with pytest.raises(PoolTimeout):
-        answers.search("종로", 1, 10, queued=1.8)
-    assert time.monotonic() - started < 0.6
-    holder.join()
+    with the_browser_taken(answers):
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            answers.search("종로", 1, 10, queued=1.8)
+        assert time.monotonic() - started < 0.6
 
 
 def test_lookups_beyond_the_threads_are_refused_at_once_identical_ones_too():
@@ -110,6 +118,7 @@ def test_lookups_beyond_the_threads_are_refused_at_once_identical_ones_too():
             answers.search(q, 1, 10)
     assert time.monotonic() - started < 0.25          # at once: far below the 0.5 s scrapes
     assert answers.search("시청", 1, 10)[1].cache == "hit"
+    source.release()
     for thread in threads:
         thread.join()
     assert source.calls == 2 and answers.admission.status()["under_way"] == 0
@@ -130,6 +139,7 @@ def test_waiting_for_an_identical_lookup_ends_by_checkout_plus_page_timeout():
     waited = time.monotonic() - started
     assert 0.6 < waited < 0.2 + 0.5 + 1 + 0.3, waited
     assert source.calls == 1
+    source.release()
     leader.join()
 
 
@@ -146,5 +156,6 @@ def test_an_identical_lookup_in_another_worker_that_fails_leaves_no_time_for_a_s
     wait_for(lambda: failing.source.calls == 1)
     with pytest.raises(PoolTimeout):
         late.search("시청", 1, 10)
+    failing.source.release()
     thread.join()
     assert late_source.calls == 0

@@ -221,6 +221,7 @@ def test_busy_pool_sheds_with_503_and_retry_after(tmp_path):
         response = call(app, "/searchaddr1?q=other", headers={"Origin": ALLOWED})
         waited = time.monotonic() - started
     finally:
+        source.release()
         holder.join()
     assert response.status_code == 503
     assert error_of(response)["code"] == "busy"
@@ -259,7 +260,7 @@ def test_errors_are_not_cached(tmp_path):
 
 def test_time_queued_before_the_app_counts_against_checkout_timeout(tmp_path):
     import time
-    app, _ = make_app(tmp_path, FakeSource(delay=1.5), size=1, scraper={"checkout_timeout": "2"})
+    app, source = make_app(tmp_path, FakeSource(delay=1.5), size=1, scraper={"checkout_timeout": "2"})
     holder = threading.Thread(target=call, args=(app, "/searchaddr1?q=hold"))
     holder.start()
     try:
@@ -269,6 +270,7 @@ def test_time_queued_before_the_app_counts_against_checkout_timeout(tmp_path):
                         headers={"X-Request-Start": f"t={time.time() - 1.8:.3f}"})
         waited = time.monotonic() - started
     finally:
+        source.release()
         holder.join()
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert waited < 0.6

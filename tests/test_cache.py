@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from answers import AddressAnswers, Admission, SingleFlight
+from answers import AddressAnswers, Admission, SingleFlight, caches
 from answers.caches import MemoryCache, UwsgiCache
 from tests.support.fakes import FakePool, FakeSource
 from tests.support.uwsgi_cache import CacheApi
@@ -57,7 +57,31 @@ def test_single_flight_shares_results_and_errors():
     assert flights.do("k", lambda: 5) == (5, False)     # a failure is not remembered
 
 
-def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
+class SkippingClock:
+    """The time answers.caches reads: the real one plus the seconds skipped (sleep skips too)."""
+
+    def __init__(self):
+        self.skipped = 0.0
+
+    def time(self):
+        return time.time() + self.skipped
+
+    def monotonic(self):
+        return time.monotonic() + self.skipped
+
+    def sleep(self, seconds):
+        self.skipped += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Whole seconds of TTL pass without waiting for them."""
+    skipping = SkippingClock()
+    monkeypatch.setattr(caches, "time", skipping)
+    return skipping
+
+
+def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically(clock):
     api = CacheApi()
     cache = UwsgiCache(api, 60, "searchaddr")
     cache.set("k", '{"total":1,"results":["서울"]}'.encode())
@@ -67,7 +91,7 @@ def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
     short.set("t", b"{}")
     assert short.get("t") == b"{}"
     api.items["t"] = (api.items["t"][0], time.monotonic() + 60)   # cache2 kept it past its TTL
-    time.sleep(1.1)
+    clock.sleep(1.1)
     assert short.get("t") is None
     assert cache.claim("q", 5) is True
     assert cache.claim("q", 5) is False
@@ -75,7 +99,7 @@ def test_uwsgi_cache_keeps_bytes_for_ttl_and_claims_atomically():
     assert cache.claim("q", 5) is True
 
 
-def test_uwsgi_cache_answers_a_worker_s_recent_reads_without_cache2_until_their_expiry():
+def test_uwsgi_cache_answers_a_worker_s_recent_reads_without_cache2_until_their_expiry(clock):
     api = CacheApi()
     calls = []
     cache_get = api.cache_get
@@ -91,7 +115,7 @@ def test_uwsgi_cache_answers_a_worker_s_recent_reads_without_cache2_until_their_
     reader.get("b"), reader.get("c")                          # only 2 kept: "a" goes
     assert reader.get("a") == b"A" and calls == ["a", "b", "c", "a"]
     api.items["a"] = (api.items["a"][0], time.monotonic() + 60)   # cache2 kept it past its TTL
-    time.sleep(1.1)
+    clock.sleep(1.1)
     assert reader.get("a") is None and writer.get("a") is None    # the copies expire with it
 
 

@@ -204,8 +204,8 @@ def test_a_new_worker_waits_for_its_warm_browsers_or_a_failed_start():
         def status(self):
             return {"failed_starts": int(self.fails and time.monotonic() >= self.ready_at), "closed": False}
 
-    for make, limit, least in ((lambda: Starting(0.3), 5, 0.3), (lambda: Starting(0.3, True), 5, 0.3),
-                               (lambda: Starting(60), 0.4, 0.4)):
+    for make, limit, least in ((lambda: Starting(0.15), 5, 0.15), (lambda: Starting(0.15, True), 5, 0.15),
+                               (lambda: Starting(60), 0.2, 0.2)):
         started = time.monotonic()
         wait_for_warm_browsers(make(), limit)
         assert least <= time.monotonic() - started < least + 0.5

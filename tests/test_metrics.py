@@ -225,9 +225,9 @@ def test_liveness_readiness_and_healthz(tmp_path):
     assert total(found, "searchaddr_shed_requests_total") == 0
 
 
+# Each worker and the reader run with `-c` from the repo root, which puts its modules on the path.
 WORKER = textwrap.dedent("""
     import os, sys
-    sys.path.insert(0, {root!r})
     from answers import Outcome
     from metrics import ServiceMetrics
     worker = int(sys.argv[1])
@@ -236,7 +236,7 @@ WORKER = textwrap.dedent("""
     class Pool:
         size = 2
         def status(self):
-            return {{"open": worker, "in_use": 0}}
+            return {"open": worker, "in_use": 0}
     metrics.watch_pool(Pool())
     metrics.set_build_info("1", "demo", "156.0.1.2")
     for _ in range(worker):
@@ -253,12 +253,10 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path):
     directory = tmp_path / "metrics"
     directory.mkdir()
     env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(directory))
-    script = WORKER.format(root=ROOT)
-    pids = [subprocess.run([sys.executable, "-c", script, str(worker)], env=env, check=True,
+    pids = [subprocess.run([sys.executable, "-c", WORKER, str(worker)], env=env, cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.strip() for worker in (1, 2)]
-    reader = textwrap.dedent(f"""
-        import json, os, sys
-        sys.path.insert(0, {ROOT!r})
+    reader = textwrap.dedent("""
+        import json, os
         from metrics import ServiceMetrics, forget_dead_workers
         from prometheus_client.parser import text_string_to_metric_families
         def read():
@@ -269,7 +267,7 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path):
         forget_dead_workers(os.environ["PROMETHEUS_MULTIPROC_DIR"])   # both writers have exited
         print(json.dumps([before, read()]))
     """)
-    before, after = json.loads(subprocess.run([sys.executable, "-c", reader], env=env, check=True,
+    before, after = json.loads(subprocess.run([sys.executable, "-c", reader], env=env, cwd=ROOT, check=True,
                                               capture_output=True, text=True).stdout)
 
     def pick(found, name, **labels):

@@ -135,14 +135,22 @@ def chromium_pids(pool):
     return pids
 
 
-def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):
-    pool = make_pool(size=1)
+def failed_use(pool, script, then_search=False):
+    """A use of the pool's warm browser that runs `script` in its page (then a search) and fails
+    with UpstreamError. Returns the pool's Chromium pids from before it."""
     search(pool)
     pids = chromium_pids(pool)
     with pytest.raises(UpstreamError):
         with pool.browser(5) as driver:
-            driver.execute_script("document.documentElement.dataset.searchaddr = 'broken'")
-            pool.source.search(driver, "세종대로 110", 1, 10)
+            driver.execute_script(script)
+            if then_search:
+                pool.source.search(driver, "세종대로 110", 1, 10)
+    return pids
+
+
+def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):
+    pool = make_pool(size=1)
+    pids = failed_use(pool, "document.documentElement.dataset.searchaddr = 'broken'", then_search=True)
     assert search(pool)["total"] == 1
     status = pool.status()
     assert status["replaced"] == 0 and status["started"] == 1 and status["failed_opens"] == 0
@@ -151,11 +159,7 @@ def test_an_unreadable_page_is_reloaded_in_the_same_browser(make_pool):
 
 def test_a_webdriver_error_during_use_replaces_the_browser(make_pool):
     pool = make_pool(size=1)
-    search(pool)
-    pids = chromium_pids(pool)
-    with pytest.raises(UpstreamError):
-        with pool.browser(5) as driver:
-            driver.execute_script("throw new Error('boom')")
+    pids = failed_use(pool, "throw new Error('boom')")
     assert pool.status()["replaced"] == 1
     assert search(pool)["total"] == 1
     assert pool.status()["started"] == 2 and chromium_pids(pool) != pids

@@ -295,10 +295,10 @@ def test_close_with_stopped_browsers_is_bounded_and_leaves_nothing(make_pool, pr
 
 
 # A process that exits while its pool's first browser is starting (as a worker whose shutdown
-# comes during a start): its exit hook closes the pool.
+# comes during a start): its exit hook closes the pool. Run with `-c` from the repo root, as
+# OWNER_TO_KILL below, which puts the repo's modules on its path.
 EXIT_DURING_START = textwrap.dedent("""
-    import atexit, sys, time
-    sys.path.insert(0, {root!r})
+    import atexit, time
     import psutil
     from scraper.pool import BrowserPool
     from tests.support.processes import CHROMIUM_NAMES
@@ -317,8 +317,8 @@ EXIT_DURING_START = textwrap.dedent("""
 def test_no_file_is_left_when_the_process_exits_during_a_start(process_tag, tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
-    done = subprocess.run([sys.executable, "-c", EXIT_DURING_START.format(root=ROOT, line=LINE)],
-                          env=dict(os.environ, TMPDIR=str(temp)), capture_output=True,
+    done = subprocess.run([sys.executable, "-c", EXIT_DURING_START.format(line=LINE)],
+                          cwd=ROOT, env=dict(os.environ, TMPDIR=str(temp)), capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "0", done.stderr
     assert wait_for_no_browsers(process_tag) == []
@@ -328,7 +328,6 @@ def test_no_file_is_left_when_the_process_exits_during_a_start(process_tag, tmp_
 # An owner that searches once, then waits to be killed (as a worker killed by SIGKILL).
 OWNER_TO_KILL = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {root!r})
     from scraper.pool import BrowserPool
     from scraper.sources.demo import DemoSource
     pool = BrowserPool(DemoSource({site!r}), size=1, page_timeout=30, chromium={chromium!r},
@@ -363,8 +362,8 @@ def test_no_browser_file_is_left_after_a_close_or_a_killed_owner(chromium, proce
 
     instance = "test" + uuid.uuid4().hex[:12]
     owner = subprocess.Popen([sys.executable, "-c", OWNER_TO_KILL.format(
-        root=ROOT, site=FAST_SITE, chromium=chromium, instance=instance, line=LINE)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        site=FAST_SITE, chromium=chromium, instance=instance, line=LINE)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout.readline().strip() == "1"
         # Only its own directory: chromedriver's profile and Chromium's files are inside it.

@@ -12,7 +12,7 @@ import pytest
 
 from scraper.sources.demo import DemoSource
 from tests.support.processes import wait_until
-from tests.support.stack import QUERIES, Stack, browsers_of, request
+from tests.support.stack import QUERIES, Stack, Stacks, browsers_of, request
 
 pytestmark = pytest.mark.integration
 
@@ -26,19 +26,10 @@ OPERATOR_PATHS = ("/livez", "/readyz", "/metrics", "/healthz")
 
 @pytest.fixture
 def stack_factory(tmp_path):
-    stacks = []
-
-    def make(**scraper):
-        directory = tmp_path / f"stack{len(stacks)}"
-        directory.mkdir()
-        stack = Stack(directory, processes=1, scraper={
-            "browsers": "1", "checkout_timeout": str(CHECKOUT_TIMEOUT), **scraper})
-        stacks.append(stack)
-        return stack.start(timeout=120)
-
-    yield make
-    left = [process for stack in stacks for process in stack.stop()]
-    assert not left, f"processes outlived the stack (killed now): {left}"
+    stacks = Stacks(tmp_path, lambda directory, scraper: Stack(directory, processes=1, scraper={
+        "browsers": "1", "checkout_timeout": str(CHECKOUT_TIMEOUT), **scraper}))
+    yield lambda **scraper: stacks.make(**scraper).start(timeout=120)
+    stacks.stop_all()
 
 
 def distinct_paths(count, start=0):

@@ -15,7 +15,7 @@ import pytest
 
 from scraper.owner import Owner, browser_dirs
 from tests.support.processes import CHROMIUM_NAMES, browser_files, tagged_processes as tagged, wait_until
-from tests.support.stack import REPO, Stack, browsers_of, request
+from tests.support.stack import REPO, Stack, Stacks, browsers_of, request
 from tests.support.servers import nginx_command, write_nginx_conf
 
 pytestmark = pytest.mark.integration
@@ -82,23 +82,11 @@ def signal_all(processes, sig):
 
 @pytest.fixture
 def stack_factory(tmp_path):
-    stacks = []
-
-    def make(**scraper):
-        directory = tmp_path / f"stack{len(stacks)}"
-        directory.mkdir()
-        stack = PlainStack(directory, scraper={"page_timeout": str(PAGE_TIMEOUT),
-                                                                  "browsers": "1", **scraper},
-                      cache={"size": "0"})
-        stacks.append(stack)
-        return stack
-
-    yield make
-    left = []
-    for stack in stacks:
-        signal_all(tagged(stack.tag), signal.SIGCONT)
-        left += stack.stop()
-    assert not left, f"processes outlived the stack (killed now): {left}"
+    stacks = Stacks(tmp_path, lambda directory, scraper: PlainStack(
+        directory, scraper={"page_timeout": str(PAGE_TIMEOUT), "browsers": "1", **scraper}, cache={"size": "0"}))
+    yield stacks.make
+    # A stopped Chromium would hold its stop: woken first.
+    stacks.stop_all(before_stop=lambda stack: signal_all(tagged(stack.tag), signal.SIGCONT))
 
 
 def renderers(stack):

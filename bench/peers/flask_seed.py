@@ -11,7 +11,6 @@ PEER_CACHE_FILE (JSON {cache key: response body}, loaded into the dict at start)
 import json
 import os
 import shutil
-import sys
 import tempfile
 import unicodedata
 
@@ -23,9 +22,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+# The repo's modules are on the path: uWSGI's `pythonpath` (uwsgi.ini), or bench/app_cost.py's harness.
+from scraper.browser import CHROMIUM_FLAGS  # the service's flags, so browsers match
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, REPO)
-from scraper.browser import CHROMIUM_FLAGS  # noqa: E402  the service's flags, so browsers match
 
 MODE = os.environ.get("PEER_MODE", "cached")
 ORIGINS = os.environ.get("PEER_ORIGINS", "https://blog.example.com http://localhost:4000").split()

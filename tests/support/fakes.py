@@ -1,6 +1,5 @@
 """A fake source and pool for fast handler tests of the WSGI layer (never what the service runs)."""
 import threading
-import time
 from contextlib import contextmanager
 
 from scraper.errors import PoolTimeout
@@ -21,14 +20,20 @@ class FakeSource:
         self.error = error
         self.calls = 0
         self._lock = threading.Lock()
+        self._released = threading.Event()
 
     def _work(self):
         with self._lock:
             self.calls += 1
         if self.delay:
-            time.sleep(self.delay)
+            self._released.wait(self.delay)
         if self.error is not None:
             raise self.error
+
+    def release(self):
+        """Ends every wait for `delay`, now and later: a test that has seen what a slow source
+        causes need not wait for it to finish."""
+        self._released.set()
 
     @staticmethod
     def query_key(q):

@@ -101,6 +101,15 @@ def sido_english_names(sido):
     return {name, " ".join(parts[:-1])} if len(parts) > 1 else {name}
 
 
+def sido_names(sido, sigungu):
+    """The names that find an address of this area as its sido: the sido's own and its short ones
+    (and 경상북도's for 군위군)."""
+    names = {sido, *SIDO_ALIASES[sido]}
+    if (sido, sigungu) == GUNWI:
+        names.update(GUNWI_ALIASES)
+    return names
+
+
 def english_area_names(sido, sigungu, eupmyeon):
     """english_key()s of the English names that find an address of this area: its sido's (and, for
     군위군, 경상북도's), each part of its sigungu's and its 읍/면's, as english_address writes them."""
@@ -153,10 +162,7 @@ class Row:
         return (self.road, self.sido, self.sigungu, self.main, self.sub, self.eupmyeondong, self.zip)
 
     def sido_names(self):
-        names = {self.sido, *SIDO_ALIASES[self.sido]}
-        if (self.sido, self.sigungu) == GUNWI:
-            names.update(GUNWI_ALIASES)
-        return names
+        return sido_names(self.sido, self.sigungu)
 
     def road_address(self):
         parts = [self.sido, self.sigungu, self.eupmyeon, self.road, self.number]
@@ -253,6 +259,24 @@ def parse_query(q, english_areas=frozenset()):
     return Query(tuple(words), tuple(english), tuple(numbers), tuple(areas))
 
 
+def english_rank(query, road, areas):
+    """How the English words of `query` find an address whose English road name (english_key()ed)
+    is `road`: None when one does not, else True when one only started a name (loose), or False.
+    `areas()` gives the address's english_area_names, asked for only when the query has an area."""
+    loose = False
+    known = areas() if query.areas else frozenset()
+    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
+        if area not in known:
+            if not road.startswith(area):
+                return None
+            loose = True
+    for name in query.english:
+        if name != road and not (len(name) >= 2 and road.startswith(name)):
+            return None
+        loose = loose or name != road
+    return loose
+
+
 def match_rank(query, row):
     """docs/search.md for one address: None if `row` does not match `query`; else 0 when it
     matches exactly (first group) or 1 when some word only started a longer road name or some
@@ -269,16 +293,10 @@ def match_rank(query, row):
         if not (exact or prefix):
             return None
         loose = loose or not exact
-    road = english_key(road_english(row.road))
-    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
-        if area not in row.english_areas():
-            if not road.startswith(area):
-                return None
-            loose = True
-    for name in query.english:
-        if name != road and not (len(name) >= 2 and road.startswith(name)):
-            return None
-        loose = loose or name != road
+    english_loose = english_rank(query, english_key(road_english(row.road)), row.english_areas)
+    if english_loose is None:
+        return None
+    loose = loose or english_loose
     for number in query.numbers:
         if number == row.number or (ZIP_OR_NUMBER.fullmatch(number) and number == row.zip):
             continue
@@ -533,41 +551,55 @@ def area_word(rng, row):
     return rng.choice(sorted(row.sido_names()) + row.sigungu.split())
 
 
-def make_query(rng, row, kind):
-    """A query of `kind` built from `row` (the row is among its matches)."""
-    dong_part = rng.choice(split_words(row.eupmyeondong))
-    english = road_english(row.road)
-    english = rng.choice([english, english.lower(), english.upper(), english.replace("-", "")])
+def english_road_written(rng, road):
+    """The road's English name as a person may type it."""
+    english = road_english(road)
+    return rng.choice([english, english.lower(), english.upper(), english.replace("-", "")])
+
+
+def road_query(rng, address, kind, dong_part, english):
+    """A query of `kind` by road, number, zip or 읍면동 word, the kinds every oracle draws (its
+    own kinds: None); `address` has road, number, zip and english_address()."""
     if kind == "road number":
-        return f"{row.road} {row.number}"
-    if kind == "area road number":
-        return f"{area_words(rng, row)} {row.road} {row.number}"
+        return f"{address.road} {address.number}"
     if kind == "road":
-        return row.road
-    if kind == "sigungu road":
-        area = rng.choice(row.sigungu.split()) if row.sigungu else rng.choice(sorted(row.sido_names()))
-        return f"{area} {row.road}"
+        return address.road
     if kind == "road prefix":
-        return row.road[:rng.randint(2, max(2, len(row.road) - 1))]
+        return address.road[:rng.randint(2, max(2, len(address.road) - 1))]
     if kind == "zip":
-        return row.zip
+        return address.zip
     if kind == "dong road":
-        return f"{dong_part} {row.road}"
-    if kind == "dong number":
-        return f"{dong_part} {row.number}"
+        return f"{dong_part} {address.road}"
+    if kind == "dong number":          # a building number that may also be a lot number
+        return f"{dong_part} {address.number}"
     if kind == "english road":
         return english
     if kind == "english road number":
-        return f"{english} {row.number}"
+        return f"{english} {address.number}"
+    if kind == "glued road number":
+        return f"{address.road}{address.number}"
+    if kind == "english address":  # as the service writes it, or as people paste it
+        text = address.english_address()
+        return rng.choice([text, text.lower(), text.replace(",", ""), f"{text} {address.zip}"])
+    return None
+
+
+def make_query(rng, row, kind):
+    """A query of `kind` built from `row` (the row is among its matches)."""
+    dong_part = rng.choice(split_words(row.eupmyeondong))
+    english = english_road_written(rng, row.road)
+    query = road_query(rng, row, kind, dong_part, english)
+    if query is not None:
+        return query
+    if kind == "area road number":
+        return f"{area_words(rng, row)} {row.road} {row.number}"
+    if kind == "sigungu road":
+        area = rng.choice(row.sigungu.split()) if row.sigungu else rng.choice(sorted(row.sido_names()))
+        return f"{area} {row.road}"
     if kind == "area number":  # broad: every address of a sido or sigungu with that number
         return f"{area_word(rng, row)} {row.number}"
     if kind == "area dong":
         return f"{area_word(rng, row)} {dong_part}"
-    if kind == "glued road number":
-        return f"{row.road}{row.number}"
-    if kind == "english address":  # as the service writes it, or as people paste it
-        address = row.english_address()
-        return rng.choice([address, address.lower(), address.replace(",", ""), f"{address} {row.zip}"])
     if kind == "english area road":
         area = rng.choice(sorted(english_area_words(row)))
         return f"{english} {area}"

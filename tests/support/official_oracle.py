@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tests.support.national_data import (GUNWI, GUNWI_ALIASES, NUMBER, SIDO_ALIASES, SIDO_ENGLISH,
-                                         ZIP_OR_NUMBER, current_names, english_area_names, english_area_words,
-                                         english_key, parse_query as parse_road_query, query_words,
+from tests.support.national_data import (NUMBER, SIDO_ENGLISH, ZIP_OR_NUMBER, current_names, english_area_names,
+                                         english_area_words, english_key, english_rank, english_road_written,
+                                         parse_query as parse_road_query, query_words, road_query, sido_names,
                                          split_words)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -105,10 +105,7 @@ class Address:
                 self.underground)
 
     def sido_names(self):
-        names = {self.sido, *SIDO_ALIASES[self.sido]}
-        if (self.sido, self.sigungu) == GUNWI:
-            names.update(GUNWI_ALIASES)
-        return names
+        return sido_names(self.sido, self.sigungu)
 
     def lots(self):
         return [self.lot, *self.related]
@@ -219,16 +216,10 @@ def road_way_rank(query, address):
                                     or any(part.startswith(word) for part in address.building_parts))):
             return None
         loose = True
-    road = address.english_road
-    for area in query.areas:       # as the area's Korean name: the area, or the start of a road name
-        if area not in address.english_areas:
-            if not road.startswith(area):
-                return None
-            loose = True
-    for name in query.english:
-        if name != road and not (len(name) >= 2 and road.startswith(name)):
-            return None
-        loose = loose or name != road
+    english_loose = english_rank(query, address.english_road, lambda: address.english_areas)
+    if english_loose is None:
+        return None
+    loose = loose or english_loose
     for number in query.numbers:
         if ZIP_OR_NUMBER.fullmatch(number) and number == address.zip:
             continue
@@ -322,30 +313,13 @@ def make_query(rng, data, address, kind):
     """A query of `kind` built from `address` (most kinds find it)."""
     dong_part = rng.choice(split_words(address.eupmyeondong))
     area = rng.choice(sorted(address.sido_names()) + address.sigungu.split())
-    english = road_english(address.road)
-    english = rng.choice([english, english.lower(), english.upper(), english.replace("-", "")])
+    english = english_road_written(rng, address.road)
+    query = road_query(rng, address, kind, dong_part, english)
+    if query is not None:
+        return query
     lot = address.lot
-    if kind == "road number":
-        return f"{address.road} {address.number}"
     if kind == "area road number":
         return f"{area} {address.road} {address.number}"
-    if kind == "road":
-        return address.road
-    if kind == "road prefix":
-        return address.road[:rng.randint(2, max(2, len(address.road) - 1))]
-    if kind == "zip":
-        return address.zip
-    if kind == "dong road":
-        return f"{dong_part} {address.road}"
-    if kind == "english road":
-        return english
-    if kind == "english road number":
-        return f"{english} {address.number}"
-    if kind == "glued road number":
-        return f"{address.road}{address.number}"
-    if kind == "english address":
-        text = address.english_address()
-        return rng.choice([text, text.lower(), text.replace(",", ""), f"{text} {address.zip}"])
     if kind in ("lot", "area lot", "lot main", "mountain lot", "related lot"):
         if kind == "related lot" and address.related:
             lot = rng.choice(address.related)
@@ -371,8 +345,6 @@ def make_query(rng, data, address, kind):
             english_area = rng.choice(sorted(english_area_words(address)))
             return f"{part} {english_area}" + (f" {lot.number}" if rng.random() < 0.5 else "")
         return f"{part} {address.number}"
-    if kind == "dong number":          # a building number that may also be a lot number
-        return f"{dong_part} {address.number}"
     if kind == "area lot number":      # no 읍면동: a lot cannot be meant, a building number can
         return f"{area} {lot.number}"
     if kind == "underground":

@@ -201,9 +201,9 @@ def free_pid_range(width=50):
 
 
 # A pool in its own pid namespace, owned by a forked "worker" whose pid is argv[2] + 1 there.
+# Run with `-c` from the repo root, which puts the repo's modules on its path.
 NAMESPACED_POOL = textwrap.dedent("""
     import os, sys
-    sys.path.insert(0, {root!r})
     with open("/proc/sys/kernel/ns_last_pid", "w") as file:
         file.write(sys.argv[2])
     child = os.fork()
@@ -238,9 +238,9 @@ def namespaced_pool(instance, first_pid, site=None, size=1, page_timeout=30, war
     """
     inner = subprocess.Popen(
         ["unshare", "-pf", "--mount-proc", sys.executable, "-c",
-         NAMESPACED_POOL.format(root=ROOT, site=site, size=size, page_timeout=page_timeout, warm=warm),
+         NAMESPACED_POOL.format(site=site, size=size, page_timeout=page_timeout, warm=warm),
          instance, str(first_pid)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         yield inner
     finally:
@@ -251,10 +251,9 @@ def namespaced_pool(instance, first_pid, site=None, size=1, page_timeout=30, war
 
 # An owner that leaves a real browser behind and exits: the headless shell started directly
 # (not through the pool's launcher, which would make it die with its owner) in a session of its
-# own, its files in a browser directory of its owner.
+# own, its files in a browser directory of its owner. Run with `-c` from the repo root.
 ORPHAN_MAKER = textwrap.dedent("""
     import os, subprocess, sys
-    sys.path.insert(0, {root!r})
     from scraper.browser import CHROMIUM
     from scraper.owner import OWNER_ENV, Owner, make_browser_dir
     marker = Owner.current(sys.argv[1], 1).marker()
@@ -262,7 +261,7 @@ ORPHAN_MAKER = textwrap.dedent("""
     browser = subprocess.Popen(
         [CHROMIUM, "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--user-data-dir=" + os.path.join(directory, "profile"), "about:blank"],
-        env=dict(os.environ, **{{OWNER_ENV: marker, "HOME": directory, "TMPDIR": directory}}),
+        env=dict(os.environ, **{OWNER_ENV: marker, "HOME": directory, "TMPDIR": directory}),
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(browser.pid, directory, flush=True)
 """)
@@ -271,6 +270,6 @@ ORPHAN_MAKER = textwrap.dedent("""
 def leave_orphan_browser(instance, temp_dir):
     """A real browser whose owner, a process of the service `instance`, has exited without
     quitting it; its directory under `temp_dir`. Returns (the browser's pid, its directory)."""
-    made = subprocess.run([sys.executable, "-c", ORPHAN_MAKER.format(root=ROOT), instance, str(temp_dir)],
+    made = subprocess.run([sys.executable, "-c", ORPHAN_MAKER, instance, str(temp_dir)], cwd=ROOT,
                           capture_output=True, text=True, timeout=30, check=True).stdout.split()
     return int(made[0]), made[1]

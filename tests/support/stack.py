@@ -269,6 +269,32 @@ class Stack:
         return left
 
 
+class Stacks:
+    """Stacks a test makes, each in a directory of its own under `tmp`: make(**scraper) calls
+    new(directory, scraper) for one (not yet started); stop_all() stops every one made, after
+    before_stop(stack), and fails when any left a process (killed by then)."""
+
+    def __init__(self, tmp, new):
+        self.tmp = Path(tmp)
+        self.new = new
+        self.made = []
+
+    def make(self, **scraper):
+        directory = self.tmp / f"stack{len(self.made)}"
+        directory.mkdir()
+        stack = self.new(directory, scraper)
+        self.made.append(stack)
+        return stack
+
+    def stop_all(self, before_stop=None):
+        left = []
+        for stack in self.made:
+            if before_stop:
+                before_stop(stack)
+            left += stack.stop()
+        assert not left, f"processes outlived the stack (killed now): {left}"
+
+
 # ---------------------------------------------------------------- one request, and bounded load
 
 @dataclass
