@@ -39,7 +39,12 @@
 
   var latencyMs = readLatency(new URLSearchParams(window.location.search).get("latency"));
   var sequence = 0;
+  // The index a search reads now: BASE (data/index.js), or CHANGES (data/changes.js: the addresses
+  // changed since BASE was built, searched after it and merged; null when there are none).
   var IX = null;
+  var BASE = null;
+  var CHANGES = null;
+  var changesDate = null;  // the day the changes bring the data to
 
   function readLatency(value) {
     if (value === null || !/^\d{1,6}$/.test(value)) return DEFAULT_LATENCY_MS;
@@ -310,9 +315,30 @@
   }
 
   window.searchaddrIndex = function (meta, deflated) {
-    var started = performance.now();
     // Chromium keeps a script's text while its element is in the document: 5 MB that has done its work.
     if (document.currentScript) document.currentScript.remove();
+    IX = BASE = decodeIndex(meta, deflated, 0);
+  };
+
+  // data/changes.js: null, or the index of the addresses changed since BASE was built, with the
+  // rows of BASE they replace or remove (official_changes.py). Changes made for another BASE
+  // (a page that loaded the files while they were being replaced) are not applied.
+  window.searchaddrChanges = function (meta, deflated) {
+    if (document.currentScript) document.currentScript.remove();
+    if (!meta || BASE === null || meta.changes.base !== BASE.rows) return;
+    var removed = meta.changes.removed;
+    BASE.removedList = Uint32Array.from(removed);
+    BASE.removed = new Uint32Array((BASE.records >>> 5) + 1);
+    removed.forEach(function (id) { BASE.removed[id >>> 5] |= 1 << (id & 31); });
+    changesDate = meta.baseDate;
+    if (meta.records > 0) {
+      CHANGES = decodeIndex(meta, deflated, 1);
+      CHANGES.basePositions = Uint32Array.from(meta.changes.basePositions);
+    }
+  };
+
+  function decodeIndex(meta, deflated, slot) {
+    var started = performance.now();
     if (!meta || meta.format !== INDEX_FORMAT) throw new Error("주소 색인의 형식이 다릅니다.");
     var bytes = new Uint8Array(meta.dictionaryBytes);
     if (inflateInto(deflated, bytes) !== bytes.length) throw new Error("주소 색인이 잘렸습니다.");
@@ -350,7 +376,11 @@
       mainBlockKeys: section("mainBlockKeys"),
       mainBlockRows: meta.mainBlockRows,
       shardBytes: meta.shardBytes,
+      slot: slot,
+      rows: meta.rows,
       rowsDir: DATA_DIR + meta.rows + "/",
+      removed: null,  // flags of the ids whose rows CHANGES replaces or removes (BASE only)
+      removedList: null,  // those ids, ascending
       idPrefix: meta.idPrefix,
       official: meta.official,
       baseDate: meta.baseDate,
@@ -393,8 +423,38 @@
       ix.bldFirst = names("bldFirst");
     }
     ix.decodeMs = performance.now() - started;
-    IX = ix;
-  };
+    return ix;
+  }
+
+  // Whether a row of the index searched now is replaced or removed by the changes.
+  function isRemoved(id) {
+    var removed = IX.removed;
+    return removed !== null && ((removed[id >>> 5] >>> (id & 31)) & 1) === 1;
+  }
+
+  // How many of the ids in [first, end) are removed.
+  function removedBetween(first, end) {
+    var list = IX.removedList;
+    if (list === null) return 0;
+    var keyOf = function (k) { return list[k]; };
+    return lowerBound(list.length, keyOf, end) - lowerBound(list.length, keyOf, first);
+  }
+
+  // The id of the k-th (from 0) row at or after `first` that is not removed: the least fixed
+  // point of id = first + k + (removed ids in [first, id]), which is never a removed id.
+  function keptId(first, k) {
+    var id = first + k;
+    for (;;) {
+      var next = first + k + removedBetween(first, id + 1);
+      if (next === id) return id;
+      id = next;
+    }
+  }
+
+  function liveRecords() {
+    return BASE.records - (BASE.removedList === null ? 0 : BASE.removedList.length)
+      + (CHANGES === null ? 0 : CHANGES.records);
+  }
 
   function zipText(zip) {
     return String(IX.zips[zip]).padStart(5, "0");
@@ -421,6 +481,7 @@
   var DECODED_BYTES = 14;
   var shardCache = new Map();
   var shardLoads = new Map();
+  var scriptLoads = new Map();  // the loads by their <script> element
   var cachedBytes = 0;
   var newestKey = -1;
   var spareBuffer = null;  // the buffer of a shard that failed to decode
@@ -557,27 +618,33 @@
     }
   }
 
-  // Numbers, not strings, key the shards: a scan asks for its shards row by row.
+  // Numbers, not strings, key the shards: a scan asks for its shards row by row. The index
+  // searched now (BASE or CHANGES) is part of the key.
   function shardKey(copy, number) {
-    return 8 * number + COPY_NUMBER[copy];
+    return 2 * (8 * number + COPY_NUMBER[copy]) + IX.slot;
   }
 
   // A shard file calls this with its data as base64 in the comment of `data` (build_index.py's
-  // write_shards says why).
+  // write_shards says why). Its <script> element says which load, and so which index, it is: it
+  // may run while the other index is being searched.
   window.searchaddrShard = function (copy, number, data) {
-    var key = shardKey(copy, number);
-    var load = shardLoads.get(key);
-    if (!load) return;
-    shardLoads.delete(key);
+    var load = scriptLoads.get(document.currentScript);
+    if (!load || load.copy !== copy || load.number !== number) return;
+    scriptLoads.delete(load.script);
+    shardLoads.delete(load.key);
     load.script.remove();
+    var searched = IX;
+    IX = load.ix;
     try {
       var text = Function.prototype.toString.call(data);
       var shard = decodeShard(copy, number, text.slice(text.indexOf("/*") + 2, text.lastIndexOf("*/")));
     } catch (error) {
       load.reject(error);
       return;
+    } finally {
+      IX = searched;
     }
-    remember(key, shard);
+    remember(load.key, shard);
     load.resolve(shard);
   };
 
@@ -608,17 +675,19 @@
     var load = shardLoads.get(key);
     if (load) return load;
     shardsRequested++;
-    load = {};
+    load = {copy: copy, number: number, key: key, ix: IX};
     load.promise = new Promise(function (resolve, reject) { load.resolve = resolve; load.reject = reject; });
     load.promise.catch(function () {});  // a load asked for ahead fails where it is awaited
     load.script = document.createElement("script");
     load.script.src = IX.rowsDir + copy + "/" + number + ".js";
     load.script.onerror = function () {
+      scriptLoads.delete(load.script);
       shardLoads.delete(key);
       load.script.remove();
       load.reject(new Error("주소 색인 조각 " + copy + "/" + number + "을 읽지 못했습니다."));
     };
     shardLoads.set(key, load);
+    scriptLoads.set(load.script, load);
     document.head.appendChild(load.script);
     return load;
   }
@@ -1085,6 +1154,7 @@
   // Records an address found by its lot or building name with `state`; `byRoad`: what road search
   // made of it. The best of the ways it matches ranks it.
   Search.prototype.found = function (extras, id, byRoad, state) {
+    if (isRemoved(id)) return;
     if (byRoad === NONE) {
       if (!(extras.get(id) >= state)) extras.set(id, state);
     } else if (byRoad === PREFIX_ONLY && state === EXACT) {
@@ -1217,6 +1287,8 @@
       return mergeSorted(groups[g].ids, added[g].sort(function (a, b) { return a - b; }), end);
     });
     var counts = [groups[0].count + added[0].length, groups[1].count + added[1].length];
+    this.lists = lists;  // each group's first `end` ids, and its count: what Combined merges
+    this.counts = counts;
     this.total = counts[0] + counts[1];
     this.ids = [];
     for (var p = start; p < end && p < this.total; p++) {
@@ -1228,6 +1300,53 @@
     for (var j = 0; j < this.ids.length; j++) out.push(await addressById(this.ids[j]));
     return out;
   };
+
+  // The matches of BASE and CHANGES as one order: exact ones first, each group in the order a
+  // full build gives (a changed row takes its place among BASE's rows, before the one at its
+  // basePosition). Ids are [index, id] pairs.
+  function Combined(base, changed, start, end) {
+    var lists = [0, 1].map(function (g) {
+      var a = base.lists[g], b = changed.lists[g], out = [], i = 0, j = 0;
+      var positions = CHANGES.basePositions;
+      while (out.length < end && (i < a.length || j < b.length)) {
+        if (j >= b.length || (i < a.length && 2 * a[i] + 1 < 2 * positions[b[j]])) out.push([BASE, a[i++]]);
+        else out.push([CHANGES, b[j++]]);
+      }
+      return out;
+    });
+    var counts = [base.counts[0] + changed.counts[0], base.counts[1] + changed.counts[1]];
+    this.total = counts[0] + counts[1];
+    this.ids = [];
+    for (var p = start; p < end && p < this.total; p++) {
+      this.ids.push(p < counts[0] ? lists[0][p] : lists[1][p - counts[0]]);
+    }
+  }
+  Combined.prototype.page = async function () {
+    var out = [];
+    try {
+      for (var j = 0; j < this.ids.length; j++) {
+        IX = this.ids[j][0];
+        out.push(await addressById(this.ids[j][1]));
+      }
+    } finally {
+      IX = BASE;
+    }
+    return out;
+  };
+
+  // The matches' total and page, in BASE and the changes made since.
+  async function searchBoth(parsed, start, end) {
+    IX = BASE;
+    if (CHANGES === null) return new Search(parsed).run(start, end);
+    try {
+      var base = await new Search(parsed).run(0, end);
+      IX = CHANGES;
+      var changed = await new Search(parsed).run(0, end);
+    } finally {
+      IX = BASE;
+    }
+    return new Combined(base, changed, start, end);
+  }
 
   function mergeSorted(a, b, limit) {
     var out = [], i = 0, j = 0;
@@ -1465,6 +1584,7 @@
     this.addresses = [];
   }
   RowMatches.prototype.add = function (entry, id, main, sub, pair) {
+    if (isRemoved(id)) return;
     var state = this.search.rowState(entry, id, main, sub, pair);
     if (state === NONE) return;
     var group = this.groups[state === EXACT ? 0 : 1];
@@ -1527,9 +1647,9 @@
       for (var k = 0; k < entries.length; k++) {
         var e = entries[k];
         if ((base[e] === EXACT) !== (group === 0)) continue;
-        var first = ix.entryStart[e], count = ix.entryStart[e + 1] - first;
+        var first = ix.entryStart[e], count = ix.entryStart[e + 1] - first - removedBetween(first, ix.entryStart[e + 1]);
         for (var p = Math.max(start, this.total); p < end && p < this.total + count; p++) {
-          this.ids.push(first + p - this.total);
+          this.ids.push(keptId(first, p - this.total));
         }
         this.total += count;
       }
@@ -1607,11 +1727,21 @@
     return parts.filter(function (p) { return p; }).join(separator);
   }
 
+  // The index an id names (BASE or CHANGES) and its number there, or null: an id of another
+  // build, or of a row the changes replaced or removed.
   function idNumber(id) {
-    var prefix = IX.idPrefix, digits = id.slice(prefix.length);
-    if (id.slice(0, prefix.length) !== prefix || !/^[0-9a-z]{1,5}$/.test(digits)) return -1;
-    var number = parseInt(digits, 36);
-    return prefix + number.toString(36) === id && number < IX.records ? number : -1;
+    var found = null;
+    [BASE, CHANGES].forEach(function (ix) {
+      if (ix === null) return;
+      var prefix = ix.idPrefix, digits = id.slice(prefix.length);
+      if (id.slice(0, prefix.length) !== prefix || !/^[0-9a-z]{1,5}$/.test(digits)) return;
+      var number = parseInt(digits, 36);
+      if (prefix + number.toString(36) !== id || number >= ix.records) return;
+      IX = ix;
+      if (!isRemoved(number)) found = {ix: ix, number: number};
+      IX = BASE;
+    });
+    return found;
   }
 
   // ---- Rendering (textContent only) -----------------------------------------------------------
@@ -1662,6 +1792,14 @@
     }, latencyMs);
   }
 
+  // One query's work at a time: a search reads BASE, then CHANGES, through the one IX.
+  var working = Promise.resolve();
+  function oneAtATime(work) {
+    var run = working.then(work);
+    working = run.catch(function () {});
+    return run;
+  }
+
   async function finishRequest(box, seq, work, startMark) {
     var workMark = "searchaddr-work-" + seq;
     var endMark = "searchaddr-end-" + seq;
@@ -1669,7 +1807,7 @@
     var shardsBefore = shardsRequested;
     var view;
     try {
-      view = await work();
+      view = await oneAtATime(work);
     } catch (error) {
       var message = String(error && error.message || error);
       view = {status: "error", message: message,
@@ -1771,7 +1909,7 @@
     if (page === null) throw new Error("페이지는 1 이상의 정수여야 합니다.");
     if (perPage === null) throw new Error("페이지당 개수는 1부터 " + MAX_PER_PAGE + "까지입니다.");
     if (!query.trim()) throw new Error("검색어를 입력하세요.");
-    var matches = await new Search(parseQuery(query)).run((page - 1) * perPage, page * perPage);
+    var matches = await searchBoth(parseQuery(query), (page - 1) * perPage, page * perPage);
     var addresses = await matches.page();
     var pages = Math.max(1, Math.ceil(matches.total / perPage));
     return {status: "ok", total: matches.total, nodes: function () {
@@ -1801,13 +1939,18 @@
   }
 
   async function detailView(id) {
-    var number = idNumber(id);
-    if (number < 0) {
+    var named = idNumber(id);
+    if (named === null) {
       return {status: "not-found", nodes: function () {
         return [element("p", {"class": "empty", text: "주소를 찾을 수 없습니다 (not found)."})];
       }};
     }
-    var address = await addressById(number);
+    IX = named.ix;
+    try {
+      var address = await addressById(named.number);
+    } finally {
+      IX = BASE;
+    }
     var labels = {road_address: "도로명주소", jibun_address: "지번주소", english_address: "영문주소",
                   zip: "우편번호", building: "건물명", sido: "시도", sigungu: "시군구",
                   eupmyeondong: "읍면동", lat: "위도", lng: "경도", admin_code: "행정구역코드"};
@@ -1858,16 +2001,16 @@
       + "시도·시군구·읍면동, 영문 도로명으로 검색합니다. 여러 단어는 모두 맞는 주소만 찾습니다.";
     searchForm.elements.q.placeholder = "예: 세종대로 110 · 반곡동 47-1 · 수루배마을 · 04524";
     document.getElementById("data-note").textContent = "주소 데이터: 행정안전부 도로명주소 한글 "
-      + "(business.juso.go.kr, 기준일 " + IX.baseDate + "). 좌표는 없습니다.";
+      + "(business.juso.go.kr, 기준일 " + (changesDate || BASE.baseDate) + "). 좌표는 없습니다.";
   }
 
   // data/index.js runs right after this script; by DOMContentLoaded it has registered the index.
   document.addEventListener("DOMContentLoaded", function () {
-    if (IX !== null && IX.records > 0) {
-      root.dataset.records = String(IX.records);
+    if (BASE !== null && BASE.records > 0) {
+      root.dataset.records = String(liveRecords());
       root.dataset.indexMs = IX.decodeMs.toFixed(1);
       root.dataset.searchaddr = "ready";
-      if (IX.official) describeOfficialData();
+      if (BASE.official) describeOfficialData();
     } else {
       root.dataset.searchaddr = "error";
       resultsBox.dataset.status = "error";

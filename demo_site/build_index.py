@@ -18,11 +18,12 @@ import zipfile
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import official  # noqa: E402
+import official_changes  # noqa: E402
 from area_names import SIDO  # noqa: E402
 # The index's readers, for tests and benchmarks.
 from index_files import DEFAULT_OUT, read_blob, read_index, read_rows_version, read_shard  # noqa: E402,F401
 from index_layout import FORMAT, write_index  # noqa: E402
-from index_switch import copy_contents, is_current, move_contents  # noqa: E402
+from index_switch import copy_contents, is_current  # noqa: E402
 from kozip_rows import DEFAULT_WHEEL, WHEEL_SHA256, load_rows  # noqa: E402
 from official_rows import load_official_rows  # noqa: E402
 from progress import log  # noqa: E402
@@ -31,8 +32,8 @@ LANDMARKS_PATH = HERE / "landmarks.json"
 # The files whose content decides the index: a change to any of them rebuilds it.
 GENERATOR_SOURCES = tuple(HERE / name for name in (
     "build_index.py", "area_names.py", "progress.py", "packed_rows.py", "kozip_rows.py", "official_rows.py",
-    "official.py", "official_lines.py", "official_snapshot.py", "index_layout.py", "official_copies.py",
-    "index_files.py", "index_switch.py", "romanize.py", "landmarks.json"))
+    "official.py", "official_lines.py", "official_snapshot.py", "official_changes.py", "index_layout.py",
+    "official_copies.py", "index_files.py", "index_switch.py", "romanize.py", "landmarks.json"))
 SOURCE_NOTE = "Korea Post via kozip 1.1.4 (2021-11-03, MIT)"
 KOZIP_DATE = "2021-11-03"
 OFFICIAL_NOTE = "행정안전부 도로명주소 한글 (business.juso.go.kr)"
@@ -74,15 +75,17 @@ def build(wheel, out, sido_filter=None):
     return True
 
 
-def build_official(source, out, started, snapshot=None):
-    """The index of an official file (an official.Source); `snapshot(directory)` writes the data the
-    next update starts from into the new index's directory."""
+def build_official(source, out, started, keep):
+    """The index of an official file (an official.Source); `keep(directory)` writes the data the
+    next update starts from (the base, and changes kept since) into the new index's directory."""
     rows, entries, dongs, extra = load_official_rows(source, started)
     stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
              "base_date": source.base_date}
     about = {"source": "official", "note": OFFICIAL_NOTE, "base_date": iso_date(source.base_date),
              "related_lots": len(extra.related)}
-    write_index(out, rows, entries, dongs, stamp, about, started, official=extra, snapshot=snapshot)
+    write_index(out, rows, entries, dongs, stamp, about, started, official=extra, snapshot=keep)
+    official_changes.keep_base(out / "official", extra.origin_ids,
+                               json.loads((out / "about.json").read_text(encoding="utf-8")))
 
 
 def iso_date(yyyymmdd):
@@ -106,7 +109,7 @@ def main(argv=None):
     try:
         if args.data:
             build_official(official.open_source(args.data), out, started,
-                           snapshot=lambda to: keep_full_file(args.data, to))
+                           keep=lambda to: keep_full_file(args.data, to / official_changes.BASE))
         elif args.changes:
             update_official(out, args.changes, started)
         elif not args.kozip and not args.sido and (out / "official").is_dir():
@@ -120,40 +123,46 @@ def main(argv=None):
 
 
 def update_official(out, changes, started):
-    """Applies change files to the data the official index in `out` was built from, and rebuilds it."""
-    if not (out / "official").is_dir():
+    """Applies change files to the official index in `out`: the addresses they touch become a
+    second index beside it (official_changes.py)."""
+    kept = out / "official"
+    if not kept.is_dir():
         raise ValueError(f"{out}: no official index to update (build one with --data first)")
     changesets = official.read_changes(changes)
-    fresh = out / "official.applied"
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir(parents=True)
-    try:
-        summary = official.apply_changes(kept_source(out), changesets, fresh)
-        log(f"applied {len(changesets)} change file(s) up to {summary.base_date}: {summary.inserted:,} new, "
-            f"{summary.updated:,} changed, {summary.deleted:,} removed addresses; "
-            f"{summary.lots_inserted:,} new and {summary.lots_deleted:,} removed related lots", started)
-        build_official(official.open_source(fresh), out, started,
-                       snapshot=lambda to: move_contents(fresh, to))
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+    if not (kept / official_changes.BASE_IDS).is_file():  # kept by an older version: build it anew first
+        rebuild_official(out, started, force=True)
+    official_changes.apply(out, kept_source(out), changesets, started)
 
 
-def rebuild_official(out, started):
-    """An official index whose generator changed is rebuilt from the data it was built from."""
+def rebuild_official(out, started, force=False):
+    """An official index whose generator changed is rebuilt from the data it was built from, and
+    the changes kept since."""
     source = kept_source(out)
     stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
              "base_date": source.base_date}
-    if is_current(out, stamp):
+    if not force and is_current(out, stamp):
         print(f"build_index: {out} is current (official data of {iso_date(source.base_date)}; "
               "--kozip builds the kozip index instead)", flush=True)
         return
-    build_official(source, out, started, snapshot=lambda to: copy_contents(out / "official", to))
+    kept = out / "official"
+    base = kept / official_changes.BASE if (kept / official_changes.BASE).exists() else kept
+
+    def keep(to):
+        (to / official_changes.BASE).mkdir()
+        copy_contents(base, to / official_changes.BASE)
+        for name in (official_changes.CHANGES, official_changes.CHANGES_META):
+            if base is not kept and (kept / name).exists():
+                (shutil.copytree if (kept / name).is_dir() else shutil.copy2)(kept / name, to / name)
+
+    build_official(source, out, started, keep)
+    official_changes.rebuild(out, started)
 
 
 def keep_full_file(path, target):
     """The operator's full file, as given (zip or directory, under its own name, which may carry its
     date), is what the next update starts from: copying it costs far less than writing it anew."""
     path = pathlib.Path(path)
+    target.mkdir()
     if path.is_dir():
         shutil.copytree(path, target / path.resolve().name)
     else:
@@ -162,8 +171,10 @@ def keep_full_file(path, target):
 
 def kept_source(out):
     """The data the official index in `out` was built from: a full file as given, or a snapshot
-    that change files made."""
+    (an index kept by an older version has it in official/ itself)."""
     kept = out / "official"
+    if (kept / official_changes.BASE).is_dir():
+        kept = kept / official_changes.BASE
     if (kept / official.SNAPSHOT_META).is_file():
         return official.open_source(kept)
     entries = list(kept.iterdir())

@@ -141,6 +141,11 @@ def read_rows_version(out):
         text = (out / "index.js").read_text(encoding="ascii")
     except FileNotFoundError:
         return None
+    return rows_version_in(text)
+
+
+def rows_version_in(text):
+    """The rows directory an index script (index.js, changes.js) names, or None."""
     found = re.search(r'"rows":"(rows-[0-9a-f]+)"', text)
     return found.group(1) if found else None
 

@@ -51,8 +51,10 @@ def attach_landmarks(landmarks, entries, entry_start, columns, dongs):
 
 
 def write_index(out, rows, entries, dongs, stamp, about, started, landmarks=(), official=None,
-                snapshot=None):
-    """Writes the index of these rows into `out` (docs/search.md, "The page's index")."""
+                snapshot=None, finish=None):
+    """Writes the index of these rows into `out` (docs/search.md, "The page's index"). `finish`,
+    if given, puts the files in place instead of finish_index: finish(staging, dictionary, meta,
+    files, (columns, entries, dongs, official))."""
     check_sido(entries)
     columns = field_columns(rows)
     record_count = len(rows)
@@ -86,6 +88,8 @@ def write_index(out, rows, entries, dongs, stamp, about, started, landmarks=(), 
         write_official_copies(staging, official, dictionary, meta, record_count, dongs, areas["sigungu_index"],
                               [key >> 16 for key in pairs["pair_keys"]],
                               (columns[1], columns[2], pairs["pair_column"]), started, files)
+    if finish is not None:
+        return finish(staging, dictionary, meta, files, (columns, entries, dongs, official))
     finish_index(out, staging, dictionary, meta, files, stamp, about, snapshot, started)
 
 
@@ -295,9 +299,8 @@ def write_copies(staging, columns, pairs, ri, main, official, started, files):
     }
 
 
-def finish_index(out, staging, dictionary, meta, files, stamp, about, snapshot, started):
-    """Names the rows by a hash of every file and puts the index in place."""
-    record_count = meta["records"]
+def seal(dictionary, meta, files):
+    """The dictionary deflated, and the rows' version (a hash of every file), now in meta."""
     meta["dictionaryBytes"] = dictionary.size
     meta["sections"] = dictionary.sections
     deflated = dictionary.deflated_base64()
@@ -305,6 +308,13 @@ def finish_index(out, staging, dictionary, meta, files, stamp, about, snapshot, 
     files.update(json.dumps(meta, sort_keys=True).encode("utf-8"))
     version = "rows-" + files.hexdigest()[:12]
     meta["rows"] = version
+    return deflated, version
+
+
+def finish_index(out, staging, dictionary, meta, files, stamp, about, snapshot, started):
+    """Names the rows by a hash of every file and puts the index in place."""
+    record_count = meta["records"]
+    deflated, version = seal(dictionary, meta, files)
     meta["idPrefix"] = "k" if not meta["official"] else "o" + version[5:9]
     about = dict(about, addresses=record_count, version=version)
     switch_to(out, staging, version, meta, deflated, stamp, about, snapshot, started)

@@ -6,6 +6,10 @@ import shutil
 from index_files import read_rows_version, write_script
 from progress import log
 
+# The page's second script: the changes applied since the index was built (official_changes.py).
+CHANGES_SCRIPT = "changes.js"
+NO_CHANGES = "searchaddrChanges(null);\n"
+
 
 def is_current(out, stamp):
     path = out / "stamp.json"
@@ -41,6 +45,8 @@ def switch_to(out, staging, version, meta, deflated, stamp, about, snapshot, sta
         shutil.rmtree(out / "official")
     previous = read_rows_version(out)
     os.replace(out / "index.js.building", out / "index.js")
+    write_script(out / "changes.js.building", NO_CHANGES)
+    os.replace(out / "changes.js.building", out / CHANGES_SCRIPT)
     os.replace(out / "about.json.building", out / "about.json")
     write_script(out / "stamp.json", stamp_text_of(stamp))
     for path in out.iterdir():
@@ -55,11 +61,6 @@ def replace_directory(fresh, target):
         target.rename(old)
     fresh.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def move_contents(source, target):
-    for path in source.iterdir():
-        path.rename(target / path.name)
 
 
 def copy_contents(source, target):

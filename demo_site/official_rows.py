@@ -23,6 +23,7 @@ class OfficialRows:
         self.under = {}  # id -> 1 (지하) or 2 (공중)
         self.codes = {}  # (sido, sigungu, 읍면동/리) -> 법정동코드
         self.related = []  # (id, 읍면동/리 rank, lot_code of the lot)
+        self.origin_ids = None  # the id of each line of the file, by its position (-1: none)
 
 
 def lot_code(mountain, main, sub):
@@ -128,6 +129,7 @@ def rows_by_id(rows, lines, repeats, related, dong_rank):
         id_of[value & origin_mask] = kept
     lines.lots, lines.buildings = None, None
     extra.codes = lines.codes
+    extra.origin_ids = id_of
     for origin, dong_id, code in related:
         if id_of[origin] >= 0:
             extra.related.append((id_of[origin], dong_rank[dong_id], code))

@@ -16,19 +16,19 @@ SNAPSHOT_META = "snapshot.json"
 KEY_LENGTH = 26
 
 
-def _address_line(a):
+def address_line(a):
     return "|".join((a.key, a.admin_code, a.sido, a.sigungu, a.dong, a.ri, str(a.mountain), str(a.lot_main),
                      str(a.lot_sub), a.road_code, a.road, str(a.underground), str(a.main), str(a.sub), "", "",
                      a.zip, "", a.effective, "", "", a.register_building, a.sigungu_building, "")) + "\r\n"
 
 
-def _lot_line(lot):
+def lot_line(lot):
     return "|".join((lot.key, lot.admin_code, lot.sido, lot.sigungu, lot.dong, lot.ri, str(lot.mountain),
                      str(lot.lot_main), str(lot.lot_sub), lot.road_code, str(lot.underground), str(lot.main),
                      str(lot.sub), "")) + "\r\n"
 
 
-def _encode(line, what):
+def encode_line(line, what):
     try:
         return line.encode("cp949")
     except UnicodeEncodeError as error:
@@ -109,10 +109,10 @@ def apply_changes(source, changesets, out_dir):
                 lot_ops[key].append(("clear", None))
             else:
                 kind = "insert" if a.change in INSERT_CODES else "update"
-                address_ops[key].append((kind, _encode(_address_line(a), changeset.name)))
+                address_ops[key].append((kind, encode_line(address_line(a), changeset.name)))
         for lot in changeset.lots:
             kind = "remove" if lot.change in DELETE_CODES else "add"
-            lot_ops[lot.key.encode()].append((kind, _encode(_lot_line(lot), changeset.name)))
+            lot_ops[lot.key.encode()].append((kind, encode_line(lot_line(lot), changeset.name)))
     counts = collections.Counter()
     address_path = os.path.join(out_dir, "." + SNAPSHOT_ADDRESSES + ".partial")
     lot_path = os.path.join(out_dir, "." + SNAPSHOT_LOTS + ".partial")
@@ -122,9 +122,9 @@ def apply_changes(source, changesets, out_dir):
     else:
         address_lines = _unique_keys(_sorted_lines(
             source.files.read(source.address_names, lambda raw, name: parse_addresses(raw, name, False, source._latest)),
-            lambda a: _encode(_address_line(a), source.path), address_path), source.path)
+            lambda a: encode_line(address_line(a), source.path), address_path), source.path)
         lot_lines = _sorted_lines(source.files.read(source.lot_names, lambda raw, name: parse_lots(raw, name, False)),
-                                  lambda lot: _encode(_lot_line(lot), source.path), lot_path)
+                                  lambda lot: encode_line(lot_line(lot), source.path), lot_path)
     with open(address_path, "wb") as out:
         counts["addresses"] = _merge_addresses(address_lines, address_ops, out, counts)
     with open(lot_path, "wb") as out:

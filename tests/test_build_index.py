@@ -195,8 +195,11 @@ def test_a_new_build_keeps_the_rows_the_previous_index_names_and_no_older(tmp_pa
     assert (about["source"], about["addresses"], about["related_lots"]) == ("official", 1, 0)
 
 
-def test_a_file_plus_its_changes_gives_the_index_of_the_file_after_them(tmp_path):
-    """full(A) + a day's changes, applied with --changes, is byte for byte the index of full(B)."""
+def test_a_days_changes_go_beside_the_index_which_stays_as_it_was(tmp_path):
+    """full(A) + a day's changes (--changes): the base's files stay byte for byte, changes.js holds the
+    changed addresses and the base's rows they replace or remove, about.json counts what full(B)
+    holds; the same day again changes nothing; a rebuild keeps the changes; a new full file drops
+    them. (That the page then answers as full(B) does: tests/test_official_changes.py.)"""
     import official_file
     from tests.support.official import kozip_rows
     report = official_file.generate(kozip_rows(3000), str(tmp_path / "202603_a.zip"), changes_day="20260401",
@@ -204,13 +207,34 @@ def test_a_file_plus_its_changes_gives_the_index_of_the_file_after_them(tmp_path
     assert report["address_changes"] > 0
     updated, direct = tmp_path / "updated", tmp_path / "direct"
     assert run_official(tmp_path / "202603_a.zip", updated).returncode == 0
-    applied = subprocess.run([sys.executable, str(ROOT / "demo_site" / "build_index.py"), "--changes",
-                              report["changes"], "--out", str(updated)], capture_output=True, text=True, timeout=600)
-    assert applied.returncode == 0, applied.stderr
+    base = {name: (updated / name).read_bytes() for name in all_files(updated) if not name.startswith("official")}
+    assert (updated / "changes.js").read_text(encoding="ascii") == "searchaddrChanges(null);\n"
+
+    def apply():
+        applied = subprocess.run([sys.executable, str(ROOT / "demo_site" / "build_index.py"), "--changes",
+                                  report["changes"], "--out", str(updated)], capture_output=True, text=True,
+                                 timeout=600)
+        assert applied.returncode == 0, applied.stderr
+        return (updated / "changes.js").read_text(encoding="ascii")
+
+    changes = apply()
+    assert all((updated / name).read_bytes() == data for name, data in base.items()
+               if name not in ("changes.js", "about.json"))
+    meta = json.loads(changes[len("searchaddrChanges("):changes.index(',\n"')])
+    assert meta["changes"]["base"] == build_index.read_rows_version(updated)
+    assert meta["records"] > 0 and len(meta["changes"]["basePositions"]) == meta["records"]
+    assert meta["changes"]["removed"] == sorted(set(meta["changes"]["removed"])) != []
     assert run_official(tmp_path / "20260401_b.zip", direct).returncode == 0
-    version = build_index.read_rows_version(direct)
-    assert build_index.read_rows_version(updated) == version
-    for name in ["index.js"] + [str(p.relative_to(direct)) for p in (direct / version).rglob("*.js")]:
-        assert (updated / name).read_bytes() == (direct / name).read_bytes(), name
     about = [json.loads((out / "about.json").read_text(encoding="utf-8")) for out in (updated, direct)]
-    assert about[0]["addresses"] == about[1]["addresses"] and about[0]["base_date"] == "2026-04-01"
+    assert [about[0][k] for k in ("addresses", "related_lots", "base_date")] == \
+        [about[1][k] for k in ("addresses", "related_lots", "base_date")] and about[0]["base_date"] == "2026-04-01"
+    assert apply() == changes
+    stamp = updated / "stamp.json"
+    stamp.write_text(stamp.read_text(encoding="utf-8").replace('"generator": "', '"generator": "0'), encoding="utf-8")
+    rebuilt = subprocess.run([sys.executable, str(ROOT / "demo_site" / "build_index.py"), "--out", str(updated)],
+                             capture_output=True, text=True, timeout=600)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (updated / "changes.js").read_text(encoding="ascii") == changes
+    assert run_official(tmp_path / "202603_a.zip", updated).returncode == 0
+    assert (updated / "changes.js").read_text(encoding="ascii") == "searchaddrChanges(null);\n"
+    assert json.loads((updated / "about.json").read_text(encoding="utf-8"))["base_date"] != "2026-04-01"

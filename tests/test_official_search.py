@@ -7,29 +7,20 @@ and one 구 of Daejeon with made-up codes, lots and building names), checked aga
 oracle tests/support/official_oracle.py. The draws are random per run: the seed is printed, and
 SEARCHADDR_OFFICIAL_SEED=N repeats a run.
 """
-import contextlib
 import os
 import random
-import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 
-from scraper.sources.demo import DemoSource
 from tests.support.binaries import need
-from tests.support.browsers import real_browser
-from tests.support.servers import ROOT
 from tests.support.national_data import first_difference
 from tests.support.official_oracle import OfficialData, base36, random_queries
+from tests.support.official_site import PER_PAGE, build_site, opened_page
 from tests.support.official_sample import SEJONG_ADDRESS as SEJONG, WONJU_ADDRESS as WONJU, write_sample
 
 # A fixed seed, so a run is repeatable; SEARCHADDR_OFFICIAL_SEED=N tries others.
 SEED = int(os.environ.get("SEARCHADDR_OFFICIAL_SEED") or 20261205)
-PER_PAGE = 50
 RANDOM_QUERIES = 264
-ID = re.compile(r"(o[0-9A-Za-z_-]{4})([0-9a-z]+)")
 
 ADMIN_CODES = {"30145": "3611010100", "26304": "5113031026"}
 # The real lines (and their related lots, test values) by the ways docs/search.md names.
@@ -70,16 +61,6 @@ def oracle(sample):
     return OfficialData(sample)
 
 
-def build_site(site, data):
-    """demo_site's page in `site` with a data/ built from the official file `data` by the generator's
-    command line."""
-    for name in ("index.html", "app.js", "style.css"):
-        shutil.copy(os.path.join(ROOT, "demo_site", name), site / name)
-    subprocess.run([sys.executable, os.path.join(ROOT, "demo_site", "build_index.py"), "--data", str(data),
-                    "--out", str(site / "data")], check=True, capture_output=True, timeout=300)
-    return site
-
-
 @pytest.fixture(scope="module")
 def site(sample, tmp_path_factory):
     return build_site(tmp_path_factory.mktemp("official-site"), sample)
@@ -89,38 +70,6 @@ def site(sample, tmp_path_factory):
 def page(site):
     with opened_page(site) as page:
         yield page
-
-
-@contextlib.contextmanager
-def opened_page(site):
-    """search(q, page) and detail(id) on the page in `site`, in a real Chromium stopped at the end."""
-    with real_browser(60) as driver:
-        source = DemoSource((site / "index.html").as_uri())
-        source.open(driver)
-
-        class Page:
-            prefix = None
-
-            @staticmethod
-            def search(q, page=1):
-                found = source.search(driver, q, page, PER_PAGE)
-                for result in found["results"]:
-                    Page.check_id(result["id"])
-                return found
-
-            @staticmethod
-            def detail(address_id):
-                return source.detail(driver, address_id)
-
-            @staticmethod
-            def check_id(address_id):
-                """Every id is one build's prefix and a position in base 36."""
-                match = ID.fullmatch(address_id)
-                assert match, address_id
-                Page.prefix = Page.prefix or match.group(1)
-                assert match.group(1) == Page.prefix, (address_id, Page.prefix)
-
-        yield Page
 
 
 def wanted_page(oracle, positions, page, prefix):

@@ -258,16 +258,21 @@ def match_rank(query, address):
     return lot if road is None else min(road, lot if lot is not None else 1)
 
 
+def address_of(line):
+    """The Address of one line of the files (an official.Address), without its related lots."""
+    sido, sigungu = current_names(line.sido, line.sigungu)
+    return Address(sido, sigungu, line.dong, line.ri, line.road, line.underground, line.main, line.sub,
+                   line.zip, line.admin_code, official.building_name(line),
+                   Lot(line.dong, line.ri, bool(line.mountain), written(line.lot_main, line.lot_sub)))
+
+
 def read_addresses(path):
     """Every address of the official files at `path` in the spec's order, the first of two lines that
     are one address kept (files in name order, lines in file order), related lots attached."""
     source = official.open_source(path)
     by_order, by_key = {}, {}
     for line in source.addresses():
-        sido, sigungu = current_names(line.sido, line.sigungu)
-        address = Address(sido, sigungu, line.dong, line.ri, line.road, line.underground, line.main, line.sub,
-                          line.zip, line.admin_code, official.building_name(line),
-                          Lot(line.dong, line.ri, bool(line.mountain), written(line.lot_main, line.lot_sub)))
+        address = address_of(line)
         by_key[line.key] = by_order.setdefault(address.order_key(), address)
     for lot in source.related_lots():
         if lot.key in by_key:

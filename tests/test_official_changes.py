@@ -1,0 +1,86 @@
+"""A day's change file applied to an official index (build_index.py --changes, which update-data.sh
+runs) answers every search as the index of the file after those changes does.
+
+Integration: full(A) + A's day of changes, and full(B) (the file after them), both built by the
+generator's command line from files in the official layout (bench/official_file.py's generator on
+made-up kozip-shaped rows) and searched in real headless Chromium: the same totals and the same
+addresses in the same order, on two pages, for queries drawn at random from B and from the
+addresses the changes touch; every id of the updated page names its address; the rows the changes
+replaced or removed answer 404.
+"""
+import json
+import os
+
+import pytest
+
+import official
+import official_file
+from tests.support.binaries import need
+from tests.support.official import kozip_rows
+from tests.support.official_oracle import OfficialData, address_of, base36, random_queries
+from tests.support.official_site import build_index, build_site, opened_page
+
+SEED = int(os.environ.get("SEARCHADDR_OFFICIAL_SEED") or 20261206)
+DAY = "20260401"
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("official-changes")
+    report = official_file.generate(kozip_rows(4000), str(folder / "202603_a.zip"), changes_day=DAY,
+                                    after=str(folder / f"{DAY}_b.zip"))
+    return folder / "202603_a.zip", report["changes"], folder / f"{DAY}_b.zip"
+
+
+@pytest.fixture(scope="module")
+def sites(files, tmp_path_factory):
+    need("/usr/bin/chromium", "apt-get install -y chromium chromium-driver")
+    before, changes, after = files
+    updated = build_site(tmp_path_factory.mktemp("updated"), before)
+    applied = build_index("--changes", changes, "--out", updated / "data")
+    assert applied.returncode == 0, applied.stderr
+    return updated, build_site(tmp_path_factory.mktemp("direct"), after)
+
+
+def changed_positions(data, changesets):
+    """The positions in `data` of the addresses the change lines name."""
+    wanted = {address_of(line).order_key() for changeset in changesets for line in changeset.addresses}
+    return [p for p, address in enumerate(data.addresses) if address.order_key() in wanted]
+
+
+def without_ids(found):
+    return found["total"], [{k: v for k, v in result.items() if k != "id"} for result in found["results"]]
+
+
+def test_the_updated_index_answers_as_the_file_after_the_changes(files, sites):
+    before, changes, after = files
+    changesets = official.read_changes([changes])
+    data_before, data_after = OfficialData(before), OfficialData(after)
+    queries = (random_queries(data_after, SEED, 120, among=changed_positions(data_after, changesets))
+               + random_queries(data_before, SEED + 1, 60, among=changed_positions(data_before, changesets))
+               + random_queries(data_after, SEED + 2, 60))
+    print(f"seed {SEED}: {len(queries)} queries")
+    wrong, compared, checked = [], 0, 0
+    with opened_page(sites[0]) as updated, opened_page(sites[1]) as direct:
+        updated.mixed = True
+        for kind, q in queries:
+            for number in (1, 2):
+                got, wanted = updated.search(q, number), direct.search(q, number)
+                compared += 1
+                if without_ids(got) != without_ids(wanted):
+                    wrong.append((kind, q, number, got["total"], wanted["total"]))
+                    continue
+                for result in got["results"][:2]:
+                    detail = updated.detail(result["id"])
+                    assert detail is not None and all(detail[k] == v for k, v in result.items()), (result, detail)
+                    checked += 1
+        removed = json.loads((sites[0] / "data" / "changes.js").read_text(encoding="ascii")
+                             [len("searchaddrChanges("):].split(',\n"')[0])["changes"]["removed"]
+        prefix = "o" + json.loads((sites[0] / "data" / "about.json").read_text(encoding="utf-8"))["version"][5:9]
+        assert removed and all(updated.detail(prefix + base36(i)) is None for i in removed[:20])
+    for case in wrong[:10]:
+        print("  MISMATCH %s q=%r page %d: updated total %d, direct total %d" % case)
+    print(f"{compared} pages compared, {len(wrong)} differ; {checked} details checked")
+    assert not wrong and compared == 2 * len(queries)
