@@ -15,19 +15,18 @@ import sys
 import time
 import zipfile
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import official  # noqa: E402
-import official_changes  # noqa: E402
-from area_names import SIDO  # noqa: E402
+import official
+import official_changes
+from area_names import SIDO
 # The index's readers, for tests and benchmarks.
-from index_files import DEFAULT_OUT, read_blob, read_index, read_rows_version, read_shard  # noqa: E402,F401
-from index_layout import FORMAT, write_index  # noqa: E402
-from index_switch import copy_contents, is_current  # noqa: E402
-from kozip_rows import DEFAULT_WHEEL, WHEEL_SHA256, load_rows  # noqa: E402
-from official_rows import load_official_rows  # noqa: E402
-from progress import log  # noqa: E402
+from index_files import DEFAULT_OUT, read_blob, read_index, read_rows_version, read_shard  # noqa: F401
+from index_layout import FORMAT, write_index
+from index_switch import copy_contents, is_current
+from kozip_rows import DEFAULT_WHEEL, WHEEL_SHA256, load_rows
+from official_rows import load_official_rows
+from progress import log
 
+HERE = pathlib.Path(__file__).resolve().parent
 LANDMARKS_PATH = HERE / "landmarks.json"
 # The files whose content decides the index: a change to any of them rebuilds it.
 GENERATOR_SOURCES = tuple(HERE / name for name in (
