@@ -170,10 +170,13 @@ def apply(out, base_source, changesets, started):
         state = {"base_date": summary.base_date, "keys": sorted({*state["keys"], *new_keys}),
                  "positions": sorted({*state["positions"], *positions.values()}),
                  "base_lots": state["base_lots"] + len(lots)}
-        write_changes_index(out, official.open_source(after), state, started)
-        replace_directory(after, kept / CHANGES)
-        write_script(kept / (CHANGES_META + ".building"), json.dumps(state) + "\n")
-        os.replace(kept / (CHANGES_META + ".building"), kept / CHANGES_META)
+
+        def keep():  # before the page sees the changes: an update cut short here loses none
+            replace_directory(after, kept / CHANGES)
+            write_script(kept / (CHANGES_META + ".building"), json.dumps(state) + "\n")
+            os.replace(kept / (CHANGES_META + ".building"), kept / CHANGES_META)
+
+        write_changes_index(out, official.open_source(after), state, started, keep)
     finally:
         for folder in (before, after):
             shutil.rmtree(folder, ignore_errors=True)
@@ -197,9 +200,9 @@ def rebuild(out, started):
         write_changes_index(out, official.open_source(kept / CHANGES), state, started)
 
 
-def write_changes_index(out, source, state, started):
+def write_changes_index(out, source, state, started, keep=lambda: None):
     """The second index of the touched addresses (`source`), the base's removed rows, changes.js
-    and about.json."""
+    and about.json; keep() runs once they are written, before they replace those in use."""
     kept = out / "official"
     base_ids = read_base_ids(kept)
     removed = sorted({base_ids[p] for p in state["positions"]} - {-1})
@@ -227,6 +230,7 @@ def write_changes_index(out, source, state, started):
                  version=base["rows"] + ("+" + version if version else ""))
     write_script(out / "about.json.building", json.dumps(about, ensure_ascii=False, sort_keys=True) + "\n")
     previous = _changes_version(out)
+    keep()
     os.replace(out / (CHANGES_SCRIPT + ".building"), out / CHANGES_SCRIPT)
     os.replace(out / "about.json.building", out / "about.json")
     for path in out.iterdir():  # a page that loaded the previous changes.js still reads its rows
