@@ -40,6 +40,28 @@ class ServiceMetrics:
         # No *_created series: multiprocess mode has none, and they would double the series.
         disable_created_metrics()
         registry = self.registry = CollectorRegistry(auto_describe=True)
+        self._add_request_metrics(registry)
+        self._add_browser_metrics(registry)
+        self._add_about_metrics(registry)
+        self._failure_kinds = {"failed_starts": "start", "failed_opens": "page_open"}
+        # Children looked up once: labels() costs a lock and a dict lookup per call.
+        self._event_children = {event: counter.labels(self.worker)
+                                for event, counter in self.browser_events.items()}
+        self._failure_children = {event: self.browser_failures.labels(self.worker, kind)
+                                  for event, kind in self._failure_kinds.items()}
+        self._open = self.browsers_open.labels(self.worker)
+        self._in_use = self.browsers_in_use.labels(self.worker)
+        # Per request, the same: children by their label values, made on first use. Few ever
+        # exist: paths are the routes and "other", methods METHODS and "other", statuses a handful.
+        self._children = {}
+        if multiproc_dir:
+            self._exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self._exposed, multiproc_dir)
+        else:
+            self._exposed = registry
+
+    def _add_request_metrics(self, registry):
+        """Requests, answers and their times."""
         self.requests = Counter("searchaddr_http_requests", "HTTP requests answered, by path, method and status",
                                 ("path", "method", "status"), registry=registry)
         self.request_seconds = Histogram("searchaddr_http_request_duration_seconds",
@@ -63,6 +85,9 @@ class ServiceMetrics:
                             ("reason",), registry=registry)
         self.upstream = Counter("searchaddr_upstream_failures", "Lookups the address site failed: "
                                 "502 (error) or 504 (timeout)", ("kind",), registry=registry)
+
+    def _add_browser_metrics(self, registry):
+        """The worker's browsers: how many, their use, starts, ends and failures."""
         self.browsers_open = Gauge("searchaddr_browsers_open", "Browsers running, per worker",
                                    ("worker",), registry=registry, multiprocess_mode="livesum")
         self.browsers_in_use = Gauge("searchaddr_browsers_in_use", "Browsers checked out by a request, "
@@ -83,6 +108,9 @@ class ServiceMetrics:
         self.start_seconds = Histogram("searchaddr_browser_start_duration_seconds",
                                        "Time to start a browser with the source page open",
                                        registry=registry, buckets=START_BUCKETS)
+
+    def _add_about_metrics(self, registry):
+        """What the service and its index are."""
         self.build_info = Gauge("searchaddr_build_info", "Always 1: the service's version, source and "
                                 "Chromium version", ("version", "source", "chromium"), registry=registry,
                                 multiprocess_mode="livemax")
@@ -94,22 +122,6 @@ class ServiceMetrics:
                                 multiprocess_mode="livemostrecent")
         self.index_addresses = Gauge("searchaddr_index_addresses", "Addresses in the page's index",
                                      ("source",), registry=registry, multiprocess_mode="livemostrecent")
-        self._failure_kinds = {"failed_starts": "start", "failed_opens": "page_open"}
-        # Children looked up once: labels() costs a lock and a dict lookup per call.
-        self._event_children = {event: counter.labels(self.worker)
-                                for event, counter in self.browser_events.items()}
-        self._failure_children = {event: self.browser_failures.labels(self.worker, kind)
-                                  for event, kind in self._failure_kinds.items()}
-        self._open = self.browsers_open.labels(self.worker)
-        self._in_use = self.browsers_in_use.labels(self.worker)
-        # Per request, the same: children by their label values, made on first use. Few ever
-        # exist: paths are the routes and "other", methods METHODS and "other", statuses a handful.
-        self._children = {}
-        if multiproc_dir:
-            self._exposed = CollectorRegistry()
-            multiprocess.MultiProcessCollector(self._exposed, multiproc_dir)
-        else:
-            self._exposed = registry
 
     # -- the edge ------------------------------------------------------------------------------
 
