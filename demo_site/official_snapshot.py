@@ -3,6 +3,7 @@ files' own layout (change code empty) plus snapshot.json, written from a full fi
 older snapshot with change files applied (official.py's docstring)."""
 import collections
 import heapq
+import itertools
 import json
 import os
 
@@ -141,60 +142,25 @@ def apply_changes(source, changesets, out_dir):
     return summary
 
 
-_END = b"\xff"  # sorts after every key (keys are digits)
-
-
 def _merge_addresses(lines, ops, out, counts):
     """Copies the sorted lines to out with the keys in ops replaced; returns the lines written."""
-    pending = sorted(ops)
-    pending.append(_END)
-    at, next_key, written, write = 0, pending[0], 0, out.write
-
-    def settle(key, line):
+    def settle(key, group):
+        line = group[0] if group else None
         for kind, new in ops[key]:
             if kind == "delete":
                 counts["deleted"] += line is not None
             else:
                 counts["inserted" if kind == "insert" else "updated"] += 1
             line = new
-        return line
+        return [] if line is None else [line]
 
-    def settle_before(key):
-        """Writes the changed lines of the pending keys before `key` (every one, for _END)."""
-        nonlocal at, next_key, written
-        while next_key < key:
-            result = settle(next_key, None)
-            if result is not None:
-                write(result)
-                written += 1
-            at += 1
-            next_key = pending[at]
-
-    for line in lines:
-        if line[:KEY_LENGTH] < next_key:
-            write(line)
-            written += 1
-            continue
-        key = line[:KEY_LENGTH]
-        settle_before(key)
-        if key == next_key:
-            line = settle(key, line)
-            at += 1
-            next_key = pending[at]
-        if line is not None:
-            write(line)
-            written += 1
-    settle_before(_END)
-    return written
+    return _merged(lines, ops, settle, out)
 
 
 def _merge_lots(lines, ops, out, counts):
     """Copies the sorted lot lines to out with the lots of the keys in ops changed; returns the count."""
-    pending = sorted(ops)
-    pending.append(_END)
-    at, next_key, written, write = 0, pending[0], 0, out.write
-
     def settle(key, group):
+        group = set(group)
         for kind, line in ops[key]:
             if kind == "clear":
                 counts["lots_deleted"] += len(group)
@@ -205,38 +171,30 @@ def _merge_lots(lines, ops, out, counts):
             elif line in group:
                 counts["lots_deleted"] += 1
                 group.discard(line)
-        out.writelines(sorted(group))
-        return len(group)
+        return sorted(group)
 
-    def settle_before(key):
-        """Writes the lots of the pending keys before `key` (every one, for _END)."""
-        nonlocal at, next_key, written
-        while next_key < key:
-            written += settle(next_key, set())
-            at += 1
-            next_key = pending[at]
+    return _merged(lines, ops, settle, out)
 
-    lines = iter(lines)
-    line = next(lines, None)
-    while line is not None:
-        key = line[:KEY_LENGTH]
-        if key < next_key:
-            write(line)
-            written += 1
-            line = next(lines, None)
-            continue
-        settle_before(key)
-        if key == next_key:
-            group = set()
-            while line is not None and line[:KEY_LENGTH] == key:
-                group.add(line)
-                line = next(lines, None)
-            written += settle(key, group)
+
+def _merged(lines, ops, settle, out):
+    """Copies sorted lines to out, the lines of each key in ops (none, for a key the lines lack)
+    replaced by settle(key, its lines); returns the lines written."""
+    pending, written = sorted(ops), 0
+    at = 0
+    for key, group in itertools.groupby(lines, key=lambda line: line[:KEY_LENGTH]):
+        group = list(group)
+        while at < len(pending) and pending[at] < key:
+            written += _write(out, settle(pending[at], []))
             at += 1
-            next_key = pending[at]
-        else:
-            write(line)
-            written += 1
-            line = next(lines, None)
-    settle_before(_END)
+        if at < len(pending) and pending[at] == key:
+            group = settle(key, group)
+            at += 1
+        written += _write(out, group)
+    for key in pending[at:]:
+        written += _write(out, settle(key, []))
     return written
+
+
+def _write(out, lines):
+    out.writelines(lines)
+    return len(lines)
