@@ -18,6 +18,8 @@ class Launcher:
         self._threads = threads
         self._started = False
         self._lock = threading.Lock()
+        self._unfinished = 0
+        self._finished = threading.Condition(self._lock)
 
     def submit(self, function, *args):
         with self._lock:
@@ -25,16 +27,27 @@ class Launcher:
                 for n in range(self._threads):
                     threading.Thread(target=self._run, name=f"browser-launcher-{n}", daemon=True).start()
                 self._started = True
+            self._unfinished += 1
         future = Future()
         self._jobs.put((future, function, args))
         return future
 
+    def drain(self, timeout):
+        """Wait (up to `timeout` seconds) until every job submitted so far has run: a process that
+        exits right after would otherwise end a start or a retirement halfway, its files left."""
+        with self._finished:
+            return self._finished.wait_for(lambda: self._unfinished == 0, timeout)
+
     def _run(self):
         while True:
             future, function, args = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
-                continue
             try:
-                future.set_result(function(*args))
-            except BaseException as error:
-                future.set_exception(error)
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(function(*args))
+                    except BaseException as error:
+                        future.set_exception(error)
+            finally:
+                with self._finished:
+                    self._unfinished -= 1
+                    self._finished.notify_all()

@@ -25,6 +25,8 @@ DEFAULT_INSTANCE = "searchaddr"
 # Selenium's client-side limit per command, beyond page_timeout; a new session gets more.
 COMMAND_SLACK = 1.0
 START_TIMEOUT = 20.0
+# At close, how long the launcher's jobs under way (a start, a retirement) may take to finish.
+DRAIN_WAIT = 2.0
 # Starts per worker: a burst of one per slot (and a replacement), then one per START_INTERVAL s:
 # a crashing browser nor a failing site can start a storm.
 START_INTERVAL = 1.0
@@ -365,6 +367,9 @@ class BrowserPool:
             member.remove_files()
         if marker is not None:      # a start under way: its processes and files go too
             kill_marked(marker)
+            # A start that was making its directory, or a retirement still queued, finishes
+            # first (the start fails fast, its processes killed): the worker may exit right after.
+            self._launcher.drain(DRAIN_WAIT)
             remove_browser_dirs(marker)
         self.on_event("closed")
 
