@@ -74,11 +74,15 @@ if ! echo "$wheel_sha256  $wheel" | sha256sum --check --status; then
        "expected $wheel_sha256); delete it and run this again" >&2
   exit 1
 fi
-if [[ -n $data ]]; then
-  python3 demo_site/build_index.py --data "$data"
-else
-  python3 demo_site/build_index.py
+# Its progress (~20 lines) is shown only when it fails; otherwise its last line, what it built.
+builder=(python3 demo_site/build_index.py)
+if [[ -n $data ]]; then builder+=(--data "$data"); fi
+echo "setup: building the address index in demo_site/data (the first time: about a minute)"
+if ! built=$("${builder[@]}" 2>&1); then
+  echo "$built" >&2
+  exit 1
 fi
+echo "${built##*$'\n'}"
 
 # The Selenium Grid's jar for the Grid tests, fetched now so that the tests fetch nothing.
 if (( test_setup )); then
