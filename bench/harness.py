@@ -35,7 +35,7 @@ APP_KEYS = {"module", "eval", "wsgi-file", "wsgi", "callable", "mount", "file", 
             "chmod-socket", "chown-socket", "pidfile", "pidfile2", "daemonize", "daemonize2",
             "logto", "logto2", "req-logger", "logger", "stats", "touch-reload", "touch-chain-reload",
             "show-config",
-            "ini", "inherit", "exec-asap"}
+            "ini", "inherit", "exec-asap", "exec-in-jail"}
 # uWSGI's --show-config keeps the (already evaluated) if-env blocks as empty markers.
 LOGIC_KEYS = {"if-env", "if-not-env", "if-exists", "if-not-exists", "if-file", "if-not-file",
               "if-dir", "if-not-dir", "if-opt", "if-not-opt", "endif", "for", "for-readline", "endfor"}

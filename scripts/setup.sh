@@ -36,7 +36,7 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
 if (( ${#missing[@]} )); then
-  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]} (log: /tmp/searchaddr-apt.log)"
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
   # Packages must not start their own services (Debian's prometheus would listen on every
   # interface): the tests start their own instances on loopback.
   policy=/usr/sbin/policy-rc.d
@@ -44,8 +44,11 @@ if (( ${#missing[@]} )); then
   if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
       >/tmp/searchaddr-apt.log 2>&1; then
     tail -n 30 /tmp/searchaddr-apt.log
+    echo "setup: apt failed; its whole output is in /tmp/searchaddr-apt.log" >&2
     exit 1
   fi
+  # Kept only when apt failed: a set-up that worked leaves nothing in /tmp.
+  rm -f /tmp/searchaddr-apt.log
 fi
 
 if [[ ! -x .venv/bin/python ]]; then
@@ -71,11 +74,15 @@ if ! echo "$wheel_sha256  $wheel" | sha256sum --check --status; then
        "expected $wheel_sha256); delete it and run this again" >&2
   exit 1
 fi
-if [[ -n $data ]]; then
-  python3 demo_site/build_index.py --data "$data"
-else
-  python3 demo_site/build_index.py
+# Its progress (~20 lines) is shown only when it fails; otherwise its last line, what it built.
+builder=(python3 demo_site/build_index.py)
+if [[ -n $data ]]; then builder+=(--data "$data"); fi
+echo "setup: building the address index in demo_site/data (the first time: about a minute)"
+if ! built=$("${builder[@]}" 2>&1); then
+  echo "$built" >&2
+  exit 1
 fi
+echo "${built##*$'\n'}"
 
 # The Selenium Grid's jar for the Grid tests, fetched now so that the tests fetch nothing.
 if (( test_setup )); then
