@@ -54,16 +54,11 @@ def without_ids(found):
     return found["total"], [{k: v for k, v in result.items() if k != "id"} for result in found["results"]]
 
 
-def test_the_updated_index_answers_as_the_file_after_the_changes(files, sites):
-    before, changes, after = files
-    changesets = official.read_changes([changes])
-    data_before, data_after = OfficialData(before), OfficialData(after)
-    queries = (random_queries(data_after, SEED, 120, among=changed_positions(data_after, changesets))
-               + random_queries(data_before, SEED + 1, 60, among=changed_positions(data_before, changesets))
-               + random_queries(data_after, SEED + 2, 60))
-    print(f"seed {SEED}: {len(queries)} queries")
-    wrong, compared, checked = [], 0, 0
-    with opened_page(sites[0]) as updated, opened_page(sites[1]) as direct:
+def same_answers(updated_site, direct_site, queries):
+    """Searches both pages; returns (pages that differ, pages compared), every id of the updated
+    page checked to name the address it was shown with (its first two per page)."""
+    wrong, compared = [], 0
+    with opened_page(updated_site) as updated, opened_page(direct_site) as direct:
         updated.mixed = True
         for kind, q in queries:
             for number in (1, 2):
@@ -75,12 +70,53 @@ def test_the_updated_index_answers_as_the_file_after_the_changes(files, sites):
                 for result in got["results"][:2]:
                     detail = updated.detail(result["id"])
                     assert detail is not None and all(detail[k] == v for k, v in result.items()), (result, detail)
-                    checked += 1
-        removed = json.loads((sites[0] / "data" / "changes.js").read_text(encoding="ascii")
-                             [len("searchaddrChanges("):].split(',\n"')[0])["changes"]["removed"]
-        prefix = "o" + json.loads((sites[0] / "data" / "about.json").read_text(encoding="utf-8"))["version"][5:9]
+        removed = changes_meta(updated_site)["changes"]["removed"]
+        prefix = "o" + json.loads((updated_site / "data" / "about.json").read_text(encoding="utf-8"))["version"][5:9]
         assert removed and all(updated.detail(prefix + base36(i)) is None for i in removed[:20])
     for case in wrong[:10]:
         print("  MISMATCH %s q=%r page %d: updated total %d, direct total %d" % case)
-    print(f"{compared} pages compared, {len(wrong)} differ; {checked} details checked")
+    print(f"{compared} pages compared, {len(wrong)} differ")
+    return wrong, compared
+
+
+def changes_meta(site):
+    text = (site / "data" / "changes.js").read_text(encoding="ascii")
+    return json.loads(text[len("searchaddrChanges("):].split(',\n"')[0])
+
+
+def test_the_updated_index_answers_as_the_file_after_the_changes(files, sites):
+    before, changes, after = files
+    changesets = official.read_changes([changes])
+    data_before, data_after = OfficialData(before), OfficialData(after)
+    queries = (random_queries(data_after, SEED, 120, among=changed_positions(data_after, changesets))
+               + random_queries(data_before, SEED + 1, 60, among=changed_positions(data_before, changesets))
+               + random_queries(data_after, SEED + 2, 60))
+    print(f"seed {SEED}: {len(queries)} queries")
+    wrong, compared = same_answers(*sites, queries)
     assert not wrong and compared == 2 * len(queries)
+
+
+def test_two_days_applied_one_after_the_other_answer_as_the_file_after_both(files, sites, tmp_path):
+    """The second day starts from what the first left: the addresses both touched, those only one
+    did, and the removed rows of both, as an index of the file with both days applied."""
+    before, first_day, _ = files
+    second_day = official_file.generate(kozip_rows(4000), str(tmp_path / "202603_a.zip"),
+                                        changes_day="20260402")["changes"]
+    updated = build_site(make_dir(tmp_path / "updated"), before)
+    for day in (first_day, second_day):
+        applied = build_index("--changes", day, "--out", updated / "data")
+        assert applied.returncode == 0, applied.stderr
+    changesets = official.read_changes([first_day, second_day])
+    official.apply_changes(official.open_source(before), changesets, tmp_path / "after-both")
+    direct = build_site(make_dir(tmp_path / "direct"), tmp_path / "after-both")
+    data_after = OfficialData(tmp_path / "after-both")
+    queries = (random_queries(data_after, SEED + 3, 120, among=changed_positions(data_after, changesets))
+               + random_queries(data_after, SEED + 4, 40))
+    wrong, compared = same_answers(updated, direct, queries)
+    assert not wrong and compared == 2 * len(queries)
+    assert changes_meta(updated)["baseDate"] == "2026-04-02"
+
+
+def make_dir(path):
+    path.mkdir()
+    return path
