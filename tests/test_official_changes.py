@@ -6,7 +6,8 @@ generator's command line from files in the official layout (bench/official_file.
 made-up kozip-shaped rows) and searched in real headless Chromium: the same totals and the same
 addresses in the same order, on two pages, for queries drawn at random from B and from the
 addresses the changes touch; every id of the updated page names its address; the rows the changes
-replaced or removed answer 404.
+replaced or removed answer 404. Two days applied by two updates answer as the file with both
+applied (written by official.apply_changes) does.
 """
 import json
 import os
