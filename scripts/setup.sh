@@ -77,7 +77,7 @@ fi
 # Its progress (~20 lines) is shown only when it fails; otherwise its last line, what it built.
 builder=(python3 demo_site/build_index.py)
 if [[ -n $data ]]; then builder+=(--data "$data"); fi
-echo "setup: building the address index in demo_site/data (the first time: about a minute)"
+echo "setup: building the address index in demo_site/data (the first time: about a minute; from the full official file, two)"
 if ! built=$("${builder[@]}" 2>&1); then
   echo "$built" >&2
   exit 1
