@@ -158,11 +158,18 @@ class ContainerEngine:
             assert result.returncode == 0, f"{self.name} {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
         return result
 
-    def build_command(self, tag, context):
+    def build_command(self, tag, context, target=None):
+        """The build of the Dockerfile in `context` (its stage `target`, or the whole), tagged `tag`."""
+        stage = ["--target", target] if target else []
         if self.name == "podman":
             return self.base + ["build", "--jobs", "2", "--pull=never", "--network=host", "--format", "docker",
-                                *self.limits, "-t", tag, context]
-        return ["docker", "build", "--network=host", "-t", tag, context]
+                                *self.limits, *stage, "-t", tag, context]
+        return ["docker", "build", "--network=host", *stage, "-t", tag, context]
+
+    def image_id(self, tag):
+        """The id of the image `tag` names, or None when there is none."""
+        found = self.run("image", "inspect", "--format", "{{.Id}}", tag, check=False)
+        return found.stdout.strip() if found.returncode == 0 else None
 
     def base_image(self):
         """Make sure the Dockerfile's FROM image is present (debootstrap it where no registry is)."""
