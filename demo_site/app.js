@@ -426,9 +426,9 @@
     return ix;
   }
 
-  // Whether a row of the index searched now is replaced or removed by the changes.
-  function isRemoved(id) {
-    var removed = IX.removed;
+  // Whether a row of `ix` (default: the index searched now) is replaced or removed by the changes.
+  function isRemoved(id, ix) {
+    var removed = (ix || IX).removed;
     return removed !== null && ((removed[id >>> 5] >>> (id & 31)) & 1) === 1;
   }
 
@@ -1736,10 +1736,8 @@
       var prefix = ix.idPrefix, digits = id.slice(prefix.length);
       if (id.slice(0, prefix.length) !== prefix || !/^[0-9a-z]{1,5}$/.test(digits)) return;
       var number = parseInt(digits, 36);
-      if (prefix + number.toString(36) !== id || number >= ix.records) return;
-      IX = ix;
-      if (!isRemoved(number)) found = {ix: ix, number: number};
-      IX = BASE;
+      if (prefix + number.toString(36) !== id || number >= ix.records || isRemoved(number, ix)) return;
+      found = {ix: ix, number: number};
     });
     return found;
   }

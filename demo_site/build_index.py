@@ -80,15 +80,11 @@ def build_official(source, out, started, keep):
     rows, entries, dongs, extra = load_official_rows(source, started)
     stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
              "base_date": source.base_date}
-    about = {"source": "official", "note": OFFICIAL_NOTE, "base_date": iso_date(source.base_date),
+    about = {"source": "official", "note": OFFICIAL_NOTE, "base_date": official.iso_date(source.base_date),
              "related_lots": len(extra.related)}
     write_index(out, rows, entries, dongs, stamp, about, started, official=extra, snapshot=keep)
     official_changes.keep_base(out / "official", extra.origin_ids,
                                json.loads((out / "about.json").read_text(encoding="utf-8")))
-
-
-def iso_date(yyyymmdd):
-    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if yyyymmdd else None
 
 
 def main(argv=None):
@@ -140,7 +136,7 @@ def rebuild_official(out, started, force=False):
     stamp = {"format": FORMAT, "generator": generator_hash(), "source": "official",
              "base_date": source.base_date}
     if not force and is_current(out, stamp):
-        print(f"build_index: {out} is current (official data of {iso_date(source.base_date)}; "
+        print(f"build_index: {out} is current (official data of {official.iso_date(source.base_date)}; "
               "--kozip builds the kozip index instead)", flush=True)
         return
     kept = out / "official"

@@ -104,6 +104,11 @@ class _Files:
                     yield parse(raw, self.display(name))
 
 
+def iso_date(yyyymmdd):
+    """'2026-04-01' for '20260401' (a base_date), None for none."""
+    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if yyyymmdd else None
+
+
 def _date_in(text):
     """(YYYYMMDD or None, YYYYMM or None) from the last date in a file or folder name."""
     found = None

@@ -17,19 +17,18 @@ What the official/ directory beside the index keeps for this:
   changes.json     the touched keys, the positions of their lines in the base, and the base's
                    related lots of those keys
 """
-import array
 import bisect
 import io
 import json
 import os
 import re
 import shutil
-import sys
 
 import official
-from index_files import SHARD_ROWS, read_index, read_shard, rows_version_in, write_script
+from index_files import (SHARD_ROWS, from_little_endian, little_endian, read_index, read_shard, rows_version_in,
+                         write_script)
 from index_layout import seal, write_index
-from index_switch import CHANGES_SCRIPT, NO_CHANGES, replace_directory
+from index_switch import CHANGES_SCRIPT, replace_directory
 from official_lines import OfficialDataError
 from official_rows import load_official_rows
 from official_snapshot import KEY_LENGTH, address_line, encode_line, lot_line
@@ -49,21 +48,8 @@ FIRST_KEY = re.compile(rb"[0-9]{%d}" % KEY_LENGTH)
 
 def keep_base(kept, origin_ids, about):
     """Writes what an update needs of a freshly built base into the kept directory."""
-    ids = array.array("i", origin_ids)
-    if sys.byteorder != "little":
-        ids.byteswap()
-    with open(kept / BASE_IDS, "wb") as handle:
-        ids.tofile(handle)
+    (kept / BASE_IDS).write_bytes(little_endian("i", origin_ids))
     write_script(kept / BASE_ABOUT, json.dumps(about, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-def read_base_ids(kept):
-    ids = array.array("i")
-    with open(kept / BASE_IDS, "rb") as handle:
-        ids.frombytes(handle.read())
-    if sys.byteorder != "little":
-        ids.byteswap()
-    return ids
 
 
 def touched_keys(changesets):
@@ -127,9 +113,10 @@ def _scan_block(block, position, wanted, found):
         keys.insert(0, block[:KEY_LENGTH])
     for key in wanted.intersection(keys):
         start, lines = 0 if block.startswith(key) else block.find(b"\n" + key) + 1, keys.count(key)
+        at = position + keys.index(key)
         for line in range(lines):  # a key has several lines in a file of related lots
             end = block.find(b"\n", start)
-            found(position + keys.index(key), block[start:end].rstrip(b"\r"))
+            found(at, block[start:end].rstrip(b"\r"))
             if line + 1 < lines:
                 start = block.find(b"\n" + key, end) + 1
     return position + len(keys)
@@ -204,11 +191,11 @@ def write_changes_index(out, source, state, started, keep=lambda: None):
     """The second index of the touched addresses (`source`), the base's removed rows, changes.js
     and about.json; keep() runs once they are written, before they replace those in use."""
     kept = out / "official"
-    base_ids = read_base_ids(kept)
+    base_ids = from_little_endian("i", (kept / BASE_IDS).read_bytes())
     removed = sorted({base_ids[p] for p in state["positions"]} - {-1})
     base = read_index(out)
     base_about = json.loads((kept / BASE_ABOUT).read_text(encoding="utf-8"))
-    about_note = {"note": base_about["note"], "base_date": _iso(state["base_date"])}
+    about_note = {"note": base_about["note"], "base_date": official.iso_date(state["base_date"])}
     if source.snapshot["addresses"] == 0:
         meta = {"records": 0, "baseDate": about_note["base_date"], "rows": None}
         related, version = 0, None
@@ -245,11 +232,7 @@ def _changes_version(out):
         text = (out / CHANGES_SCRIPT).read_text(encoding="ascii")
     except FileNotFoundError:
         return None
-    return None if text == NO_CHANGES else rows_version_in(text)
-
-
-def _iso(yyyymmdd):
-    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if yyyymmdd else None
+    return rows_version_in(text)
 
 
 class _Finish:
